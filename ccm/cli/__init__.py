@@ -1,0 +1,30 @@
+"""The ``ccm`` command: a thin layer over the library (commands call library functions
+and only turn errors into exit statuses)."""
+
+from __future__ import annotations
+
+import click
+
+from ccm import __version__
+from ccm.cli import demo, graph_cmds, ingest_cmd
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(__version__, prog_name="ccm")
+def cli() -> None:
+    """CCM, the Context & Control Model: a causal, time-versioned graph of production
+    that predicts the blast radius of an action and finds the chain of changes and
+    dependencies behind an alert.
+
+    The store is a SQLite file by default ($CCM_STORE, else
+    ~/.local/share/ccm/ccm.sqlite); set CCM_STORE=bolt://... (with NEO4J_USER and
+    NEO4J_PASSWORD) to use Neo4j. Start with `ccm demo`.
+    """
+
+
+for module in (demo, ingest_cmd, graph_cmds):
+    module.register(cli)
+
+
+def main() -> None:
+    cli(prog_name="ccm")

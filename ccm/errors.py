@@ -1,0 +1,63 @@
+"""CCM's error hierarchy: every error CCM raises on purpose derives from CCMError.
+
+Messages say what went wrong and what to do about it; the CLI prints them
+as-is and the API maps them to problem+json responses.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from graph_schema.errors import FactError
+
+__all__ = [
+    "BatchRejected", "CCMError", "ConfigError", "Conflict", "FactError", "NotFound",
+    "StoreSchemaTooNew", "StoreUnavailable",
+]
+
+
+class CCMError(Exception):
+    """The root of every error CCM raises on purpose."""
+
+
+class ConfigError(CCMError):
+    """A setting (environment variable, option, file) is missing or invalid."""
+
+
+class StoreUnavailable(CCMError):
+    """The store cannot be opened or reached."""
+
+
+class StoreSchemaTooNew(CCMError):
+    """The store was written by a newer schema version than this CCM understands."""
+
+
+class NotFound(CCMError):
+    """A node, fact, record or entry that was asked for does not exist."""
+
+
+class Conflict(CCMError):
+    """A concurrent or out-of-order update was refused; retry with fresh state."""
+
+
+class BatchRejected(CCMError):
+    """A batch of facts was refused as a whole: nothing of it was written."""
+
+    def __init__(self, error: FactError, index: int | None = None, total: int | None = None):
+        self.error = error
+        self.index = index
+        self.total = total
+        where = f" (fact {index + 1} of {total})" if index is not None and total else ""
+        super().__init__(f"{error}{where}; nothing from this batch was written")
+
+    @property
+    def field(self) -> str:
+        return self.error.field
+
+    @property
+    def value(self) -> Any:
+        return self.error.value
+
+    @property
+    def where(self) -> str:
+        return self.error.where

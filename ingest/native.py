@@ -1,0 +1,210 @@
+"""Native JSONL: one JSON object per line, in the shapes of the benchmark spec.
+
+- topology: ``{"type": "node", "kind", "name", "attrs", "time"}`` and
+  ``{"type": "edge", "kind", "from", "to", "attrs", "time"}`` (no time: valid
+  from the beginning; ``from``/``to`` may be bare names, resolved as the spec says);
+- changes: ``{"id", "time", "kind", "target", "version", "changes": [{key, old, new}],
+  "description"}``;
+- alerts: ``{"id", "time", "service", "signal", "severity"}`` (optionally
+  ``ends_at``/``status``, ``alertname``, ``summary``).
+
+Three formats are registered (``native``, ``native-changes``, ``native-alerts``) so
+that a folder's topology is read before its changes and its alerts; each reads
+every shape. A batch is ``batch_size`` consecutive lines.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+from graph_schema import (
+    CHANGE_KINDS,
+    SIGNALS,
+    EdgeFact,
+    FactError,
+    NodeFact,
+    TimeParseError,
+    parse_time,
+    validate,
+)
+from graph_schema.facts import Fact
+from ingest.alerts import alert_facts
+from ingest.changes import change_facts
+from ingest.core import Batch, Context, iter_lines
+
+_EXTS = (".jsonl", ".ndjson", ".json")
+_CHANGE_ATTRS = {"version": "version", "description": "description", "author": "author",
+                 "previous_version": "previous_version", "reversible": "reversible",
+                 "destructive": "destructive", "flag": "flag"}
+_ALERT_ATTRS = ("alertname", "severity", "summary", "fingerprint", "labels", "annotations")
+
+
+def shape(record: Any) -> str | None:
+    """``topology``, ``change``, ``alert`` or None for a parsed line."""
+    if not isinstance(record, Mapping):
+        return None
+    if record.get("type") in ("node", "edge"):
+        return "topology"
+    if "target" in record and "kind" in record:
+        return "change"
+    if "service" in record and ("signal" in record or "time" in record):
+        return "alert"
+    return None
+
+
+def _first_shape(head: str) -> str | None:
+    for line in head.splitlines():
+        if line.strip():
+            try:
+                return shape(json.loads(line))
+            except ValueError:
+                return None
+    return None
+
+
+def get_time(record: Mapping[str, Any], key: str, where: str, required: bool = True
+             ) -> int | None:
+    value = record.get(key)
+    if value is None:
+        if required:
+            raise FactError(where, key, None, "missing")
+        return None
+    try:
+        return parse_time(value)
+    except TimeParseError as exc:
+        raise FactError(where, key, value, str(exc)) from None
+
+
+def get_str(record: Mapping[str, Any], key: str, where: str) -> str:
+    value = record.get(key)
+    if not isinstance(value, str) or not value:
+        raise FactError(where, key, value, "missing" if value is None else "expected a string")
+    return value
+
+
+def topology_facts(ctx: Context, rec: Mapping[str, Any], where: str) -> list[Fact]:
+    t = get_time(rec, "time", where, required=False) or 0
+    vt = get_time(rec, "valid_to", where, required=False)
+    if rec["type"] == "node":
+        fact = validate(NodeFact(rec.get("kind"), rec.get("name"),  # type: ignore[arg-type]
+                                 rec.get("attrs") or {}, t, vt, origin=where))
+        ctx.resolver.note(fact.ref)  # type: ignore[union-attr]
+        return [fact]
+    src = ctx.resolver.resolve(get_str(rec, "from", where))
+    dst = ctx.resolver.resolve(get_str(rec, "to", where))
+    return [validate(EdgeFact(rec.get("kind"), src, dst,  # type: ignore[arg-type]
+                              rec.get("attrs") or {}, t, vt, origin=where))]
+
+
+def native_change_facts(ctx: Context, rec: Mapping[str, Any], where: str) -> list[Fact]:
+    kind = get_str(rec, "kind", where)
+    if kind not in CHANGE_KINDS:
+        raise FactError(where, "kind", kind, "expected one of " + ", ".join(CHANGE_KINDS))
+    diff = rec.get("changes") or []
+    if not isinstance(diff, list):
+        raise FactError(where, "changes", diff, "expected a list of {key, old, new}")
+    attrs = {a: rec[k] for k, a in _CHANGE_ATTRS.items() if rec.get(k) is not None}
+    return change_facts(ctx, change_id=str(get_str(rec, "id", where)),
+                        time=get_time(rec, "time", where) or 0, change_kind=kind,
+                        target=get_str(rec, "target", where), diff=diff, attrs=attrs,
+                        where=where)
+
+
+def native_alert_facts(ctx: Context, rec: Mapping[str, Any], where: str) -> list[Fact]:
+    signal = rec.get("signal", "errors")
+    if signal not in SIGNALS:
+        raise FactError(where, "signal", signal, "expected one of " + ", ".join(SIGNALS))
+    ends = get_time(rec, "ends_at", where, required=False)
+    attrs = {k: rec[k] for k in _ALERT_ATTRS if rec.get(k) is not None}
+    if "severity" in attrs:
+        attrs["severity"] = str(attrs["severity"])
+    return alert_facts(ctx, alert_id=str(get_str(rec, "id", where)),
+                       starts_at=get_time(rec, "time", where) or 0,
+                       service=get_str(rec, "service", where), signal=signal, ends_at=ends,
+                       attrs=attrs, where=where)
+
+
+_HANDLERS = {"topology": topology_facts, "change": native_change_facts,
+             "alert": native_alert_facts}
+
+
+def record_facts(ctx: Context, rec: Any, where: str) -> list[Fact]:
+    kind = shape(rec)
+    if kind is None:
+        raise FactError(where, "(record)", rec if not isinstance(rec, Mapping) else
+                        sorted(rec)[:6], "not a native node, edge, change or alert record")
+    return _HANDLERS[kind](ctx, rec, where)
+
+
+class NativeJsonl:
+    """Native JSONL adapter; ``kind`` picks which records make a file detectable."""
+
+    def __init__(self, name: str, kind: str, order: int, description: str) -> None:
+        self.name = name
+        self.kind = kind
+        self.order = order
+        self.description = description
+
+    def sniff(self, path: Path, head: str) -> bool:
+        return path.suffix.lower() in _EXTS and _first_shape(head) == self.kind
+
+    def read(self, path: Path, ctx: Context) -> Iterator[Batch]:
+        done = 0
+
+        def count(n: int) -> None:
+            nonlocal done
+            done += n
+
+        lines: list[tuple[int, str | FactError]] = []
+        for n, line in iter_lines(path, count):
+            if isinstance(line, str) and not line.strip():
+                continue
+            lines.append((n, line))
+            if len(lines) >= ctx.batch_size:
+                yield self._batch(ctx, path, lines, done)
+                lines = []
+        if lines:
+            yield self._batch(ctx, path, lines, done)
+
+    def _batch(self, ctx: Context, path: Path, lines: list[tuple[int, str | FactError]],
+               done: int) -> Batch:
+        first, last = lines[0][0], lines[-1][0]
+        where = f"{path}:{first}" if first == last else f"{path}:{first}-{last}"
+        facts: list[Fact] = []
+        error = None
+        for n, line in lines:
+            error = self._facts_of(ctx, path, n, line, facts)
+            if error is not None:
+                break
+        batch = Batch(where, len(lines), [] if error else facts, error, done)
+        if error is None:
+            batch.redo = lambda: self._batch(ctx, path, lines, done)
+        return batch
+
+    @staticmethod
+    def _facts_of(ctx: Context, path: Path, n: int, line: str | FactError,
+                  facts: list[Fact]) -> FactError | None:
+        if isinstance(line, FactError):
+            return line
+        where = f"{path}:{n}"
+        try:
+            rec = json.loads(line)
+        except ValueError as exc:
+            return FactError(where, "(line)", line.strip()[:80], f"not JSON: {exc}")
+        except RecursionError:
+            return FactError(where, "(line)", line.strip()[:80], "JSON nested too deeply")
+        try:
+            facts.extend(record_facts(ctx, rec, where))
+        except FactError as exc:
+            return exc
+        return None
+
+
+ADAPTERS = (
+    NativeJsonl("native", "topology", 10, "native JSONL nodes and edges (the spec's shapes)"),
+    NativeJsonl("native-changes", "change", 40, "native JSONL changes (id, time, kind, target)"),
+    NativeJsonl("native-alerts", "alert", 60, "native JSONL alerts (id, time, service, signal)"),
+)
