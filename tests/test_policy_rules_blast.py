@@ -1,0 +1,58 @@
+"""Blast radius bounded: p95 impacted traffic and services under per-tier thresholds."""
+
+from __future__ import annotations
+
+import pytest
+from controlkit import context
+from pydantic import ValidationError
+
+from ccm.policy import ImpactSummary
+from ccm.policy.rules import BlastRadius
+
+RULE = BlastRadius()
+
+
+def impact(traffic: float, services: float) -> ImpactSummary:
+    return ImpactSummary(p_fail=0.2, traffic_p95=traffic, services_p95=services)
+
+
+@pytest.mark.parametrize("tier, traffic, services, decision", [
+    ("critical", 0.0, 0, "proceed"),
+    ("critical", 0.01, 1, "proceed"),        # at the threshold: still below "above"
+    ("critical", 0.02, 0, "review"),
+    ("critical", 0.0, 2, "review"),
+    ("critical", 0.5, 0, "refuse"),
+    ("critical", 0.0, 5, "refuse"),
+    ("low", 0.2, 4, "proceed"),
+    ("low", 0.3, 0, "review"),
+    ("low", 0.7, 0, "refuse"),
+])
+def test_the_decision_follows_the_target_tier_thresholds(tier, traffic, services, decision):
+    r = RULE.evaluate(context(impact=impact(traffic, services), target_attrs={"tier": tier}))
+    assert r.decision == decision
+    assert f"tier {tier}" in r.reason and "p95 impacted traffic" in r.reason
+
+
+def test_the_stricter_of_traffic_and_services_wins():
+    r = RULE.evaluate(context(impact=impact(0.5, 0), target_attrs={"tier": "low"}))
+    assert r.decision == "review"
+    r = RULE.evaluate(context(impact=impact(0.0, 20), target_attrs={"tier": "low"}))
+    assert r.decision == "refuse"
+
+
+def test_an_untiered_target_uses_the_default_tier():
+    r = RULE.evaluate(context(impact=impact(0.2, 0)))
+    assert r.decision == "review" and "tier medium" in r.reason
+
+
+def test_no_prediction_means_review_by_default_and_is_configurable():
+    assert RULE.evaluate(context()).decision == "review"
+    assert BlastRadius(missing_impact="refuse").evaluate(context()).decision == "refuse"
+
+
+def test_thresholds_must_be_ordered_and_the_default_tier_defined():
+    with pytest.raises(ValidationError, match="refuse must be at least review"):
+        BlastRadius(tiers={"medium": {"traffic": {"review": 0.5, "refuse": 0.1},
+                                      "services": {"review": 1, "refuse": 2}}})
+    with pytest.raises(ValidationError, match="default_tier"):
+        BlastRadius(default_tier="gold")
