@@ -5,7 +5,6 @@ from __future__ import annotations
 import pytest
 from controlkit import (
     ADMIN,
-    ALICE_KEY,
     AUDIT_KEY,
     BOB_KEY,
     HOUR,

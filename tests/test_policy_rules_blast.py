@@ -56,3 +56,22 @@ def test_thresholds_must_be_ordered_and_the_default_tier_defined():
                                       "services": {"review": 1, "refuse": 2}}})
     with pytest.raises(ValidationError, match="default_tier"):
         BlastRadius(default_tier="gold")
+
+
+@pytest.mark.parametrize("p_fail, traffic, decision", [
+    (0.04, 0.0, "proceed"),  # 96 % of outcomes impact nothing: the p95 is 0
+    (0.08, 0.03, "review"),  # the failing case's 37th percentile: at most its p50
+    (0.40, 0.9, "refuse"),   # the failing case's 87.5th percentile: at most its p95
+])
+def test_the_risk_basis_weighs_the_failing_case_by_its_probability(p_fail, traffic, decision):
+    imp = ImpactSummary(p_fail=p_fail, traffic_p50=0.03, traffic_p95=0.9, services_p50=1,
+                        services_p95=1)
+    assert imp.risk_p95("traffic") == traffic
+    r = RULE.evaluate(context(impact=imp, target_attrs={"tier": "critical"}))
+    assert r.data["traffic_p95"] == traffic and r.decision == decision
+
+
+def test_the_if_failed_basis_ignores_how_likely_failure_is():
+    imp = ImpactSummary(p_fail=0.01, traffic_p95=0.9)
+    assert BlastRadius().evaluate(context(impact=imp)).decision == "proceed"
+    assert BlastRadius(basis="if_failed").evaluate(context(impact=imp)).decision == "refuse"

@@ -122,7 +122,7 @@ def finish_execution(ctl: Controller, action_id: str, result: ExecutionResult,
         return rec
     dry = bool(rec.doc["execution"].get("dry_run"))
     if result.ok and not dry and rec.doc.get("change_kind"):
-        ctl.memory(rec.doc["tenant"]).record_execution(rec.doc, _description(rec))
+        ctl.memory(rec.doc["tenant"]).record_execution(rec.doc)
     ctl.note("executed", actor, action_id, {"ok": result.ok, "detail": result.detail,
                                             "dry_run": dry})
     if dry or rec.doc.get("revert_of"):
@@ -136,11 +136,6 @@ def finish_execution(ctl: Controller, action_id: str, result: ExecutionResult,
         return record_outcome(ctl, action_id, h.healthy, observed_impacted=h.observed_impacted,
                               by=SYSTEM, note=h.note)
     return rec
-
-
-def _description(rec: ActionRecord) -> str:
-    p = rec.doc["proposal"]
-    return f"{p['action']} on {p['target']} by {p['agent']} through CCM ({rec.id})"
 
 
 def record_outcome(ctl: Controller, action_id: str, healthy: bool, *,
@@ -279,7 +274,7 @@ def close(ctl: Controller, action_id: str) -> ActionRecord:
         final["state"] = "closed"
     mem = ctl.memory(rec.doc["tenant"])
     params = ctl.audit.redactor(dict(final["proposal"].get("inputs", {})))
-    result = mem.record_action(final, params, _description(rec))
+    result = mem.record_action(final, params)
 
     def change(doc: dict[str, Any]) -> None:
         doc["state"] = final["state"]

@@ -2,7 +2,8 @@
 back as priors and recalled incidents.
 
 >>> mem = Memory(store, tenant="shop", config=policy.memory)   # doctest: +SKIP
->>> mem.priors().p_fail("config_change", "service:cart", base=0.05)  # doctest: +SKIP
+>>> mem.priors().lookup("config_change", "service:cart")          # doctest: +SKIP
+Beta(alpha=1.0, beta=4.0)
 """
 
 from __future__ import annotations
@@ -54,7 +55,6 @@ class Memory:
             return self._cache[2]
         priors = learn_priors(self.store.graph(t), self.tenant, as_of=t,
                               retention=self.config.retention,
-                              kind_priors=dict(self.config.kind_priors),
                               propagation_strength=self.config.propagation_strength)
         self._cache = (rev, t, priors)
         return priors
@@ -79,11 +79,10 @@ class Memory:
             raise ConfigError(f"memory is not enabled for tenant {self.tenant!r} "
                               "(policy memory.tenants)")
 
-    def record_execution(self, doc: Mapping[str, Any], description: str) -> WriteResult:
+    def record_execution(self, doc: Mapping[str, Any]) -> WriteResult:
         """The change an executed action made (visible to root-cause analysis at once)."""
         self._require()
-        return self.store.write(executed_change_facts(self.store, doc, self.tenant,
-                                                      description))
+        return self.store.write(executed_change_facts(self.store, doc, self.tenant))
 
     def observe_outcome(self, doc: Mapping[str, Any], healthy: bool,
                         observed_impacted: Sequence[str]) -> dict[str, int]:
@@ -94,8 +93,7 @@ class Memory:
         executed_at = (doc.get("execution") or {}).get("at", self.clock())
         return edge_evidence(self.store.graph(executed_at), failed)
 
-    def record_action(self, doc: Mapping[str, Any], params: Mapping[str, Any],
-                      description: str = "") -> WriteResult:
+    def record_action(self, doc: Mapping[str, Any], params: Mapping[str, Any]) -> WriteResult:
         """Write an action's whole lifecycle back (idempotent), with the change it made
         and, after an unhealthy outcome, learned propagation on the edges it used."""
         self._require()
@@ -107,8 +105,7 @@ class Memory:
                 not doc["execution"].get("dry_run"):
             # the change node again, now with its outcome; not the config values it set
             # (a revert may have set them back since)
-            facts[:0] = [f for f in executed_change_facts(self.store, doc, self.tenant,
-                                                          description)
+            facts[:0] = [f for f in executed_change_facts(self.store, doc, self.tenant)
                          if not (isinstance(f, NodeFact) and f.kind == "config")]
         result = self.store.write(facts)
         evidence = (doc.get("outcome") or {}).get("edge_evidence") or {}

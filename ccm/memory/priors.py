@@ -1,49 +1,50 @@
 """The priors table the engine reads: what memory has learned about failures.
 
-- per (change kind, target reference): a Beta(alpha, beta) posterior of failure,
-  starting from the policy's prior for that kind (``memory.kind_priors``) and
-  counting observed outcomes (failures add to alpha, clean outcomes to beta);
+- per (change kind, target reference): the outcomes observed, as a Beta of counts
+  (``alpha`` failures, ``beta`` clean outcomes). :meth:`Priors.lookup` is the
+  engine's :class:`ccm.engine.priors.Priors` protocol: the engine centres a
+  Beta(s*q, s*(1-q)) prior on its structural failure probability q (strength s,
+  ``Params.prior_strength``) and updates it with these counts, so the posterior is
+  Beta(s*q + alpha, s*(1-q) + beta) (:meth:`Beta.posterior`);
 - per dependency edge (caller, callee): how often a failure of the callee was
-  observed to reach the caller (:class:`EdgeEvidence`), to correct the engine's
-  structural propagation probability.
-
-The engine calls :meth:`Priors.p_fail` with its own structural probability as
-``base`` (memory then weighs it as ``strength`` pseudo-observations) and
-:meth:`Priors.propagation` for each edge it propagates over.
+  observed to reach the caller (:class:`EdgeEvidence`). Memory writes the
+  resulting estimate back as the edge's ``propagation`` attribute, which the
+  engine blends with its structural probability.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 
 @dataclass(frozen=True, slots=True)
 class Beta:
-    """A Beta(alpha, beta) distribution of a failure probability."""
+    """Observed outcome counts: ``alpha`` failures and ``beta`` clean outcomes (no
+    pseudo-counts: the prior comes from whoever reads them)."""
 
-    alpha: float = 1.0
-    beta: float = 1.0
+    alpha: float
+    beta: float
+
+    def update(self, q0: float, strength: float) -> float:
+        """Posterior mean failure probability from a prior of mean ``q0`` and weight
+        ``strength`` (the engine's contract)."""
+        return (strength * q0 + self.alpha) / (strength + self.alpha + self.beta)
+
+    def posterior(self, q0: float, strength: float) -> tuple[float, float]:
+        """The posterior Beta(alpha', beta') from that prior."""
+        return strength * q0 + self.alpha, strength * (1.0 - q0) + self.beta
 
     @property
-    def mean(self) -> float:
-        return self.alpha / (self.alpha + self.beta)
-
-    @property
-    def strength(self) -> float:
+    def n(self) -> float:
         return self.alpha + self.beta
-
-    def observe(self, failures: float, successes: float) -> Beta:
-        return Beta(self.alpha + failures, self.beta + successes)
-
-    def to_list(self) -> list[float]:
-        return [self.alpha, self.beta]
 
 
 @dataclass(frozen=True, slots=True)
 class EdgeEvidence:
-    """Failures of the callee that were observed to reach (``reached``) or spare the
-    caller, out of ``observed``."""
+    """Failures of the callee that were observed to reach (``reached``) the caller, out
+    of ``observed``."""
 
     reached: float = 0.0
     observed: float = 0.0
@@ -64,52 +65,36 @@ class Priors:
 
     tenant: str = "default"
     as_of: int = 0
-    #: (change kind, target ref) -> (failures, clean outcomes) observed
-    outcomes: Mapping[tuple[str, str], tuple[float, float]] = field(default_factory=dict)
-    #: change kind -> Beta prior (``default`` for kinds not listed)
-    kind_priors: Mapping[str, Beta] = field(default_factory=lambda: {"default": Beta(1, 19)})
+    #: (change kind, target ref) -> observed outcome counts
+    outcomes: Mapping[tuple[str, str], Beta] = field(default_factory=dict)
     #: (caller ref, callee ref) -> evidence of propagation
     edges: Mapping[tuple[str, str], EdgeEvidence] = field(default_factory=dict)
     propagation_strength: float = 10.0
 
-    def prior(self, kind: str) -> Beta:
-        return self.kind_priors.get(kind) or self.kind_priors.get("default") or Beta(1, 19)
+    def lookup(self, change_kind: str, target: str) -> Beta | None:
+        """Outcome counts for ``change_kind`` on ``target``; None when nothing was seen
+        (the engine's priors protocol)."""
+        return self.outcomes.get((change_kind, target))
 
-    def failure(self, kind: str, target: str) -> Beta:
-        """The Beta posterior of failure for a change of ``kind`` on ``target``."""
-        failures, clean = self.outcomes.get((kind, target), (0.0, 0.0))
-        return self.prior(kind).observe(failures, clean)
-
-    def p_fail(self, kind: str, target: str, base: float | None = None,
-               strength: float | None = None) -> float:
-        """Posterior mean failure probability. With ``base`` (the engine's structural
-        estimate) the prior is Beta(base*s, (1-base)*s), s = ``strength`` (default:
-        the kind prior's strength); without it, the kind prior from the policy."""
-        failures, clean = self.outcomes.get((kind, target), (0.0, 0.0))
-        if base is None:
-            return self.failure(kind, target).mean
-        s = self.prior(kind).strength if strength is None else strength
-        base = min(max(base, 0.0), 1.0)
-        return (base * s + failures) / (s + failures + clean)
+    def p_fail(self, change_kind: str, target: str, base: float,
+               strength: float = 10.0) -> float:
+        """Posterior mean failure probability from a structural prior ``base``."""
+        seen = self.lookup(change_kind, target)
+        return base if seen is None else seen.update(base, strength)
 
     def propagation(self, caller: str, callee: str, base: float) -> float:
-        """Probability that a failure of ``callee`` reaches ``caller``, corrected by
-        memory; ``base`` unchanged when nothing was observed on that edge."""
+        """Probability that a failure of ``callee`` reaches ``caller``, corrected by the
+        evidence; ``base`` unchanged when nothing was observed on that edge."""
         ev = self.edges.get((caller, callee))
         if ev is None or ev.observed == 0:
             return base
         return ev.posterior(base, self.propagation_strength)
 
-    def observations(self, kind: str, target: str) -> tuple[float, float]:
-        """(failures, clean outcomes) observed for ``kind`` on ``target``."""
-        return self.outcomes.get((kind, target), (0.0, 0.0))
-
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return {
             "tenant": self.tenant, "as_of": self.as_of,
-            "failure": [{"kind": k, "target": t, "failures": f, "clean": c,
-                         "posterior": self.failure(k, t).to_list()}
-                        for (k, t), (f, c) in sorted(self.outcomes.items())],
-            "edges": [{"caller": a, "callee": b, "reached": e.reached, "observed": e.observed}
-                      for (a, b), e in sorted(self.edges.items())],
+            "outcomes": [{"kind": k, "target": t, "failures": b.alpha, "clean": b.beta}
+                         for (k, t), b in sorted(self.outcomes.items())],
+            "edges": [{"caller": a, "callee": c, "reached": e.reached, "observed": e.observed}
+                      for (a, c), e in sorted(self.edges.items())],
         }

@@ -36,7 +36,6 @@ def _time_of(node: NodeVersion, *names: str) -> int:
 
 
 def learn_priors(graph: Graph, tenant: str, *, as_of: int, retention: int,
-                 kind_priors: dict[str, tuple[float, float]] | None = None,
                  propagation_strength: float = 10.0) -> Priors:
     """Priors from every visible outcome and incident no older than ``retention``."""
     since = as_of - retention
@@ -71,9 +70,8 @@ def learn_priors(graph: Graph, tenant: str, *, as_of: int, retention: int,
             caller, _, callee = key.partition("|")
             edges[(caller, callee)] = edges.get((caller, callee), EdgeEvidence()).add(
                 bool(reached))
-    priors = {k: Beta(float(a), float(b)) for k, (a, b) in (kind_priors or {}).items()}
-    return Priors(tenant, as_of, {k: (v[0], v[1]) for k, v in outcomes.items()},
-                  priors or Priors().kind_priors, edges, propagation_strength)
+    return Priors(tenant, as_of, {k: Beta(v[0], v[1]) for k, v in outcomes.items()}, edges,
+                  propagation_strength)
 
 
 @dataclass(frozen=True)

@@ -72,8 +72,12 @@ def action_facts(doc: Mapping[str, Any], tenant: str, params: Mapping[str, Any],
     return facts
 
 
-def executed_change_facts(store: Any, doc: Mapping[str, Any], tenant: str,
-                          description: str) -> list[Fact]:
+def describe_action(doc: Mapping[str, Any]) -> str:
+    p = doc["proposal"]
+    return f"{p['action']} on {p['target']} by {p['agent']} through CCM ({doc['id']})"
+
+
+def executed_change_facts(store: Any, doc: Mapping[str, Any], tenant: str) -> list[Fact]:
     """An executed action is a change to production: ``change:<action id>`` with a
     CHANGED edge to its target (and, for a config change, the key's new version)."""
     p = doc["proposal"]
@@ -82,7 +86,7 @@ def executed_change_facts(store: Any, doc: Mapping[str, Any], tenant: str,
     if not kind or executed_at is None:
         return []
     inputs = p.get("inputs", {})
-    attrs: dict[str, Any] = {"author": p["agent"], "description": description,
+    attrs: dict[str, Any] = {"author": p["agent"], "description": describe_action(doc),
                              "reversible": bool(doc.get("reversible")), "tenant": tenant}
     if doc.get("destructive"):
         attrs["destructive"] = True

@@ -45,9 +45,6 @@ AnyRule = Annotated[
     | QuorumGate | DriftDetection | EarnedAutonomy,
     Field(discriminator="type")]
 
-DEFAULT_KIND_PRIORS = {"default": (1.0, 19.0)}
-
-
 class MemoryConfig(BaseModel):
     """What memory keeps, for whom, and how strongly it weighs what it saw."""
 
@@ -56,9 +53,6 @@ class MemoryConfig(BaseModel):
     retention: Duration = 365 * 86400 * 1_000_000
     #: tenants whose outcomes are written back ("*": every tenant)
     tenants: list[str] = Field(default_factory=lambda: ["*"])
-    #: Beta(alpha, beta) prior of failure per change kind (``default`` for the rest)
-    kind_priors: dict[str, tuple[float, float]] = Field(
-        default_factory=lambda: dict(DEFAULT_KIND_PRIORS))
     #: pseudo-observations behind a structural propagation probability
     propagation_strength: float = Field(default=10.0, gt=0)
 

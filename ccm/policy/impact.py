@@ -1,7 +1,15 @@
 """The predicted impact the policy reads: a small, stored summary of the engine's Impact.
 
-The policy depends only on :class:`ImpactLike` (the fields it reads), so it can be
-tested with hand-made values and does not import the engine.
+The engine's figures are *conditional on the action failing* (``nodes``,
+``services``, ``traffic``) next to ``p_fail``. What the action risks as proposed
+is the mixture: nothing with probability 1 - p_fail, the failing-case
+distribution otherwise. Its 95th percentile is the failing case's quantile at
+level 1 - 0.05 / p_fail; from the failing case's p50 and p95 it is bounded
+exactly (quantiles only grow with the level): 0 when p_fail <= 5 %, at most the
+failing-case p50 when p_fail <= 10 %, at most its p95 beyond
+(:meth:`ImpactSummary.risk_p95`).
+
+The policy depends only on these fields, so it is tested with hand-made values;
 :meth:`ImpactSummary.from_impact` copies them from the engine's ``Impact``.
 """
 
@@ -16,17 +24,21 @@ KEEP_NODES = 200
 
 
 class ImpactLike(Protocol):
-    """What the policy reads from a predicted impact."""
+    """What the policy reads from a predicted impact (figures given failure)."""
 
     p_fail: float
+    services_p50: float
     services_p95: float
+    traffic_p50: float
     traffic_p95: float
     node_probabilities: Mapping[str, float]
 
 
 @dataclass(frozen=True)
 class ImpactSummary:
-    """Predicted blast radius of one action (shares of entrypoint traffic are 0..1)."""
+    """Predicted blast radius of one action: ``p_fail``, and given failure, impacted
+    services and impacted share of entrypoint traffic (0..1), node probabilities and
+    paths (see the module docstring)."""
 
     p_fail: float
     services_mean: float = 0.0
@@ -39,6 +51,15 @@ class ImpactSummary:
     paths: Mapping[str, Sequence[str]] = field(default_factory=dict)
     samples: int = 0
     seed: int | None = None
+
+    def risk_p95(self, metric: str) -> float:
+        """Upper bound of the 95th percentile of ``metric`` (``traffic`` or
+        ``services``) over all outcomes, failing or not (see the module docstring)."""
+        if self.p_fail <= 0.05:
+            return 0.0
+        if self.p_fail <= 0.10:
+            return float(getattr(self, f"{metric}_p50"))
+        return float(getattr(self, f"{metric}_p95"))
 
     def impacted(self, threshold: float) -> list[str]:
         """Nodes whose predicted impact probability is at least ``threshold``."""
@@ -68,14 +89,14 @@ class ImpactSummary:
         get = _getter(impact)
         return cls(
             p_fail=float(get("p_fail")),
-            services_mean=float(get("services_mean", "impacted_services.mean")),
-            services_p50=float(get("services_p50", "impacted_services.p50")),
-            services_p95=float(get("services_p95", "impacted_services.p95")),
-            traffic_mean=float(get("traffic_mean", "traffic_share.mean")),
-            traffic_p50=float(get("traffic_p50", "traffic_share.p50")),
-            traffic_p95=float(get("traffic_p95", "traffic_share.p95")),
+            services_mean=float(get("services.mean", "services_mean")),
+            services_p50=float(get("services.p50", "services_p50")),
+            services_p95=float(get("services.p95", "services_p95")),
+            traffic_mean=float(get("traffic.mean", "traffic_mean")),
+            traffic_p50=float(get("traffic.p50", "traffic_p50")),
+            traffic_p95=float(get("traffic.p95", "traffic_p95")),
             node_probabilities={str(k): float(v) for k, v in
-                                dict(get("node_probabilities", "nodes") or {}).items()},
+                                dict(get("nodes", "node_probabilities") or {}).items()},
             paths={str(k): [str(r) for r in v] for k, v in
                    dict(get("paths", default={}) or {}).items()},
             samples=int(get("samples", default=0) or 0),

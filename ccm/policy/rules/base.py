@@ -20,7 +20,8 @@ def _duration(value: Any) -> int:
         raise ValueError(str(exc)) from None
 
 
-#: a duration in microseconds, written in YAML as ``1h``, ``30m``, ``P7D``
+#: a duration, stored in microseconds; written in YAML as ``1h``, ``30m``, ``P7D`` or a
+#: number of seconds
 Duration = Annotated[int, BeforeValidator(_duration)]
 
 

@@ -51,9 +51,14 @@ DEFAULT_TIERS = {
 
 class BlastRadius(Rule):
     """Per tier (the target's ``tier`` attribute, else ``default_tier``): p95 of the
-    predicted impacted entrypoint traffic share (0..1) and of impacted services."""
+    predicted impacted entrypoint traffic share (0..1) and of impacted services.
+
+    ``basis: risk`` (default) bounds the p95 over every outcome of the action, which
+    weighs the failing case by ``p_fail`` (:meth:`ImpactSummary.risk_p95`);
+    ``basis: if_failed`` bounds the p95 of the failing case alone."""
 
     type: Literal["blast_radius"] = "blast_radius"
+    basis: Literal["risk", "if_failed"] = "risk"
     tiers: dict[str, TierBounds] = Field(default_factory=lambda: dict(DEFAULT_TIERS))
     default_tier: str = "medium"
     missing_impact: Literal["proceed", "review", "refuse"] = "review"
@@ -73,15 +78,21 @@ class BlastRadius(Rule):
                                Needs(self.approvals))
         tier = str(ctx.state.target_attrs.get("tier") or self.default_tier)
         bounds = self.tiers.get(tier) or self.tiers[self.default_tier]
-        t_dec = bounds.traffic.decision(impact.traffic_p95)
-        s_dec = bounds.services.decision(impact.services_p95)
+        if self.basis == "risk":
+            traffic, services = impact.risk_p95("traffic"), impact.risk_p95("services")
+        else:
+            traffic, services = impact.traffic_p95, impact.services_p95
+        t_dec = bounds.traffic.decision(traffic)
+        s_dec = bounds.services.decision(services)
         decision = t_dec if RANK[t_dec] >= RANK[s_dec] else s_dec
-        reason = (f"p95 impacted traffic {impact.traffic_p95:.1%} ({_limits(bounds.traffic, True)})"
-                  f", p95 impacted services {impact.services_p95:g} "
-                  f"({_limits(bounds.services, False)}), tier {tier}; "
-                  f"p(fail) {impact.p_fail:.1%}")
+        at_most = " at most" if self.basis == "risk" else ""
+        reason = (f"p95 impacted traffic{at_most} {traffic:.1%} "
+                  f"({_limits(bounds.traffic, True)}), p95 impacted services{at_most} "
+                  f"{services:g} ({_limits(bounds.services, False)}), tier {tier}; "
+                  f"p(fail) {impact.p_fail:.1%}; if it fails: p95 traffic "
+                  f"{impact.traffic_p95:.1%}, p95 services {impact.services_p95:g}")
         return self.decide(decision, reason, Needs(self.approvals), tier=tier,
-                           traffic_p95=impact.traffic_p95, services_p95=impact.services_p95)
+                           traffic_p95=traffic, services_p95=services, basis=self.basis)
 
 
 def _limits(b: Bound, share: bool) -> str:
