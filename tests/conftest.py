@@ -92,11 +92,14 @@ def neo4j_uri() -> str:
 
 
 def _neo4j_store(uri: str, clock: FakeClock):  # type: ignore[no-untyped-def]
+    import neo4j
+
     from ccm.store.neo4j import Neo4jStore
 
-    store = Neo4jStore(uri, clock=clock)
-    store.wipe()
-    return store
+    with neo4j.GraphDatabase.driver(uri) as driver, driver.session() as session:
+        session.run("MATCH (n) CALL (n) { DETACH DELETE n } IN TRANSACTIONS OF 10000 ROWS"
+                    ).consume()
+    return Neo4jStore(uri, clock=clock)
 
 
 @pytest.fixture(params=["embedded", pytest.param("neo4j", marks=pytest.mark.neo4j)])
