@@ -5,7 +5,14 @@ from __future__ import annotations
 import sys
 
 import click
-from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.progress import (
+    BarColumn,
+    DownloadColumn,
+    Progress,
+    TaskID,
+    TextColumn,
+    TimeRemainingColumn,
+)
 from rich.table import Table
 
 from ccm.cli.common import (
@@ -64,7 +71,7 @@ def ingest_cmd(paths: tuple[str, ...], fmt: str | None, at: int | None, batch_si
         with Progress(TextColumn("{task.description}"), BarColumn(), DownloadColumn(),
                       TimeRemainingColumn(), console=err_console, disable=not show,
                       transient=True) as progress:
-            tasks: dict[str, int] = {}
+            tasks: dict[str, TaskID] = {}
 
             def on_progress(path: str, done: int, total: int) -> None:
                 if path not in tasks:
