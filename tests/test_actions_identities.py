@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-from controlkit import AGENT_KEY
 
 from ccm.actions.identities import (
     IdentityRecord,
@@ -14,6 +13,7 @@ from ccm.actions.identities import (
     revoke_identity,
 )
 from ccm.errors import ConfigError, NotFound
+from tests.controlkit import AGENT_KEY
 
 
 def test_identities_are_stored_listed_and_revoked(store):

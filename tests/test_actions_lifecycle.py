@@ -3,7 +3,12 @@
 from __future__ import annotations
 
 import pytest
-from controlkit import (
+
+from ccm.audit import verify_store
+from ccm.audit.log import AuditLog
+from ccm.errors import ActionRefused, ActionStateError, AuditUnavailable
+from ccm.policy.controls import grant, revoke, set_switch
+from tests.controlkit import (
     ADMIN,
     AUDIT_KEY,
     BOB_KEY,
@@ -16,11 +21,6 @@ from controlkit import (
     setup_store,
     signed_approval,
 )
-
-from ccm.audit import verify_store
-from ccm.audit.log import AuditLog
-from ccm.errors import ActionRefused, ActionStateError, AuditUnavailable
-from ccm.policy.controls import grant, revoke, set_switch
 
 
 @pytest.fixture
@@ -248,7 +248,7 @@ def test_a_failed_execution_is_unhealthy_reverted_and_stops_its_session(ctl, clo
 
 
 def test_a_health_probe_decides_the_outcome_after_execution(store, clock, ran):
-    from controlkit import probe
+    from tests.controlkit import probe
     setup_store(store, clock)
     ctl = controller(store, clock, executor=recorder(ran),
                      health=probe(False, "service:frontend"))

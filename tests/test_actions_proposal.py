@@ -5,10 +5,10 @@ from __future__ import annotations
 from dataclasses import replace
 
 import pytest
-from controlkit import AGENT_KEY, OTHER_AGENT_KEY
 
 from ccm.actions.proposal import Proposal, approval_payload
 from ccm.errors import ConfigError
+from tests.controlkit import AGENT_KEY, OTHER_AGENT_KEY
 
 
 def make(**kw) -> Proposal:

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import pytest
-from controlkit import AUDIT_KEY
 from cryptography.hazmat.primitives import serialization
 
 from ccm.audit.keys import Signer, load_signer, read_public_key, verify_signature
 from ccm.errors import ConfigError
+from tests.controlkit import AUDIT_KEY
 
 
 def test_no_key_in_the_environment_means_no_signer():

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import pytest
-from controlkit import AUDIT_KEY
 
 from ccm.audit import Actor, AuditLog, verify_store
 from ccm.audit.canonical import ZERO_HASH, digest
 from ccm.audit.keys import verify_signature
 from ccm.audit.log import HEAD, KEYS, RECORDS, entry_body
 from ccm.errors import AuditUnavailable
+from tests.controlkit import AUDIT_KEY
 
 ALICE = Actor("alice", "human")
 BOT = Actor("deploy-bot", "agent", "claude", "4.5")

@@ -7,10 +7,10 @@ import json
 import sqlite3
 
 import pytest
-from controlkit import AUDIT_KEY, key
 
 from ccm.audit import Actor, AuditLog, export_file, verify_file, verify_store
 from ccm.audit.log import HEAD, RECORDS
+from tests.controlkit import AUDIT_KEY, key
 
 ALICE = Actor("alice", "human")
 FIELDS = ["v", "seq", "t", "time", "kind", "actor", "subject", "data", "prev", "key_id",

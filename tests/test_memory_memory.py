@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import pytest
-from controlkit import D0, HOUR, config_change, controller, recorder, setup_store, topology
 
 from ccm.actions.records import load
-
 from ccm.errors import ConfigError
 from ccm.memory import Memory
 from ccm.policy.config import MemoryConfig
 from graph_schema import EdgeFact, NodeFact
+from tests.controlkit import D0, HOUR, config_change, controller, recorder, setup_store, topology
 
 DAY = 24 * HOUR
 

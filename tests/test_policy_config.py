@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import pytest
-from controlkit import context, wide_impact
 
 from ccm.errors import ConfigError
 from ccm.policy import Policy, RuleResult, Switch, Verdict, load_policy, policy_from_text
 from ccm.policy.config import default_policy_path
+from tests.controlkit import context, wide_impact
 
 EVERY_TYPE = {"kill_switch", "identity_binding", "signed_audit", "memory_write",
               "sandbox_grants", "blast_radius", "schema_drift", "network_boundary",

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import pytest
-from controlkit import ADMIN, AUDIT_KEY, HOUR
 
 from ccm.audit import AuditLog, verify_store
 from ccm.errors import AuditUnavailable, ConfigError, NotFound
 from ccm.policy.controls import grant, list_grants, list_switches, revoke, set_switch
+from tests.controlkit import ADMIN, AUDIT_KEY, HOUR
 
 
 def test_a_switch_is_stored_at_once_and_audited(store, clock):

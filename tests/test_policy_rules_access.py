@@ -5,10 +5,10 @@ from __future__ import annotations
 from dataclasses import replace
 
 import pytest
-from controlkit import HOUR, NOW, OTHER_AGENT_KEY, at, context, identities, proposal
 
 from ccm.policy import Grant, ImpactSummary
 from ccm.policy.rules import IdentityBinding, NetworkBoundary, SandboxGrants
+from tests.controlkit import HOUR, NOW, OTHER_AGENT_KEY, at, context, identities, proposal
 
 BOT = identities()[0]
 CLOCK = at(NOW)

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import pytest
-from controlkit import context
 from pydantic import ValidationError
 
 from ccm.policy import ImpactSummary
 from ccm.policy.rules import BlastRadius
+from tests.controlkit import context
 
 RULE = BlastRadius()
 

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
-from controlkit import at, context, proposal
 
 from ccm.policy.rules import MemoryWrite, ReversibleByDefault, SchemaDrift, SignedAudit
+from tests.controlkit import at, context, proposal
 
 CLOCK = at(0)
 

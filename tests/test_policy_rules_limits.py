@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from controlkit import NOW, at, context, proposal
-
 from ccm.policy.rules import CircuitBreaker, RateLimit
+from tests.controlkit import NOW, at, context, proposal
 
 MIN = 60 * 1_000_000
 CLOCK = at(NOW)

@@ -5,10 +5,10 @@ from __future__ import annotations
 from dataclasses import replace
 
 import pytest
-from controlkit import NOW, at, context, identities, proposal
 
 from ccm.policy import Switch
 from ccm.policy.rules import DriftDetection, EarnedAutonomy, KillSwitch, QuorumGate
+from tests.controlkit import NOW, at, context, identities, proposal
 
 CLOCK = at(NOW)
 MIN = 60 * 1_000_000

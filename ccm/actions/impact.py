@@ -7,6 +7,7 @@ None``; the controller stores :class:`~ccm.policy.impact.ImpactSummary` of it.
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable
 from typing import Any
 
@@ -26,7 +27,7 @@ def engine_predictor(store: Store, proposal: Proposal, spec: ActionSpec, priors:
                      at: int) -> Any:
     """The engine's prediction for ``proposal`` (None when the engine is not installed)."""
     try:
-        from ccm import engine
+        engine = importlib.import_module("ccm.engine")
     except ImportError:
         return None
     inputs = proposal.inputs

@@ -90,7 +90,7 @@ class Controller:
     def get(self, action_id: str) -> ActionRecord:
         return load(self.store, action_id)
 
-    def list(self, states: Iterable[str] = ()) -> list[ActionRecord]:
+    def list_actions(self, states: Iterable[str] = ()) -> list[ActionRecord]:
         wanted = set(states)
         recs = [ActionRecord(r.doc, r.rev) for r in self.store.list_records(COLLECTION)]
         return sorted((r for r in recs if not wanted or r.state in wanted),
@@ -235,13 +235,13 @@ class Controller:
         if why:
             self.note("approval", actor, action_id, {"accepted": False, "reason": why})
             raise ActionRefused(f"approval of {action_id} by {approver!r} refused", [why])
-        entry = {"by": approver, "kind": ident.kind if ident else "agent",
-                 "at": self.clock(), "signed": bool(signature), "note": note}
+        now = self.clock()
+        entry: dict[str, Any] = {"by": approver, "kind": ident.kind if ident else "agent",
+                                 "at": now, "signed": bool(signature), "note": note}
         if signature:
             entry["signature"] = signature
         rec, changed = transition(self.store, action_id, {"evaluated", "approved"},
-                                  lambda doc: _add_approval(doc, entry), now=entry["at"],
-                                  by=approver)
+                                  lambda doc: _add_approval(doc, entry), now=now, by=approver)
         if changed:
             self.note("approval", actor, action_id, {"accepted": True, "signed": bool(signature),
                                                      "state": rec.state, "note": note})

@@ -143,6 +143,9 @@ def record_outcome(ctl: Controller, action_id: str, healthy: bool, *,
                    note: str = "") -> ActionRecord:
     """Record the observed outcome, then revert where due, write memory and close."""
     rec = ctl.get(action_id)
+    if rec.state == "closed" and not rec.doc.get("outcome"):
+        raise ActionStateError(f"{action_id} closed without running for real (a dry run): "
+                               "there is no outcome to record")
     if rec.state in ("outcome", "reverting", "closed"):
         return finish(ctl, action_id)
     if rec.state not in ("executed", "failed"):

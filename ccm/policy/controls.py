@@ -1,4 +1,4 @@
-"""Admin controls: kill switches (pause, dry-run) and sandbox grants.
+"""Admin controls: kill switches (pause, dry-run), sandbox grants, identities, autonomy.
 
 Every change is an audit entry of kind ``admin``. A switch takes effect even when
 no audit key is configured (stopping must always be possible; without a key
@@ -9,11 +9,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from contextlib import suppress
+from dataclasses import replace
 from typing import Any
 
+from ccm.actions.identities import IdentityRecord, put_identity, revoke_identity
 from ccm.audit.canonical import digest
 from ccm.audit.log import Actor, AuditLog
 from ccm.errors import AuditUnavailable, ConfigError, NotFound
+from ccm.policy.autonomy import autonomy_key, set_level
 from ccm.policy.context import Grant, Switch
 from ccm.policy.records import update_record
 from ccm.store import Store
@@ -105,3 +108,38 @@ def revoke(store: Store, audit: AuditLog, grant_id: str, *, by: Actor, now: int,
 def list_grants(store: Store, agent: str | None = None) -> list[Grant]:
     grants = [Grant.from_dict(r.doc) for r in store.list_records(GRANTS)]
     return [g for g in grants if agent is None or g.agent == agent]
+
+
+def register_identities(store: Store, audit: AuditLog, identities: Sequence[IdentityRecord],
+                        *, by: Actor, now: int) -> list[IdentityRecord]:
+    """Register (or replace) identities: who may propose and approve. Needs the audit log."""
+    if not audit.ready:
+        raise AuditUnavailable("registering identities is an admin change and needs the "
+                               "audit key (CCM_AUDIT_KEY or CCM_AUDIT_KEY_FILE)")
+    out = []
+    for ident in identities:
+        stamped = replace(ident, registered_at=now)
+        put_identity(store, stamped)
+        audit.append("admin", by, f"identity:{ident.id}",
+                     {"change": "identity", "identity": stamped.to_dict()})
+        out.append(stamped)
+    return out
+
+
+def revoke_identity_audited(store: Store, audit: AuditLog, identity_id: str, *, by: Actor
+                            ) -> IdentityRecord:
+    ident = revoke_identity(store, identity_id)
+    with suppress(AuditUnavailable):  # revoking narrows access: it stands even unaudited
+        audit.append("admin", by, f"identity:{identity_id}", {"change": "revoke_identity"})
+    return ident
+
+
+def set_autonomy(store: Store, audit: AuditLog, *, tenant: str, action: str, target: str,
+                 level: str, by: Actor, now: int) -> dict[str, Any]:
+    """Set an earned-autonomy level by hand (an audited admin change)."""
+    if not audit.ready:
+        raise AuditUnavailable("setting autonomy is an admin change and needs the audit key")
+    doc = set_level(store, autonomy_key(tenant, action, target), level, now, by.id)
+    audit.append("admin", by, f"autonomy:{autonomy_key(tenant, action, target)}",
+                 {"change": "autonomy", "level": level})
+    return doc

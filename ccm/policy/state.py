@@ -44,7 +44,7 @@ def load_state(store: Store, p: Proposal, impact: ImpactSummary | None, graph: G
     trust = {n.name: str(n.attrs.get("trust", "")) for n in graph.nodes_of("zone")}
     return PolicyState(
         identity=get_identity(store, p.agent), switches=switches, grants=grants,
-        rate_events=rate,  # type: ignore[arg-type]
+        rate_events=rate,
         session_calls=tuple(session.doc.get("calls", [])) if session else (),
         session_failed=session.doc.get("failed") if session else None,
         activity=tuple(activity.doc.get("events", [])) if activity else (),

@@ -13,6 +13,11 @@ from ccm.policy.types import Needs, RuleResult
 from graph_schema import format_time
 
 LEVELS = ("advisory", "review", "autonomous")
+Risk = Literal["low", "medium", "high", "critical"]
+Level = Literal["advisory", "review", "autonomous"]
+DEFAULT_QUORUM: dict[Risk, int] = {"high": 2, "critical": 3}
+DEFAULT_INITIAL: dict[Risk, Level] = {"low": "autonomous", "medium": "review",
+                                      "high": "review", "critical": "advisory"}
 MINUTE = 60 * 1_000_000
 
 
@@ -51,8 +56,7 @@ class QuorumGate(Rule):
     proposer's own)."""
 
     type: Literal["quorum"] = "quorum"
-    approvals: dict[Literal["low", "medium", "high", "critical"], int] = Field(
-        default_factory=lambda: {"high": 2, "critical": 3})
+    approvals: dict[Risk, int] = Field(default_factory=lambda: dict(DEFAULT_QUORUM))
     human: bool = False
     STATIC = True
 
@@ -126,10 +130,7 @@ class EarnedAutonomy(Rule):
     needs a human approval, review any approval, autonomous nothing."""
 
     type: Literal["earned_autonomy"] = "earned_autonomy"
-    initial: dict[Literal["low", "medium", "high", "critical"],
-                  Literal["advisory", "review", "autonomous"]] = Field(
-        default_factory=lambda: {"low": "autonomous", "medium": "review", "high": "review",
-                                 "critical": "advisory"})
+    initial: dict[Risk, Level] = Field(default_factory=lambda: dict(DEFAULT_INITIAL))
     promote_after: int = Field(default=50, ge=1)
     demote_to: Literal["previous", "advisory"] = "previous"
 
