@@ -6,7 +6,7 @@ import pytest
 
 from ccm.actions.records import load
 from ccm.errors import ConfigError
-from ccm.memory import Memory
+from ccm.memory import EdgeEvidence, Memory
 from ccm.policy.config import MemoryConfig
 from graph_schema import EdgeFact, NodeFact
 from tests.controlkit import D0, HOUR, config_change, controller, recorder, setup_store, topology
@@ -141,3 +141,23 @@ def test_topology_is_untouched_by_memory_reads(world, clock):
     Memory(world, "default", clock=clock).priors()
     assert {n.ref for n in world.graph().nodes_of("service")} == {
         f.ref for f in topology() if isinstance(f, NodeFact) and f.kind == "service"}
+
+
+def test_an_incident_and_an_outcome_of_the_same_failure_count_once(world, clock):
+    rec = run_bad_change(world, clock)
+    mem = Memory(world, "default", clock=clock)
+    mem.record_incident("inc-9", [f"change:{rec.id}", "service:cart", "service:frontend"],
+                        title="t", started_at=clock(), resolved_at=clock() + HOUR)
+    clock.advance(2 * HOUR)
+    pri = mem.priors()
+    assert pri.lookup("config_change", "service:cart").alpha == 1
+    assert pri.edges[("service:frontend", "service:cart")].observed == 1
+
+
+def test_an_ingested_incident_teaches_the_edges_of_its_chain(world, clock):
+    world.write(ingested_change("chg-1", D0 + HOUR // 2))
+    mem = Memory(world, "default", clock=clock)
+    mem.record_incident("inc-1", ["change:chg-1", "service:cart", "service:frontend"],
+                        title="t", started_at=D0 + HOUR, resolved_at=D0 + 2 * HOUR)
+    clock.now = D0 + 3 * HOUR
+    assert mem.priors().edges[("service:frontend", "service:cart")] == EdgeEvidence(1, 1)

@@ -75,3 +75,16 @@ def test_the_if_failed_basis_ignores_how_likely_failure_is():
     imp = ImpactSummary(p_fail=0.01, traffic_p95=0.9)
     assert BlastRadius().evaluate(context(impact=imp)).decision == "proceed"
     assert BlastRadius(basis="if_failed").evaluate(context(impact=imp)).decision == "refuse"
+
+
+def test_traffic_that_few_outcomes_reach_has_a_zero_p95():
+    # fails 18 % of the time; when it does, the only entrypoint is hit 15 % of the time:
+    # 2.7 % of all outcomes touch traffic, so the p95 over all outcomes is 0
+    imp = ImpactSummary(p_fail=0.18, traffic_mean=0.15, traffic_p95=1.0,
+                        node_probabilities={"service:web": 0.15},
+                        paths={"service:web": ["service:rec", "service:web"]})
+    assert imp.entry_reach() == 0.15 and imp.risk_p95("traffic") == 0.0
+    hit_more = ImpactSummary(**{**imp.__dict__, "node_probabilities": {"service:web": 0.4}})
+    assert hit_more.risk_p95("traffic") == 1.0
+    r = RULE.evaluate(context(impact=hit_more))
+    assert r.decision == "refuse" and "P(reaches an entrypoint) at most 40.0%" in r.reason

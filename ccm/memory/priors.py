@@ -69,7 +69,7 @@ class Priors:
     outcomes: Mapping[tuple[str, str], Beta] = field(default_factory=dict)
     #: (caller ref, callee ref) -> evidence of propagation
     edges: Mapping[tuple[str, str], EdgeEvidence] = field(default_factory=dict)
-    propagation_strength: float = 10.0
+    propagation_strength: float = 2.0
 
     def lookup(self, change_kind: str, target: str) -> Beta | None:
         """Outcome counts for ``change_kind`` on ``target``; None when nothing was seen

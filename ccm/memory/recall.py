@@ -36,12 +36,15 @@ def _time_of(node: NodeVersion, *names: str) -> int:
 
 
 def learn_priors(graph: Graph, tenant: str, *, as_of: int, retention: int,
-                 propagation_strength: float = 10.0) -> Priors:
+                 propagation_strength: float = 2.0) -> Priors:
     """Priors from every visible outcome and incident no older than ``retention``."""
     since = as_of - retention
     outcomes: dict[tuple[str, str], list[float]] = {}
     edges: dict[tuple[str, str], EdgeEvidence] = {}
     roots_failed: set[str] = set()
+    # an incident caused by a CCM action repeats the evidence its outcome already gave
+    observed = {f"change:{a.name}" for a in graph.nodes_of("action")
+                if a.attrs.get("edge_evidence")}
     for inc in graph.nodes_of("incident"):
         if not visible(inc, tenant) or inc.attrs.get("status") != "resolved":
             continue
@@ -50,6 +53,8 @@ def learn_priors(graph: Graph, tenant: str, *, as_of: int, retention: int,
         chain = [str(r) for r in inc.attrs.get("chain") or []]
         if inc.attrs.get("root_cause"):
             roots_failed.add(str(inc.attrs["root_cause"]))
+        if chain and chain[0] in observed:
+            continue
         for caller, callee in chain_links(graph, chain):
             edges[(caller, callee)] = edges.get((caller, callee), EdgeEvidence()).add(True)
     for ch in graph.nodes_of("change"):

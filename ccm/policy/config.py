@@ -53,8 +53,10 @@ class MemoryConfig(BaseModel):
     retention: Duration = 365 * 86400 * 1_000_000
     #: tenants whose outcomes are written back ("*": every tenant)
     tenants: list[str] = Field(default_factory=lambda: ["*"])
-    #: pseudo-observations behind a structural propagation probability
-    propagation_strength: float = Field(default=10.0, gt=0)
+    #: pseudo-observations behind a structural propagation probability when memory
+    #: writes back a learned one: 2 means one observed propagation over a soft edge
+    #: (0.15) moves it to 0.43 (structure is a guess from static attributes)
+    propagation_strength: float = Field(default=2.0, gt=0)
 
     def enabled_for(self, tenant: str) -> bool:
         return "*" in self.tenants or tenant in self.tenants

@@ -4,10 +4,15 @@ The engine's figures are *conditional on the action failing* (``nodes``,
 ``services``, ``traffic``) next to ``p_fail``. What the action risks as proposed
 is the mixture: nothing with probability 1 - p_fail, the failing-case
 distribution otherwise. Its 95th percentile is the failing case's quantile at
-level 1 - 0.05 / p_fail; from the failing case's p50 and p95 it is bounded
-exactly (quantiles only grow with the level): 0 when p_fail <= 5 %, at most the
-failing-case p50 when p_fail <= 10 %, at most its p95 beyond
-(:meth:`ImpactSummary.risk_p95`).
+level L = 1 - 0.05 / p_fail, bounded from what the engine reports
+(:meth:`ImpactSummary.risk_p95`):
+
+- 0 when p_fail <= 5 % (most outcomes impact nothing);
+- for traffic, 0 when p_fail x P(the failure reaches an entrypoint) <= 5 %, that
+  probability bounded by the sum of the impacted entrypoints' probabilities
+  (the keys of ``paths``);
+- else at most the failing-case p50 when L <= 0.5 (p_fail <= 10 %), at most its
+  p95 beyond (quantiles only grow with the level).
 
 The policy depends only on these fields, so it is tested with hand-made values;
 :meth:`ImpactSummary.from_impact` copies them from the engine's ``Impact``.
@@ -57,9 +62,19 @@ class ImpactSummary:
         ``services``) over all outcomes, failing or not (see the module docstring)."""
         if self.p_fail <= 0.05:
             return 0.0
+        if metric == "traffic" and self.p_fail * self.entry_reach() <= 0.05:
+            return 0.0
         if self.p_fail <= 0.10:
             return float(getattr(self, f"{metric}_p50"))
         return float(getattr(self, f"{metric}_p95"))
+
+    def entry_reach(self) -> float:
+        """Upper bound of P(the failure impacts some entrypoint): the sum of the impacted
+        entrypoints' probabilities, or 1 when the summary names no entrypoint but
+        predicts impacted traffic."""
+        if not self.paths:
+            return 0.0 if self.traffic_p95 <= 0 and self.traffic_mean <= 0 else 1.0
+        return min(1.0, sum(self.node_probabilities.get(e, 0.0) for e in self.paths))
 
     def impacted(self, threshold: float) -> list[str]:
         """Nodes whose predicted impact probability is at least ``threshold``."""

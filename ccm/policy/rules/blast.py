@@ -86,10 +86,12 @@ class BlastRadius(Rule):
         s_dec = bounds.services.decision(services)
         decision = t_dec if RANK[t_dec] >= RANK[s_dec] else s_dec
         at_most = " at most" if self.basis == "risk" else ""
+        reach = (f" x P(reaches an entrypoint) at most {impact.entry_reach():.1%}"
+                 if self.basis == "risk" and impact.paths else "")
         reason = (f"p95 impacted traffic{at_most} {traffic:.1%} "
                   f"({_limits(bounds.traffic, True)}), p95 impacted services{at_most} "
                   f"{services:g} ({_limits(bounds.services, False)}), tier {tier}; "
-                  f"p(fail) {impact.p_fail:.1%}; if it fails: p95 traffic "
+                  f"p(fail) {impact.p_fail:.1%}{reach}; if it fails: p95 traffic "
                   f"{impact.traffic_p95:.1%}, p95 services {impact.services_p95:g}")
         return self.decide(decision, reason, Needs(self.approvals), tier=tier,
                            traffic_p95=traffic, services_p95=services, basis=self.basis)
