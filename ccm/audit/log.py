@@ -35,7 +35,7 @@ KEYS = "audit_keys"
 HEAD = "head"
 VERSION = 1
 ENTRY_KINDS = ("proposal", "verdict", "approval", "execution", "execution_refused",
-               "executed", "outcome", "revert", "memory", "close", "admin", "alarm")
+               "executed", "outcome", "revert", "close", "admin", "alarm")
 
 
 @dataclass(frozen=True, slots=True)
