@@ -92,10 +92,9 @@ def bench_rules(policy: Policy, n: int) -> dict[str, float]:
 def bench_state(n: int) -> dict[str, float]:
     """Seconds to load state and evaluate one proposal end to end on an embedded store
     (records, counters, a graph read, audit entries), excluding the engine."""
+    from ccm.store import EmbeddedStore
     from tests.conftest import FakeClock
     from tests.controlkit import proposal
-
-    from ccm.store import EmbeddedStore
 
     with tempfile.TemporaryDirectory() as tmp:
         clock = FakeClock()
