@@ -4,6 +4,7 @@ lifecycle from the command line (a thin layer over :mod:`ccm.actions`)."""
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -52,9 +53,12 @@ def show(rec: ActionRecord, as_json: bool) -> None:
         console.print(f"[red]last refusal[/red] ({r['phase']}): " + "; ".join(r["reasons"]))
 
 
-def parse_inputs(pairs: tuple[str, ...], raw_json: str | None) -> dict[str, Any]:
-    """``-i key=value`` pairs (values read as JSON when they parse, else as text) over
-    ``--inputs`` JSON."""
+def parse_inputs(pairs: tuple[str, ...], raw_json: str | None,
+                 schema: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """``-i key=value`` pairs over ``--inputs`` JSON. A value is text when the action's
+    schema says the input is a string, else it is read as JSON when it parses
+    (``replicas=3``, ``enabled=true``)."""
+    props = (schema or {}).get("properties", {})
     inputs: dict[str, Any] = {}
     if raw_json:
         text = Path(raw_json[1:]).read_text() if raw_json.startswith("@") else raw_json
@@ -69,6 +73,9 @@ def parse_inputs(pairs: tuple[str, ...], raw_json: str | None) -> dict[str, Any]
         key, sep, value = pair.partition("=")
         if not sep or not key:
             raise ConfigError(f"-i {pair!r}: expected KEY=VALUE")
+        if props.get(key, {}).get("type") == "string":
+            inputs[key] = value
+            continue
         try:
             inputs[key] = json.loads(value)
         except json.JSONDecodeError:
@@ -117,7 +124,9 @@ def propose_cmd(action: str | None, target: str | None, agent: str | None,
             if not (action and target and agent):
                 raise click.UsageError("give ACTION, TARGET and --agent (or --file)")
             ident = get_identity(store, agent)
-            p = Proposal(action, target, parse_inputs(pairs, inputs_json), agent,
+            spec = load_registry(actions_file).get(action)
+            inputs = parse_inputs(pairs, inputs_json, spec.inputs_schema if spec else None)
+            p = Proposal(action, target, inputs, agent,
                          model if model is not None else (ident.model if ident else ""),
                          model_version if model_version is not None else (
                              ident.model_version if ident else ""),
