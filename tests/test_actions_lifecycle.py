@@ -223,6 +223,7 @@ def test_an_unhealthy_outcome_is_reverted_automatically(ctl, store, ran):
     assert g.nodes[f"action:{rec.id}"].attrs["reverted"] is True
     assert g.nodes[f"action:{rec.id}-revert"].attrs["revert_of"] == rec.id
     assert g.nodes[f"change:{rec.id}"].attrs["outcome"] == "unhealthy"
+    assert g.nodes[f"change:{rec.id}-revert"].attrs["change_kind"] == "rollback"
     assert g.nodes["config:cart/REDIS_TIMEOUT_MS"].attrs["value"] == "500"
     assert "revert" in audit_kinds(store, rec.id)
 

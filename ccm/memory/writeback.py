@@ -81,7 +81,9 @@ def executed_change_facts(store: Any, doc: Mapping[str, Any], tenant: str) -> li
     """An executed action is a change to production: ``change:<action id>`` with a
     CHANGED edge to its target (and, for a config change, the key's new version)."""
     p = doc["proposal"]
-    kind = doc.get("change_kind")
+    # an automatic revert restores the previous state: it is a rollback as a change
+    kind = "rollback" if doc.get("revert_of") and doc.get("change_kind") else \
+        doc.get("change_kind")
     executed_at = (doc.get("execution") or {}).get("at")
     if not kind or executed_at is None:
         return []
