@@ -99,7 +99,7 @@ def executed_change_facts(store: Any, doc: Mapping[str, Any], tenant: str) -> li
     if outcome is not None:
         attrs["outcome"] = "healthy" if outcome else "unhealthy"
     diff: list[dict[str, Any]] = []
-    if kind == "config_change" and isinstance(inputs.get("key"), str):
+    if doc.get("change_kind") == "config_change" and isinstance(inputs.get("key"), str):
         diff = [{"key": inputs["key"], "old": inputs.get("previous_value"),
                  "new": inputs.get("value")}]
     ctx = Context(store, int(executed_at))
