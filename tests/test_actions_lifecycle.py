@@ -310,3 +310,35 @@ def test_the_rate_limit_refuses_the_eleventh_action_on_a_service(ctl, clock):
     rec = ctl.propose(proposal(clock, nonce="10"))
     assert rec.state == "refused"
     assert any("rate_per_service: refuse: 10 earlier actions" in r for r in rec.verdict.reasons)
+
+
+def test_two_processes_racing_to_execute_run_it_once(store, clock, ran, request):
+    import threading
+
+    setup_store(store, clock)
+    rec = controller(store, clock).propose(proposal(clock))
+    if request.node.callspec.params["store"] == "embedded":
+        from ccm.store import EmbeddedStore
+        others = [EmbeddedStore(store.path, clock=clock) for _ in range(3)]
+    else:
+        from ccm.store.neo4j import Neo4jStore
+        others = [Neo4jStore(store.uri, clock=clock) for _ in range(3)]
+    results, errors = [], []
+
+    def go(s):
+        try:
+            results.append(controller(s, clock, executor=recorder(ran)).execute(rec.id).state)
+        except Exception as exc:  # noqa: BLE001 - collected and asserted below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=go, args=(s,)) for s in others]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    for s in others:
+        s.close()
+    assert not errors and len(results) == 3
+    assert len(runs(ran)) == 1
+    assert audit_kinds(store, rec.id).count("execution") == 1
+    assert controller(store, clock).get(rec.id).state == "executed"
