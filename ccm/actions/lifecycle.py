@@ -36,8 +36,12 @@ from ccm.policy.events import emit
 from ccm.policy.impact import ImpactSummary
 from ccm.policy.state import load_state
 from ccm.policy.types import PROCEED, REFUSE, RuleResult, Verdict
-from ccm.store import Clock, Store
+from ccm.store import Clock, Graph, Store
 from graph_schema.timeutil import now_micros
+
+
+#: how far apart (µs) two evaluations may be and still share one read of the graph
+GRAPH_REUSE = 60 * 1_000_000
 
 
 class Controller:
@@ -61,6 +65,7 @@ class Controller:
         self.executor = executor
         self.health = health
         self._memories: dict[str, Memory] = {}
+        self._graph: tuple[int, int, Graph] | None = None
 
     # -- helpers -------------------------------------------------------------------------
     def memory(self, tenant: str) -> Memory:
@@ -86,6 +91,17 @@ class Controller:
             return self.audit.append(kind, actor, subject, data)
         except AuditUnavailable:
             return None
+
+    def graph(self, at: int) -> Graph:
+        """The graph at ``at``, reused while the store's revision is unchanged and ``at``
+        is within :data:`GRAPH_REUSE` of the cached one (every evaluation reads target
+        attributes and trust zones from it)."""
+        rev = self.store.revision()
+        cached = self._graph
+        if cached is None or cached[0] != rev or abs(cached[1] - at) > GRAPH_REUSE:
+            cached = (rev, at, self.store.graph(at))
+            self._graph = cached
+        return cached[2]
 
     def get(self, action_id: str) -> ActionRecord:
         return load(self.store, action_id)
@@ -151,7 +167,7 @@ class Controller:
         now = self.clock()
         mem = self.memory(p.tenant)
         nb = self.policy.rule("network_boundary")
-        state = load_state(self.store, p, impact, self.store.graph(now),
+        state = load_state(self.store, p, impact, self.graph(now),
                            audit_ready=self.audit.ready, memory_enabled=mem.enabled,
                            zone_threshold=nb.impact_threshold if nb else 0.0)
         return EvalContext(p, rec.id, self.registry.get(p.action), impact, state, now,

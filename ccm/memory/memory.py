@@ -48,10 +48,11 @@ class Memory:
 
     # -- reads ---------------------------------------------------------------------------
     def priors(self, at: int | None = None) -> Priors:
-        """The priors table as of ``at`` (default now), cached per store revision."""
+        """The priors table as of ``at`` (default now), reused while the store's revision
+        is unchanged and ``at`` is within a minute of the cached one."""
         t = self.clock() if at is None else at
         rev = self.store.revision()
-        if self._cache and self._cache[0] == rev and abs(self._cache[1] - t) < 1_000_000:
+        if self._cache and self._cache[0] == rev and abs(self._cache[1] - t) < 60_000_000:
             return self._cache[2]
         priors = learn_priors(self.store.graph(t), self.tenant, as_of=t,
                               retention=self.config.retention,
