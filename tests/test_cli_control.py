@@ -142,3 +142,21 @@ def test_autonomy_can_be_set_by_hand_and_is_audited(env):
          "root"], env)
     assert propose(env)["verdict"]["decision"] != "refuse"
     assert "autonomous" in run(["admin", "autonomy", "list"], env)
+
+
+def test_an_agent_can_submit_a_signed_proposal_as_json(env, tmp_path):
+    import time
+
+    from ccm.actions.proposal import Proposal
+
+    p = Proposal("restart", "service:cart", {}, "deploy-bot", "claude", "4.5",
+                 created_at=int(time.time() * 1_000_000)).signed(AGENT_KEY)
+    f = tmp_path / "p.json"
+    f.write_text(json.dumps(p.to_dict()))
+    out = run(["propose", "--file", str(f), "--json"], env)
+    rec = json.loads(out[out.index("{"):])
+    assert rec["id"] == p.action_id and rec["verdict"]["decision"] != "refuse"
+    f.write_text(json.dumps({**p.to_dict(), "target": "service:frontend"}))
+    out = run(["propose", "--file", str(f), "--json"], env)
+    bad = json.loads(out[out.index("{"):])
+    assert any("signature does not match" in r["reason"] for r in bad["verdict"]["results"])
