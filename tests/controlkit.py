@@ -39,8 +39,8 @@ CAROL_KEY = key("human:carol")
 
 
 def topology() -> list:
-    """frontend (public, entrypoint) -> cart -> redis; frontend -> catalog (all internal
-    but frontend)."""
+    """frontend (public, entrypoint) -> cart -> redis, orders-db; frontend -> catalog; and
+    frontend -> reviews, a soft dependency with a fallback (all internal but frontend)."""
     return [
         NodeFact("zone", "public", {"trust": "public"}, D0),
         NodeFact("zone", "internal", {"trust": "internal"}, D0),
@@ -50,11 +50,14 @@ def topology() -> list:
         NodeFact("service", "catalog", {"zone": "internal"}, D0),
         NodeFact("cache", "redis", {}, D0),
         NodeFact("datastore", "orders-db", {"zone": "internal"}, D0),
+        NodeFact("service", "reviews", {"zone": "internal"}, D0),
         EdgeFact("IN_ZONE", "cache:redis", "zone:internal", {}, D0),
         EdgeFact("DEPENDS_ON", "service:frontend", "service:cart", {"hard": True}, D0),
         EdgeFact("DEPENDS_ON", "service:frontend", "service:catalog", {"hard": True}, D0),
         EdgeFact("DEPENDS_ON", "service:cart", "cache:redis", {"timeout_ms": 50.0}, D0),
         EdgeFact("DEPENDS_ON", "service:cart", "datastore:orders-db", {}, D0),
+        EdgeFact("DEPENDS_ON", "service:frontend", "service:reviews",
+                 {"hard": False, "fallback": True}, D0),
     ]
 
 

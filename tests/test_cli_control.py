@@ -48,8 +48,8 @@ def env(tmp_path: Path) -> dict[str, str]:
 
 
 def propose(env: dict[str, str], *extra: str) -> dict:
-    out = run(["propose", "config_change", "service:cart", "--agent", "deploy-bot",
-               "-i", "key=REDIS_TIMEOUT_MS", "-i", "value=50", "-i", "previous_value=500",
+    out = run(["propose", "config_change", "service:reviews", "--agent", "deploy-bot",
+               "-i", "key=THEME", "-i", "value=50", "-i", "previous_value=500",
                "--key-file", f"{env['TMP']}/bot.key", "--json", *extra], env)
     return json.loads(out[out.index("{"):])
 
@@ -80,13 +80,14 @@ def test_an_unsigned_proposal_is_refused_with_every_reason(env):
 
 
 def test_a_paused_service_refuses_proposals(env):
-    assert "service:cart: paused" in run(["admin", "kill-switch", "pause", "service:cart",
-                                          "--reason", "incident", "--as", "alice"], env)
+    assert "service:reviews: paused" in run(["admin", "kill-switch", "pause",
+                                             "service:reviews", "--reason", "incident",
+                                             "--as", "alice"], env)
     rec = propose(env)
     assert rec["state"] == "refused"
-    assert any("paused (service:cart) by alice" in r["reason"]
+    assert any("paused (service:reviews) by alice" in r["reason"]
                for r in rec["verdict"]["results"])
-    assert "service:cart" in run(["admin", "kill-switch", "list"], env)
+    assert "service:reviews" in run(["admin", "kill-switch", "list"], env)
 
 
 def test_the_registry_is_listed_and_shown(env):
@@ -119,7 +120,8 @@ def test_calibrate_reports_and_plots(env):
     run(["outcome", rec["id"], "--healthy"], env)
     png = Path(env["TMP"]) / "cal.png"
     data = json.loads(run(["calibrate", "--json", "--plot", str(png)], env))
-    assert data["calibrations"][0]["n"] == 0  # no engine prediction in this store
+    assert [c["what"].split(":")[0] for c in data["calibrations"]] == [
+        "action failure", "node impact"]
     assert png.read_bytes()[:4] == b"\x89PNG"
 
 
@@ -138,7 +140,7 @@ def test_keygen_writes_a_private_key_and_prints_the_public_one(env, tmp_path):
 
 
 def test_autonomy_can_be_set_by_hand_and_is_audited(env):
-    run(["admin", "autonomy", "set", "config_change", "service:cart", "autonomous", "--as",
+    run(["admin", "autonomy", "set", "config_change", "service:reviews", "autonomous", "--as",
          "root"], env)
     assert propose(env)["verdict"]["decision"] != "refuse"
     assert "autonomous" in run(["admin", "autonomy", "list"], env)
