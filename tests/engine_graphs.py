@@ -54,3 +54,36 @@ def combined(seeds: np.ndarray, probs: np.ndarray) -> dict[int, float]:
     for v, s in zip(seeds.tolist(), probs.tolist(), strict=True):
         out[v] = 1.0 - (1.0 - out.get(v, 0.0)) * (1.0 - s)
     return out
+
+
+T0 = 1_767_225_600_000_000  # 2026-01-01T00:00:00Z
+HOUR = 3_600_000_000
+
+
+@st.composite
+def incidents(draw: st.DrawFn):
+    """A random snapshot with changes in the past and symptoms (node, signal, time)."""
+    from ccm.engine.snapshot import ChangeTable
+    from ccm.engine.types import Symptom
+
+    base = draw(snapshots().filter(lambda s: s.n > 0))
+    n = base.n
+    k = draw(st.integers(0, 4))
+    kinds = draw(st.lists(st.sampled_from(["deploy", "config_change", "feature_flag",
+                                           "schema_migration"]), min_size=k, max_size=k))
+    times = [T0 + draw(st.integers(0, 96)) * HOUR for _ in range(k)]
+    seeds = [draw(st.lists(st.integers(0, n - 1), min_size=0, max_size=2, unique=True))
+             for _ in range(k)]
+    meta = [{"target": base.refs[s[0]] if s else "", "keys": [], "diff": [],
+             "destructive": False, "reversible": None} for s in seeds]
+    changes = ChangeTable([f"change:c{i}" for i in range(k)], np.array(times, np.int64),
+                          kinds, np.array([s[0] if s else -1 for s in seeds], np.int32),
+                          np.concatenate([[0], np.cumsum([len(s) for s in seeds])]
+                                         ).astype(np.int64),
+                          np.array([v for s in seeds for v in s], np.int32), meta)
+    snap = build_snapshot(base.nodes, base.edges, changes=changes, valid_at=T0 + 200 * HOUR)
+    m = draw(st.integers(1, min(4, n)))
+    symptoms = [Symptom(base.refs[draw(st.integers(0, n - 1))],
+                        draw(st.sampled_from(["errors", "latency", "traffic_drop", "down"])),
+                        T0 + draw(st.integers(0, 120)) * HOUR) for _ in range(m)]
+    return snap, symptoms

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Mapping
+from typing import Any
 
 import networkx as nx
 import numpy as np
@@ -213,3 +214,49 @@ def hypothesis_evidence(g: nx.DiGraph, seeds: Iterable[int], h_time: int, flags:
                 total += _term(min(r, 1.0), bool(flags[v] & bit), in_time, P.missed_alert,
                                miss_quiet, P.false_alert)
     return total
+
+
+def root_cause_scores(snapshot: Snapshot, symptoms: list[Any],
+                      params: Params = DEFAULT_PARAMS, priors: Any = None) -> dict[str, float]:
+    """Every hypothesis's log score (prior + evidence), enumerated independently of the
+    kernels: changes whose seeds can cause a symptom that began after them, and
+    spontaneous failures of components that can cause any symptom."""
+    from ccm.engine.model import change_prior, delay_weight
+    from ccm.engine.priors import NO_PRIORS
+
+    priors = priors or NO_PRIORS
+    g = to_networkx(snapshot, params)
+    skew = int(params.clock_skew_s * 1e6)
+    never = np.iinfo(np.int64).max
+    flags = np.where(snapshot.nodes.monitored & snapshot.component, 1, 0).astype(np.int64)
+    t_up = np.full(snapshot.n, never, np.int64)
+    t_td = np.full(snapshot.n, never, np.int64)
+    found = []
+    for s in symptoms:
+        v = snapshot.index[s.ref]
+        flags[v] |= 1 | (2 if s.upstream else 4)
+        arr = t_up if s.upstream else t_td
+        arr[v] = min(arr[v], s.time)
+        found.append((v, s.time, s.upstream))
+    latest = latest_cause_time(g, found)
+    onsets = sorted(s.time for s in symptoms)
+    out: dict[str, float] = {}
+    ch = snapshot.changes
+    for i, ref in enumerate(ch.refs):
+        seeds = ch.seeds(i).tolist()
+        t = int(ch.time[i])
+        if not seeds or max(latest[v] for v in seeds) < t - skew:
+            continue
+        meta = ch.meta[i]
+        q = change_prior(ch.kinds[i], meta.get("target", ""), keys=meta.get("keys", ()),
+                         diff=meta.get("diff", ()), destructive=bool(meta.get("destructive")),
+                         reversible=meta.get("reversible"), params=params, priors=priors)
+        first = next((o for o in onsets if o >= t - skew), onsets[-1])
+        prior = q * delay_weight(first - t, params)
+        out[ref] = math.log(prior) + hypothesis_evidence(g, seeds, t, flags, t_up, t_td, params)
+    for v in range(snapshot.n):
+        if snapshot.component[v] and latest[v] != NO_TIME:
+            out[snapshot.refs[v]] = (math.log(params.spontaneous_prior)
+                                     + hypothesis_evidence(g, [v], NO_TIME, flags, t_up, t_td,
+                                                           params))
+    return out

@@ -103,6 +103,7 @@ class Params:
     #: timeout and limit changes are the classic latent failure: fine in tests, bite
     #: under load; doubling is conservative against their share in postmortems.
     risky_key_factor: float = 2.0
+    #: words that make a key or option name a timeout/limit (see DEFAULT_RISKY_NAMES)
     risky_names: tuple[str, ...] = DEFAULT_RISKY_NAMES
     #: destructive migrations (drop/rename column, delete data) fail often and badly.
     destructive_factor: float = 3.0
@@ -121,6 +122,7 @@ class Params:
     #: no cut-off, because latent failures surface at the next traffic peak, batch run or
     #: certificate expiry, often days later. Half the weight is gone after a day.
     delay_scale_hours: float = 24.0
+    #: shape 1: a hyperbolic tail, so a month-old change keeps ~3 % of a fresh one's weight.
     delay_shape: float = 1.0
     #: clocks of different sources disagree; a change this much after an alert's onset
     #: may still have caused it.

@@ -116,7 +116,7 @@ def hypotheses(snapshot: Snapshot, obs: Observations, window: int | None, params
     weight = np.array([delay_weight(a, params) for a in first - ch.time[chosen]])
     c_prior = q * weight if len(chosen) else np.zeros(0)
     spont = np.flatnonzero(s.component & (latest != NO_TIME)).astype(np.int32)
-    seeds = [ch.seeds(i) for i in chosen] + [spont[i:i + 1] for i in range(len(spont))]
+    seeds = [ch.seeds(int(i)) for i in chosen] + [spont[i:i + 1] for i in range(len(spont))]
     sizes = np.array([len(x) for x in seeds], np.int64)
     prior = np.concatenate([c_prior, np.full(len(spont), params.spontaneous_prior)])
     return Hypotheses(

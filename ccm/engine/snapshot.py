@@ -88,7 +88,7 @@ class ChangeTable:
     def select(self, keep: np.ndarray) -> ChangeTable:
         idx = np.flatnonzero(keep)
         counts = np.diff(self.seed_ptr)[idx]
-        seed_idx = (np.concatenate([self.seeds(i) for i in idx]) if len(idx)
+        seed_idx = (np.concatenate([self.seeds(int(i)) for i in idx]) if len(idx)
                     else np.zeros(0, np.int32)).astype(np.int32)
         return ChangeTable([self.refs[i] for i in idx], self.time[idx],
                            [self.kinds[i] for i in idx], self.target[idx],
