@@ -153,3 +153,12 @@ def test_replaying_before_the_fault_known_changes_excludes_later_ones(demo_store
     snap = demo_store.snapshot(parse_time("2026-03-02T12:00:00Z"))
     assert "change:chg-106" not in snap.changes.refs
     assert "change:chg-102" in snap.changes.refs
+
+
+def test_nodes_alerting_outside_the_given_symptoms_are_unobserved_not_quiet(demo_store):
+    snap = demo_store.snapshot(parse_time(AT))
+    only = [Symptom("service:checkoutservice", "latency", parse_time(AT))]
+    top = root_causes(snap, only)[0]
+    # cart and frontend alert too: they must not count against the cart config change
+    assert top.root == "change:chg-102"
+    assert top.nodes[-1] == "service:checkoutservice"

@@ -105,13 +105,14 @@ def _change_link(snapshot: Snapshot, c: int, seed: int, q: float, onsets: np.nda
     later = onsets[onsets >= t - int(params.clock_skew_s * 1e6)]
     first = int(later.min()) if len(later) else None
     keys = ", ".join(meta.get("keys") or ()) or "-"
-    age = f", {(first - t) / 3.6e9:.1f} h before the first symptom" if first else ""
+    age_h = round((first - t) / 3.6e9, 1) if first is not None else None
+    age = f", {age_h} h before the first symptom" if age_h is not None else ""
     why = (f"{ch.refs[c]} ({ch.kinds[c]}, keys: {keys}) changed {snapshot.refs[seed]} at "
            f"{format_time(t)}{age}; prior that it fails q={q:.3f}")
     return Link(ch.refs[c], snapshot.refs[seed], f"{ch.refs[c]} -[CHANGED]-> "
                 f"{snapshot.refs[seed]}", q, why,
-                {"change_kind": ch.kinds[c], "keys": list(meta.get("keys") or ())},
-                {"change": format_time(t)})
+                {"change_kind": ch.kinds[c], "keys": list(meta.get("keys") or ()), "q": q,
+                 "age_hours": age_h}, {"change": format_time(t)})
 
 
 def _explained(snapshot: Snapshot, symptoms: list[Symptom], up: np.ndarray, td: np.ndarray,

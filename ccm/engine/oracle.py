@@ -232,6 +232,10 @@ def root_cause_scores(snapshot: Snapshot, symptoms: list[Any],
     t_up = np.full(snapshot.n, never, np.int64)
     t_td = np.full(snapshot.n, never, np.int64)
     found = []
+    given = {snapshot.index[s.ref] for s in symptoms}
+    for v in snapshot.alerts.target.tolist():
+        if v not in given:
+            flags[v] = 0
     for s in symptoms:
         v = snapshot.index[s.ref]
         flags[v] |= 1 | (2 if s.upstream else 4)

@@ -62,6 +62,8 @@ class Observations:
 
 
 def observe(snapshot: Snapshot, symptoms: list[Symptom]) -> Observations:
+    """Evidence arrays: monitored components are quiet unless a symptom is given on them;
+    a node with a firing alert that is not among ``symptoms`` counts as unobserved."""
     n = snapshot.n
     flags = np.where(snapshot.nodes.monitored & snapshot.component, MONITORED, 0).astype(np.int64)
     t_up = np.full(n, _NEVER, np.int64)
@@ -69,6 +71,11 @@ def observe(snapshot: Snapshot, symptoms: list[Symptom]) -> Observations:
     nodes = np.array([snapshot.node(s.ref) for s in symptoms], np.int32)
     times = np.array([s.time for s in symptoms], np.int64)
     up = np.array([s.upstream for s in symptoms], np.bool_)
+    # nodes with firing alerts that are not among the given symptoms are not quiet: unknown
+    given = set(nodes.tolist())
+    for v in snapshot.alerts.target.tolist():
+        if v not in given:
+            flags[v] &= ~MONITORED
     for v, t, u in zip(nodes, times, up, strict=True):
         flags[v] |= MONITORED | (ALERT_UP if u else ALERT_TD)
         target = t_up if u else t_td
