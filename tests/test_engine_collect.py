@@ -61,5 +61,6 @@ def test_monitored_false_and_entrypoints_are_read_from_attributes(embedded):
     embedded.write([NodeFact("service", "a", {"entrypoint": True, "rps": 7.0}, t),
                     NodeFact("service", "b", {"monitored": False}, t)])
     s = embedded.snapshot(t)
-    assert s.nodes.monitored.tolist() == [True, False]
-    assert s.traffic.tolist() == [7.0, 0.0]
+    a, b = s.index["service:a"], s.index["service:b"]
+    assert (s.nodes.monitored[a], s.nodes.monitored[b]) == (True, False)
+    assert (s.traffic[a], s.traffic[b]) == (7.0, 0.0)

@@ -15,8 +15,10 @@ from tests.engine_graphs import LEARNED, combined, seeds_for, snapshots
 
 def run(snap, seeds, probs, samples, seed=0, chunks=8, params=LEARNED):
     m = snap.model(params)
-    return _cascades(snap.n, snap.in_ptr, snap.in_idx, m.in_p, seeds, probs, snap.component,
-                     snap.traffic, samples, seed, chunks)
+    return _cascades(snap.n, snap.in_ptr, snap.in_idx, snap.in_eid, m.in_p, snap.out_ptr,
+                     snap.out_idx, snap.out_eid, m.out_p, snap.order, snap.pos, snap.comp,
+                     snap.cyclic, seeds, probs, snap.component, snap.traffic, samples, seed,
+                     chunks)
 
 
 @st.composite
@@ -62,8 +64,8 @@ def test_with_certain_edges_every_sample_is_exactly_the_reachable_set(c, seed):
 @given(case(), st.integers(0, 2**31))
 def test_results_depend_on_the_seed_only_not_on_the_thread_split(c, seed):
     snap, seeds, probs = c
-    one = run(snap, seeds, probs, 50, seed, chunks=1)
-    many = run(snap, seeds, probs, 50, seed, chunks=7)
+    one = run(snap, seeds, probs, 300, seed, chunks=1)
+    many = run(snap, seeds, probs, 300, seed, chunks=7)
     for x, y in zip(one, many, strict=True):
         np.testing.assert_array_equal(x, y)
 
@@ -74,13 +76,29 @@ def test_on_a_tree_frequencies_match_the_noisy_or_probabilities():
     edges = EdgeTable.build([1, 2, 3, 4], [0, 0, 0, 1], learned=[0.8, 0.5, 0.2, 0.5])
     snap = build_snapshot(nodes, edges)
     samples = 20000
-    _, _, hits = run(snap, np.array([0], np.int32), np.array([1.0]), samples, seed=3)
-    np.testing.assert_allclose(hits / samples, [1.0, 0.8, 0.5, 0.2, 0.4], atol=0.015)
+    a = np.array([snap.index["service:a"]], np.int32)
+    _, _, hits = run(snap, a, np.array([1.0]), samples, seed=3)
+    freq = {ref: hits[i] / samples for i, ref in enumerate(snap.refs)}
+    want = {"service:a": 1.0, "service:b": 0.8, "service:c": 0.5, "service:d": 0.2,
+            "service:e": 0.4}
+    for ref, p in want.items():
+        assert abs(freq[ref] - p) < 0.015
 
 
 def test_different_seeds_give_different_samples():
     nodes = NodeTable.build(["service:a", "service:b"], ["service"] * 2)
     snap = build_snapshot(nodes, EdgeTable.build([1], [0], learned=[0.5]))
-    a = run(snap, np.array([0], np.int32), np.array([1.0]), 200, seed=1)[0]
-    b = run(snap, np.array([0], np.int32), np.array([1.0]), 200, seed=2)[0]
-    assert not np.array_equal(a, b)
+    a = np.array([snap.index["service:a"]], np.int32)
+    x = run(snap, a, np.array([1.0]), 200, seed=1)[0]
+    y = run(snap, a, np.array([1.0]), 200, seed=2)[0]
+    assert not np.array_equal(x, y)
+
+
+def test_a_seed_inside_a_cycle_reaches_the_whole_cycle():
+    nodes = NodeTable.build(["service:a", "service:b"], ["service"] * 2)
+    snap = build_snapshot(nodes, EdgeTable.build([0, 1], [1, 0], learned=[1.0, 1.0]))
+    params = type(LEARNED)(memory_weight=1.0, p_max=1.0)
+    for ref in snap.refs:
+        counts, _, _ = run(snap, np.array([snap.index[ref]], np.int32), np.ones(1), 70,
+                           params=params)
+        assert (counts == 2).all()

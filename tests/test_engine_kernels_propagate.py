@@ -94,12 +94,20 @@ def test_sparse_noisy_or_with_a_floor_equals_the_oracle_both_ways(case, floor, r
     assert set(got) <= set(want)
 
 
+def named(snap, r):
+    return {ref: float(r[i]) for i, ref in enumerate(snap.refs)}
+
+
+def seeds_of(snap, *refs):
+    return np.array([snap.index[r] for r in refs], np.int32), np.ones(len(refs))
+
+
 def test_a_chain_of_two_hard_edges_multiplies_probabilities():
     nodes = NodeTable.build(["service:a", "service:b", "service:c"], ["service"] * 3)
     edges = EdgeTable.build([1, 2], [0, 1], learned=[0.5, 0.4])
     snap = build_snapshot(nodes, edges)
-    r = dense(snap, np.array([0], np.int32), np.array([1.0]))
-    np.testing.assert_allclose(r, [1.0, 0.5, 0.2])
+    r = named(snap, dense(snap, *seeds_of(snap, "service:a")))
+    assert r == pytest.approx({"service:a": 1.0, "service:b": 0.5, "service:c": 0.2})
 
 
 def test_two_paths_combine_by_noisy_or():
@@ -107,8 +115,8 @@ def test_two_paths_combine_by_noisy_or():
     nodes = NodeTable.build([f"service:{x}" for x in "abcd"], ["service"] * 4)
     edges = EdgeTable.build([1, 2, 3, 3], [0, 0, 1, 2], learned=[1.0, 1.0, 0.5, 0.5])
     snap = build_snapshot(nodes, edges)
-    r = dense(snap, np.array([0], np.int32), np.array([1.0]))
-    assert r[3] == pytest.approx(1 - (1 - 0.5 * 0.99) ** 2)
+    r = named(snap, dense(snap, *seeds_of(snap, "service:a")))
+    assert r["service:d"] == pytest.approx(1 - (1 - 0.5 * 0.99) ** 2)
 
 
 def test_a_two_cycle_converges_to_its_closed_form():
@@ -116,7 +124,14 @@ def test_a_two_cycle_converges_to_its_closed_form():
     nodes = NodeTable.build([f"service:{x}" for x in "abc"], ["service"] * 3)
     edges = EdgeTable.build([0, 1, 0], [1, 0, 2], learned=[0.9, 0.9, 0.5])
     snap = build_snapshot(nodes, edges)
-    r = dense(snap, np.array([2], np.int32), np.array([1.0]))
+    r = named(snap, dense(snap, *seeds_of(snap, "service:c")))
     p = 0.9
     ra = 0.5 / (1 - 0.5 * p * p)
-    assert r[0] == pytest.approx(ra) and r[1] == pytest.approx(p * ra)
+    assert r["service:a"] == pytest.approx(ra) and r["service:b"] == pytest.approx(p * ra)
+
+
+def test_nodes_are_renumbered_in_topological_order():
+    nodes = NodeTable.build([f"service:{x}" for x in "abc"], ["service"] * 3)
+    snap = build_snapshot(nodes, EdgeTable.build([0, 1], [1, 2]))
+    assert snap.refs == ["service:c", "service:b", "service:a"]
+    assert snap.order.tolist() == [0, 1, 2] and snap.index["service:a"] == 2

@@ -70,6 +70,17 @@ def action_prior(action: Action, params: Params = DEFAULT_PARAMS,
                         params=params, priors=priors)
 
 
+def monte_carlo(snapshot: Snapshot, seeds: np.ndarray, seed_s: np.ndarray, samples: int,
+                seed: int, params: Params = DEFAULT_PARAMS
+                ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Independent cascades from ``seeds``: per-sample impacted components and entrypoint
+    traffic (rps), per-node failure counts."""
+    s, m = snapshot, snapshot.model(params)
+    return _cascades(s.n, s.in_ptr, s.in_idx, s.in_eid, m.in_p, s.out_ptr, s.out_idx,
+                     s.out_eid, m.out_p, s.order, s.pos, s.comp, s.cyclic, seeds, seed_s,
+                     s.component, s.traffic, samples, seed, numba.get_num_threads() * 4)
+
+
 def _summary(values: np.ndarray) -> Distribution:
     if len(values) == 0:
         return Distribution(0.0, 0.0, 0.0)
@@ -119,8 +130,7 @@ def predict_impact(snapshot: Snapshot, action: Action, *, samples: int = 1000, s
     r, _ = _noisy_or_dense(s.n, s.in_ptr, s.in_idx, m.in_p, s.out_ptr, s.out_idx, m.out_p,
                            s.order, s.pos, s.comp, s.cyclic, seeds, seed_s, params.tol,
                            params.max_sweeps)
-    counts, sums, _ = _cascades(s.n, s.in_ptr, s.in_idx, m.in_p, seeds, seed_s, s.component,
-                                s.traffic, samples, seed, numba.get_num_threads() * 4)
+    counts, sums, _ = monte_carlo(s, seeds, seed_s, samples, seed, params)
     total = float(s.traffic.sum())
     share = sums / total if total > 0 else np.zeros(samples)
     hit = np.flatnonzero(r > 0)

@@ -203,7 +203,7 @@ class Snapshot:
 
 def _csr(key: np.ndarray, other: np.ndarray, n: int
          ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    eid = np.argsort(key, kind="stable").astype(np.int64)
+    eid = np.lexsort((other, key)).astype(np.int64)
     ptr = np.zeros(n + 1, np.int64)
     np.cumsum(np.bincount(key, minlength=n), out=ptr[1:])
     return ptr, np.ascontiguousarray(other[eid]), eid
@@ -260,11 +260,31 @@ def _clean_edges(edges: EdgeTable) -> tuple[EdgeTable, np.ndarray]:
     return EdgeTable(**cols), idx
 
 
+def _renumber(nodes: NodeTable, edges: EdgeTable, changes: ChangeTable,
+              alerts: AlertTable, order: np.ndarray, pos: np.ndarray
+              ) -> tuple[NodeTable, EdgeTable, ChangeTable, AlertTable]:
+    """Everything re-indexed so that node i is the i-th in topological order: the
+    kernels' passes then walk memory forward instead of jumping around."""
+    nodes = NodeTable([nodes.refs[i] for i in order], nodes.kind[order], nodes.entry[order],
+                      nodes.rps[order], nodes.monitored[order])
+    cols = {name: getattr(edges, name) for name in EdgeTable.__dataclass_fields__}
+    cols["src"], cols["dst"] = pos[edges.src], pos[edges.dst]
+    target = np.where(changes.target >= 0, pos[np.maximum(changes.target, 0)], -1)
+    changes = ChangeTable(changes.refs, changes.time, changes.kinds, target.astype(np.int32),
+                          changes.seed_ptr, pos[changes.seed_idx].astype(np.int32),
+                          changes.meta)
+    alerts = AlertTable(alerts.refs, pos[alerts.target].astype(np.int32), alerts.signal,
+                        alerts.time)
+    return nodes, EdgeTable(**cols), changes, alerts
+
+
 def build_snapshot(nodes: NodeTable, edges: EdgeTable, *, changes: ChangeTable | None = None,
                    alerts: AlertTable | None = None, valid_at: int = 0,
                    known_at: int = KNOWN_NOW, window: int | None = None,
                    edge_refs: list[str] | None = None, graph: Any = None) -> Snapshot:
-    """A snapshot from columns (vectorised; no per-edge Python)."""
+    """A snapshot from columns (vectorised; no per-edge Python). Nodes are renumbered in
+    topological order: use :attr:`Snapshot.index` / :attr:`Snapshot.refs`, not the
+    positions of the input columns."""
     n = len(nodes.refs)
     if len(edges) and (min(edges.src.min(), edges.dst.min()) < 0
                        or max(edges.src.max(), edges.dst.max()) >= n):
@@ -272,17 +292,20 @@ def build_snapshot(nodes: NodeTable, edges: EdgeTable, *, changes: ChangeTable |
     edges, kept = _clean_edges(edges)
     if edge_refs is not None:
         edge_refs = [edge_refs[i] for i in kept]
-    out_ptr, out_idx, out_eid = _csr(edges.src, edges.dst, n)
-    in_ptr, in_idx, in_eid = _csr(edges.dst, edges.src, n)
-    comp, cyclic, order, pos = topological_order(n, edges.src, edges.dst)
-    component = np.isin(nodes.kind, _COMPONENT_CODES)
-    has_callers = np.bincount(edges.dst[edges.kind == 0], minlength=n) > 0
     changes = changes if changes is not None else ChangeTable.empty()
     if len(changes):
         early = valid_at - window if window is not None else np.iinfo(np.int64).min
         changes = changes.select((changes.time <= valid_at) & (changes.time >= early))
-    return Snapshot(valid_at, known_at, window, nodes, edges, edge_refs, changes,
-                    alerts if alerts is not None else AlertTable.empty(),
+    comp, cyclic, order, pos = topological_order(n, edges.src, edges.dst)
+    nodes, edges, changes, alerts = _renumber(
+        nodes, edges, changes, alerts if alerts is not None else AlertTable.empty(), order, pos)
+    comp, cyclic = comp[order], cyclic[order]
+    order = pos = np.arange(n, dtype=np.int32)
+    out_ptr, out_idx, out_eid = _csr(edges.src, edges.dst, n)
+    in_ptr, in_idx, in_eid = _csr(edges.dst, edges.src, n)
+    component = np.isin(nodes.kind, _COMPONENT_CODES)
+    has_callers = np.bincount(edges.dst[edges.kind == 0], minlength=n) > 0
+    return Snapshot(valid_at, known_at, window, nodes, edges, edge_refs, changes, alerts,
                     {r: i for i, r in enumerate(nodes.refs)}, component,
                     _traffic(nodes, component, has_callers), out_ptr,
                     out_idx.astype(np.int32), out_eid, in_ptr, in_idx.astype(np.int32),

@@ -67,7 +67,9 @@ def _run_all() -> None:
                     1e-12, 100)
     _noisy_or_sparse(3, t["in_ptr"], t["in_idx"], t["p"], t["pos"].astype(np.int64),
                      t["seeds"], t["seed_s"], 0.0, 1e-12)
-    _cascades(3, t["in_ptr"], t["in_idx"], t["p"], t["seeds"], t["seed_s"],
+    eid = np.array([0, 1], np.int64)
+    _cascades(3, t["in_ptr"], t["in_idx"], eid, t["p"], t["out_ptr"], t["out_idx"], eid,
+              t["p"], t["order"], t["pos"], t["comp"], t["cyclic"], t["seeds"], t["seed_s"],
               np.ones(3, np.bool_), np.ones(3), 4, 0, 2)
     w = -np.log(t["p"])
     _max_product(3, t["in_ptr"], t["in_idx"], w, t["out_ptr"], t["out_idx"], w, True,

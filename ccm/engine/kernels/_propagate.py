@@ -68,42 +68,68 @@ def _reach(n: int, ptr: np.ndarray, idx: np.ndarray, w: np.ndarray,
     return queue[:tail].copy()
 
 
-@njit(cache=True, nogil=True)
-def _in_topo_order(n: int, reached: np.ndarray, order: np.ndarray,
-                   pos: np.ndarray) -> np.ndarray:  # pragma: no cover - jitted
-    """The reached nodes sorted by topological position: sort them when few, else scan
-    the global order (O(n)), whichever is cheaper."""
-    r = len(reached)
-    if r * max(1.0, np.log2(r + 1.0)) * 4.0 < n:
-        keys = np.empty(r, np.int64)
-        for i in range(r):
-            keys[i] = pos[reached[i]]
-        keys.sort()
-        out = np.empty(r, np.int32)
-        for i in range(r):
-            out[i] = order[keys[i]]
-        return out
-    mark = np.zeros(n, np.bool_)
-    for i in range(r):
-        mark[reached[i]] = True
-    out = np.empty(r, np.int32)
-    k = 0
-    for i in range(n):
-        if mark[order[i]]:
-            out[k] = order[i]
-            k += 1
-    return out
+@njit(cache=True, nogil=True, inline="always")
+def _block_start(i: int, order: np.ndarray, comp: np.ndarray) -> int:  # pragma: no cover
+    """The first position of the strongly connected component at position i."""
+    c = comp[order[i]]
+    while i > 0 and comp[order[i - 1]] == c:
+        i -= 1
+    return i
 
 
 @njit(cache=True, nogil=True, inline="always")
-def _pull(u: int, s: float, out_ptr: np.ndarray, out_idx: np.ndarray, out_p: np.ndarray,
-          r: np.ndarray) -> float:  # pragma: no cover - jitted
-    prod = 1.0 - s
-    for e in range(out_ptr[u], out_ptr[u + 1]):
-        rv = r[out_idx[e]]
-        if rv > 0.0:
-            prod *= 1.0 - out_p[e] * rv
-    return 1.0 - prod
+def _block_end(i: int, n: int, order: np.ndarray, comp: np.ndarray) -> int:  # pragma: no cover
+    """The last position of the strongly connected component starting at position i."""
+    c = comp[order[i]]
+    j = i
+    while j + 1 < n and comp[order[j + 1]] == c:
+        j += 1
+    return j
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _push(u: int, ru: float, cross: bool, in_ptr: np.ndarray, in_idx: np.ndarray,
+          in_p: np.ndarray, comp: np.ndarray, q: np.ndarray) -> int:  # pragma: no cover
+    """Push u's final value into the products of its dependants (only those in other
+    components when ``cross``); return how many of them were untouched before."""
+    new = 0
+    if ru <= 0.0:
+        return 0
+    cu = comp[u]
+    for e in range(in_ptr[u], in_ptr[u + 1]):
+        w = in_idx[e]
+        pe = in_p[e]
+        if pe <= 0.0 or (cross and comp[w] == cu):
+            continue
+        old = q[w]
+        q[w] = old * (1.0 - pe * ru)
+        if old == 1.0 and q[w] < 1.0:
+            new += 1
+    return new
+
+
+@njit(cache=True, nogil=True)
+def _sweep(i: int, j: int, order: np.ndarray, comp: np.ndarray, q: np.ndarray,
+           r: np.ndarray, out_ptr: np.ndarray, out_idx: np.ndarray, out_p: np.ndarray,
+           tol: float, max_sweeps: int) -> bool:  # pragma: no cover - jitted
+    """Gauss-Seidel sweeps over the component at positions i..j: each member's value from
+    its outside product ``q`` and its members' values. True when settled."""
+    c = comp[order[i]]
+    for _ in range(max_sweeps):
+        delta = 0.0
+        for k in range(i, j + 1):
+            u = order[k]
+            prod = q[u]
+            for e in range(out_ptr[u], out_ptr[u + 1]):
+                v = out_idx[e]
+                if comp[v] == c and r[v] > 0.0:
+                    prod *= 1.0 - out_p[e] * r[v]
+            new = 1.0 - prod
+            delta = max(delta, new - r[u])
+            r[u] = new
+        if delta <= tol:
+            return True
+    return False
 
 
 @njit(cache=True, nogil=True)
@@ -113,39 +139,47 @@ def _noisy_or_dense(n: int, in_ptr: np.ndarray, in_idx: np.ndarray, in_p: np.nda
                     cyclic: np.ndarray, seeds: np.ndarray, seed_s: np.ndarray,
                     tol: float, max_sweeps: int) -> tuple[np.ndarray, bool]:  # pragma: no cover
     """Least fixpoint of ``r(u) = 1 - (1 - s(u)) * prod_v (1 - p(u,v) r(v))`` over the
-    dependencies v of u, from seed probabilities ``s``. Reached nodes are visited once
-    in topological order; strongly connected components are swept until no value moves
-    by more than ``tol``. Returns (r, converged)."""
-    s = np.zeros(n)
-    for i in range(len(seeds)):
-        s[seeds[i]] = 1.0 - (1.0 - s[seeds[i]]) * (1.0 - seed_s[i])
-    reached = _reach(n, in_ptr, in_idx, in_p, seeds)
-    seq = _in_topo_order(n, reached, order, pos)
+    dependencies v of u, from seed probabilities ``s``.
+
+    ``q[u]`` accumulates ``(1 - s(u)) * prod(...)``; one pass in topological order from
+    the first seed finalises each node it meets with ``q < 1`` and pushes its value into
+    its dependants' ``q``, so only reached nodes and their edges are touched (the pass
+    stops once nothing is pending). Strongly connected components are swept, pulling
+    from members, until no value moves by more than ``tol``. Returns (r, converged)."""
+    q = np.ones(n)
     r = np.zeros(n)
+    pending = 0
+    start = n
+    for i in range(len(seeds)):
+        v = seeds[i]
+        if q[v] == 1.0 and seed_s[i] > 0.0:
+            pending += 1
+        q[v] *= 1.0 - seed_s[i]
+        start = min(start, pos[v])
     converged = True
-    i = 0
-    m = len(seq)
-    while i < m:
-        u = seq[i]
+    i = _block_start(start, order, comp) if start < n else n
+    while i < n and pending > 0:
+        u = order[i]
         if not cyclic[u]:
-            r[u] = _pull(u, s[u], out_ptr, out_idx, out_p, r)
             i += 1
+            if q[u] < 1.0:
+                pending -= 1
+                r[u] = 1.0 - q[u]
+                pending += _push(u, r[u], False, in_ptr, in_idx, in_p, comp, q)
             continue
-        j = i
-        while j + 1 < m and comp[seq[j + 1]] == comp[u]:
-            j += 1
-        settled = False
-        for _ in range(max_sweeps):
-            delta = 0.0
+        j = _block_end(i, n, order, comp)
+        active = False
+        for k in range(i, j + 1):
+            if q[order[k]] < 1.0:
+                active = True
+                pending -= 1
+        if active:
+            settled = _sweep(i, j, order, comp, q, r, out_ptr, out_idx, out_p, tol,
+                             max_sweeps)
+            converged = converged and settled
             for k in range(i, j + 1):
-                w = seq[k]
-                new = _pull(w, s[w], out_ptr, out_idx, out_p, r)
-                delta = max(delta, new - r[w])
-                r[w] = new
-            if delta <= tol:
-                settled = True
-                break
-        converged = converged and settled
+                w = order[k]
+                pending += _push(w, r[w], True, in_ptr, in_idx, in_p, comp, q)
         i = j + 1
     return r, converged
 
