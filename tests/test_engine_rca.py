@@ -162,3 +162,16 @@ def test_nodes_alerting_outside_the_given_symptoms_are_unobserved_not_quiet(demo
     # cart and frontend alert too: they must not count against the cart config change
     assert top.root == "change:chg-102"
     assert top.nodes[-1] == "service:checkoutservice"
+
+
+@settings(max_examples=80, deadline=None)
+@given(incidents())
+def test_pruned_top_k_equals_the_top_k_of_the_full_ranking(case):
+    snap, symptoms = case
+    full = root_causes(snap, symptoms, k=10_000)
+    for k in (1, 2, 3):
+        top = root_causes(snap, symptoms, k=k)
+        assert [c.log_score for c in top] == pytest.approx([c.log_score for c in full][:k])
+        assert [c.root for c in top] == [c.root for c in full][:k]
+        for a, b in zip(top, full, strict=False):
+            assert a.score <= b.score + 1e-12  # posteriors are exact or conservative

@@ -119,11 +119,11 @@ def incident(services: int = 10_000, changes: int = 500, symptoms: int = 10, see
     r, _ = _noisy_or_dense(base.n, base.in_ptr, base.in_idx, m.in_p, base.out_ptr,
                            base.out_idx, m.out_p, base.order, base.pos, base.comp, base.cyclic,
                            np.array([planted], np.int32), np.ones(1), 1e-12, 10_000)
-    victims = np.argsort(-r, kind="stable")[:symptoms]
+    victims = [base.refs[v] for v in np.argsort(-r, kind="stable")[:symptoms]]
     onset = T_END - HOUR
     times = np.sort(T_END - rng.integers(2 * HOUR, 7 * 24 * HOUR, changes))
     targets = rng.integers(0, g.n, changes).astype(np.int32)
-    targets[-1] = planted
+    targets[-1] = g.nodes.refs.index(base.refs[planted])  # input numbering, not the snapshot's
     times[-1] = onset - 6 * HOUR
     kinds = list(rng.choice(["deploy", "config_change", "feature_flag", "scale"], changes))
     kinds[-1] = "deploy"
@@ -131,6 +131,5 @@ def incident(services: int = 10_000, changes: int = 500, symptoms: int = 10, see
                         targets, np.arange(changes + 1, dtype=np.int64), targets.copy(),
                         [{"target": g.nodes.refs[t]} for t in targets])
     snap = g.snapshot(changes=table)
-    found = [Symptom(g.nodes.refs[v], "errors", onset + 60_000_000 * i)
-             for i, v in enumerate(victims)]
+    found = [Symptom(ref, "errors", onset + 60_000_000 * i) for i, ref in enumerate(victims)]
     return snap, found, f"change:c{changes - 1}"

@@ -30,12 +30,13 @@ def impact_of(snapshot: Snapshot, seeds: np.ndarray, params: Params
     s, m = snapshot, snapshot.model(params)
     up = np.zeros(s.n)
     td = np.zeros(s.n)
-    nodes, val, _ = _noisy_or_sparse(s.n, s.in_ptr, s.in_idx, m.in_p, s.pos.astype(np.int64),
-                                     seeds, np.ones(len(seeds)), params.floor, params.tol)
+    nodes, val, _ = _noisy_or_sparse(s.n, s.in_ptr, s.in_idx, m.in_p, s.out_ptr, s.out_idx,
+                                     m.out_p, s.comp, s.cyclic, 1, seeds, np.ones(len(seeds)),
+                                     params.floor, params.tol, params.max_sweeps)
     up[nodes] = val
-    down_key = (s.n - 1 - s.pos).astype(np.int64)
-    nodes2, _, starve = _noisy_or_sparse(s.n, s.out_ptr, s.out_idx, m.out_ptd, down_key,
-                                         nodes, val, params.floor, params.tol)
+    nodes2, _, starve = _noisy_or_sparse(s.n, s.out_ptr, s.out_idx, m.out_ptd, s.in_ptr,
+                                         s.in_idx, m.in_ptd, s.comp, s.cyclic, -1, nodes, val,
+                                         params.floor, params.tol, params.max_sweeps)
     td[nodes2] = starve
     return up, td
 

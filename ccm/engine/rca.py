@@ -137,18 +137,49 @@ def hypotheses(snapshot: Snapshot, obs: Observations, window: int | None, params
         log_prior=np.log(np.maximum(prior, 1e-300)), prior=prior)
 
 
-def score(snapshot: Snapshot, obs: Observations, hyp: Hypotheses, params: Params
-          ) -> np.ndarray:
-    """log P(H) + log-likelihood ratio of the observations under H (per hypothesis)."""
-    if len(hyp.root) == 0:
-        return np.zeros(0)
+def _kernel_scores(snapshot: Snapshot, obs: Observations, hyp: Hypotheses, params: Params,
+                   which: np.ndarray, full: bool) -> np.ndarray:
     s, m = snapshot, snapshot.model(params)
-    ll = _score_hypotheses(s.n, s.in_ptr, s.in_idx, m.in_p, s.out_ptr, s.out_idx, m.out_ptd,
-                           s.pos, hyp.ptr, hyp.seeds, hyp.seed_s, hyp.time, obs.flags,
-                           obs.t_up, obs.t_td, params.false_alert, params.missed_alert,
-                           params.missed_traffic_drop, int(params.clock_skew_s * 1e6),
-                           params.floor, params.tol, numba.get_num_threads() * 4)
-    return hyp.log_prior + ll
+    ll = _score_hypotheses(s.n, s.in_ptr, s.in_idx, m.in_p, m.in_ptd, s.out_ptr, s.out_idx,
+                           m.out_p, m.out_ptd, s.comp, s.cyclic, hyp.ptr, hyp.seeds,
+                           hyp.seed_s, hyp.time, obs.flags, obs.t_up, obs.t_td,
+                           params.false_alert, params.missed_alert, params.missed_traffic_drop,
+                           int(params.clock_skew_s * 1e6), params.floor, params.tol,
+                           params.max_sweeps, which.astype(np.int64), full,
+                           numba.get_num_threads() * 4)
+    return hyp.log_prior[which] + ll
+
+
+def score(snapshot: Snapshot, obs: Observations, hyp: Hypotheses, params: Params,
+          k: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """``(scores, exact)``: log P(H) + log-likelihood ratio of the observations under H.
+
+    With ``k``, only hypotheses that can still reach the top k are scored in full: every
+    hypothesis is first scored in the failure direction alone, which plus the gains of
+    all traffic-drop alerts bounds its full score; full scores are then computed in
+    decreasing order of that bound until the bound falls below the k-th best full score.
+    The top k are exact; the others keep their bound (``exact`` False)."""
+    n_h = len(hyp.root)
+    everything = np.arange(n_h)
+    if k is None or k >= n_h:
+        return _kernel_scores(snapshot, obs, hyp, params, everything, True), np.ones(n_h, bool)
+    gain = np.log((1.0 - params.missed_alert) / params.false_alert)
+    bound = (_kernel_scores(snapshot, obs, hyp, params, everything, False)
+             + gain * int((~obs.sym_up).sum()))
+    scores, exact = bound.copy(), np.zeros(n_h, bool)
+    order = np.argsort(-bound, kind="stable")
+    step = max(2 * k, 32)
+    done = 0
+    while done < n_h:
+        kth = np.sort(scores[exact])[-k] if exact.sum() >= k else -np.inf
+        batch = order[done:done + step]
+        batch = batch[bound[batch] >= kth]
+        if len(batch) == 0:
+            break
+        scores[batch] = _kernel_scores(snapshot, obs, hyp, params, batch, True)
+        exact[batch] = True
+        done += step
+    return scores, exact
 
 
 def root_causes(snapshot: Snapshot, symptoms: list[Symptom] | None = None, *,
@@ -160,7 +191,10 @@ def root_causes(snapshot: Snapshot, symptoms: list[Symptom] | None = None, *,
     Notes
     -----
     Hypotheses are scored in parallel; each costs a sparse noisy-OR over the nodes it
-    impacts with probability above ``params.floor``, in topological order.
+    impacts with probability above ``params.floor``, in topological order. Only those
+    that can still reach the top ``k`` are scored in full (see :func:`score`), so the
+    reported posteriors normalise over exact scores and, for the rest, upper bounds:
+    they are exact or slightly conservative.
     """
     params = params or DEFAULT_PARAMS
     priors = priors or NO_PRIORS
@@ -169,8 +203,10 @@ def root_causes(snapshot: Snapshot, symptoms: list[Symptom] | None = None, *,
     start = time.perf_counter()
     obs = observe(snapshot, symptoms)
     hyp = hypotheses(snapshot, obs, window, params, priors)
-    scores = score(snapshot, obs, hyp, params)
-    ranked = np.lexsort((np.array(hyp.root, dtype=object).astype(str), -scores))[:max(k, 0)]
+    scores, exact = score(snapshot, obs, hyp, params, k)
+    roots = np.array(hyp.root, dtype=object).astype(str)
+    ranked = np.lexsort((roots, -np.where(exact, scores, -np.inf)))[:max(k, 0)]
+    ranked = ranked[exact[ranked]]
     posterior = np.exp(scores - scores.max()) if len(scores) else scores
     posterior = posterior / posterior.sum() if len(scores) else posterior
     chains = [build_chain(snapshot, obs, hyp, int(h), rank + 1, float(posterior[h]),

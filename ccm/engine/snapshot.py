@@ -125,6 +125,7 @@ class PropagationModel:
     in_p: np.ndarray       # p along the ``in`` CSR (dependants of a node)
     out_p: np.ndarray      # p along the ``out`` CSR (dependencies of a node)
     out_ptd: np.ndarray    # p_td along the ``out`` CSR
+    in_ptd: np.ndarray     # p_td along the ``in`` CSR
 
 
 @dataclass(frozen=True, eq=False)
@@ -180,7 +181,7 @@ class Snapshot:
             if m is None:
                 p, share, in_share, p_td = edge_probabilities(self.edges, self.n, params)
                 m = PropagationModel(p, share, in_share, p_td, p[self.in_eid],
-                                     p[self.out_eid], p_td[self.out_eid])
+                                     p[self.out_eid], p_td[self.out_eid], p_td[self.in_eid])
                 self._models[params] = m
             return m
 

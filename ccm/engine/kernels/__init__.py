@@ -65,8 +65,8 @@ def _run_all() -> None:
     _noisy_or_dense(3, t["in_ptr"], t["in_idx"], t["p"], t["out_ptr"], t["out_idx"], t["p"],
                     t["order"], t["pos"], t["comp"], t["cyclic"], t["seeds"], t["seed_s"],
                     1e-12, 100)
-    _noisy_or_sparse(3, t["in_ptr"], t["in_idx"], t["p"], t["pos"].astype(np.int64),
-                     t["seeds"], t["seed_s"], 0.0, 1e-12)
+    _noisy_or_sparse(3, t["in_ptr"], t["in_idx"], t["p"], t["out_ptr"], t["out_idx"], t["p"],
+                     t["comp"], t["cyclic"], 1, t["seeds"], t["seed_s"], 0.0, 1e-12, 100)
     eid = np.array([0, 1], np.int64)
     _cascades(3, t["in_ptr"], t["in_idx"], eid, t["p"], t["out_ptr"], t["out_idx"], eid,
               t["p"], t["order"], t["pos"], t["comp"], t["cyclic"], t["seeds"], t["seed_s"],
@@ -77,10 +77,11 @@ def _run_all() -> None:
     _latest_cause_time(3, t["out_ptr"], t["out_idx"], t["in_ptr"], t["in_idx"],
                        np.array([1], np.int32), np.array([5], np.int64),
                        np.array([True]))
-    _score_hypotheses(3, t["in_ptr"], t["in_idx"], t["p"], t["out_ptr"], t["out_idx"],
-                      t["p"], t["pos"], np.array([0, 1], np.int64), t["seeds"], t["seed_s"],
-                      np.array([NO_TIME], np.int64), t["flags"], t["times"], t["times"],
-                      0.01, 0.1, 0.7, 0, 1e-4, 1e-12, 2)
+    _score_hypotheses(3, t["in_ptr"], t["in_idx"], t["p"], t["p"], t["out_ptr"], t["out_idx"],
+                      t["p"], t["p"], t["comp"], t["cyclic"], np.array([0, 1], np.int64),
+                      t["seeds"], t["seed_s"], np.array([NO_TIME], np.int64), t["flags"],
+                      t["times"], t["times"], 0.01, 0.1, 0.7, 0, 1e-4, 1e-12, 100,
+                      np.array([0], np.int64), True, 2)
 
 
 def warm_up() -> float:

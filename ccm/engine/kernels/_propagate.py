@@ -10,7 +10,6 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from ccm.engine.kernels._util import iheap_pop, iheap_push
 
 
 @njit(cache=True, nogil=True)
@@ -184,80 +183,161 @@ def _noisy_or_dense(n: int, in_ptr: np.ndarray, in_idx: np.ndarray, in_p: np.nda
     return r, converged
 
 
-@njit(cache=True, nogil=True)
-def _spread(n: int, ptr: np.ndarray, idx: np.ndarray, p: np.ndarray, key: np.ndarray,
-            seeds: np.ndarray, seed_s: np.ndarray, floor: float, tol: float,
-            tag: int, stamp: np.ndarray, inheap: np.ndarray, sv: np.ndarray,
-            q: np.ndarray, sent: np.ndarray, val: np.ndarray, hkeys: np.ndarray,
-            hnodes: np.ndarray, touched: np.ndarray) -> int:  # pragma: no cover - jitted
-    """Sparse noisy-OR from seeds along ``ptr/idx`` (push form, for many small queries).
+@njit(cache=True, nogil=True, inline="always")
+def _touch(w: int, tag: int, stamp: np.ndarray, sv: np.ndarray, q: np.ndarray,
+           val: np.ndarray, touched: np.ndarray, count: int) -> int:  # pragma: no cover
+    """Start using scratch entry w for query ``tag``; return the new touched count."""
+    stamp[w] = tag
+    sv[w] = 0.0
+    q[w] = 1.0
+    val[w] = 0.0
+    touched[count] = w
+    return count + 1
 
-    Nodes are processed in increasing ``key`` (a topological position), so outside
-    cycles each node is final when popped; a node whose value stays below ``floor``
+
+@njit(cache=True, nogil=True)
+def _spread(n: int, push_ptr: np.ndarray, push_idx: np.ndarray, push_p: np.ndarray,
+            pull_ptr: np.ndarray, pull_idx: np.ndarray, pull_p: np.ndarray,
+            comp: np.ndarray, cyclic: np.ndarray, step: int, seeds: np.ndarray,
+            seed_s: np.ndarray, floor: float, tol: float, max_sweeps: int, tag: int,
+            stamp: np.ndarray, sv: np.ndarray, q: np.ndarray, val: np.ndarray,
+            touched: np.ndarray) -> int:  # pragma: no cover - jitted
+    """Sparse noisy-OR from seeds, for many small queries on a topologically numbered
+    graph: values flow along ``push`` edges toward higher indices (``step`` 1) or lower
+    ones (``step`` -1), so one scan from the seeds meets every node after all of its
+    inputs, except inside strongly connected components, which are swept (pulling along
+    ``pull`` edges, the reverse of ``push``). A node whose value stays below ``floor``
     does not propagate. Scratch arrays are valid where ``stamp == tag`` (no clearing
-    between queries). After the call, for the ``touched[:count]`` nodes: ``val`` is
-    the probability including the node's own seed, ``1 - q`` the part coming from
-    other nodes. Returns ``count``."""
+    between queries). For the ``touched[:count]`` nodes afterwards: ``val`` is the
+    probability including the node's own seed, ``1 - q`` the part from other nodes.
+    Returns ``count``."""
     count = 0
-    size = 0
+    pending = 0
+    first = -1
     for i in range(len(seeds)):
         v = seeds[i]
         if stamp[v] != tag:
-            stamp[v] = tag
-            q[v] = 1.0
-            sent[v] = 0.0
-            sv[v] = 0.0
-            val[v] = 0.0
-            touched[count] = v
-            count += 1
+            count = _touch(v, tag, stamp, sv, q, val, touched, count)
+            pending += 1
         sv[v] = 1.0 - (1.0 - sv[v]) * (1.0 - seed_s[i])
-        if inheap[v] != tag:
-            inheap[v] = tag
-            size = iheap_push(hkeys, hnodes, size, key[v], v)
-    while size > 0:
-        v, size = iheap_pop(hkeys, hnodes, size)
-        inheap[v] = 0
-        new = 1.0 - (1.0 - sv[v]) * q[v]
-        val[v] = new
-        old = sent[v]
-        if new < floor or new - old <= tol:
+        if first < 0 or (v - first) * step < 0:
+            first = v
+    i = first
+    if i >= 0:
+        i = _block_start_of(i, comp) if step > 0 else _block_end_of(i, n, comp)
+    while 0 <= i < n and pending > 0:
+        if not cyclic[i]:
+            if stamp[i] == tag:
+                pending -= 1
+                v = 1.0 - (1.0 - sv[i]) * q[i]
+                val[i] = v
+                if v >= floor:
+                    count, pending = _spread_push(i, v, False, push_ptr, push_idx, push_p,
+                                                  comp, tag, stamp, sv, q, val, touched,
+                                                  count, pending)
+            i += step
             continue
-        for e in range(ptr[v], ptr[v + 1]):
-            pe = p[e]
-            if pe <= 0.0:
-                continue
-            u = idx[e]
-            if stamp[u] != tag:
-                stamp[u] = tag
-                q[u] = 1.0
-                sent[u] = 0.0
-                sv[u] = 0.0
-                val[u] = 0.0
-                touched[count] = u
-                count += 1
-            q[u] *= (1.0 - pe * new) / (1.0 - pe * old)
-            if inheap[u] != tag:
-                inheap[u] = tag
-                size = iheap_push(hkeys, hnodes, size, key[u], u)
-        sent[v] = new
+        a = _block_start_of(i, comp) if step < 0 else i
+        b = _block_end_of(i, n, comp) if step > 0 else i
+        active = False
+        for k in range(a, b + 1):
+            if stamp[k] == tag:
+                active = True
+                pending -= 1
+        if active:
+            for k in range(a, b + 1):
+                if stamp[k] != tag:
+                    count = _touch(k, tag, stamp, sv, q, val, touched, count)
+            _spread_sweep(a, b, pull_ptr, pull_idx, pull_p, comp, floor, tol, max_sweeps,
+                          sv, q, val)
+            for k in range(a, b + 1):
+                if val[k] >= floor:
+                    count, pending = _spread_push(k, val[k], True, push_ptr, push_idx,
+                                                  push_p, comp, tag, stamp, sv, q, val,
+                                                  touched, count, pending)
+        i = b + 1 if step > 0 else a - 1
     return count
 
 
+@njit(cache=True, nogil=True, inline="always")
+def _block_start_of(i: int, comp: np.ndarray) -> int:  # pragma: no cover - jitted
+    """First index of node i's component (nodes numbered in topological order)."""
+    c = comp[i]
+    while i > 0 and comp[i - 1] == c:
+        i -= 1
+    return i
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _block_end_of(i: int, n: int, comp: np.ndarray) -> int:  # pragma: no cover - jitted
+    """Last index of node i's component."""
+    c = comp[i]
+    while i + 1 < n and comp[i + 1] == c:
+        i += 1
+    return i
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _spread_push(u: int, v: float, cross: bool, ptr: np.ndarray, idx: np.ndarray,
+                 p: np.ndarray, comp: np.ndarray, tag: int, stamp: np.ndarray,
+                 sv: np.ndarray, q: np.ndarray, val: np.ndarray, touched: np.ndarray,
+                 count: int, pending: int) -> tuple[int, int]:  # pragma: no cover - jitted
+    cu = comp[u]
+    for e in range(ptr[u], ptr[u + 1]):
+        pe = p[e]
+        w = idx[e]
+        if pe <= 0.0 or (cross and comp[w] == cu):
+            continue
+        if stamp[w] != tag:
+            count = _touch(w, tag, stamp, sv, q, val, touched, count)
+            pending += 1
+        q[w] *= 1.0 - pe * v
+    return count, pending
+
+
 @njit(cache=True, nogil=True)
-def _noisy_or_sparse(n: int, ptr: np.ndarray, idx: np.ndarray, p: np.ndarray,
-                     key: np.ndarray, seeds: np.ndarray, seed_s: np.ndarray, floor: float,
-                     tol: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:  # pragma: no cover
+def _spread_sweep(a: int, b: int, ptr: np.ndarray, idx: np.ndarray, p: np.ndarray,
+                  comp: np.ndarray, floor: float, tol: float, max_sweeps: int,
+                  sv: np.ndarray, q: np.ndarray, val: np.ndarray) -> None:  # pragma: no cover
+    """Settle the component at indices a..b: members pull from members whose value is at
+    least ``floor``; on return ``q`` holds each member's full product."""
+    c = comp[a]
+    for _ in range(max_sweeps):
+        delta = 0.0
+        for u in range(a, b + 1):
+            prod = q[u]
+            for e in range(ptr[u], ptr[u + 1]):
+                w = idx[e]
+                if comp[w] == c and val[w] >= floor and val[w] > 0.0:
+                    prod *= 1.0 - p[e] * val[w]
+            new = 1.0 - (1.0 - sv[u]) * prod
+            delta = max(delta, new - val[u])
+            val[u] = new
+        if delta <= tol:
+            break
+    for u in range(a, b + 1):
+        prod = q[u]
+        for e in range(ptr[u], ptr[u + 1]):
+            w = idx[e]
+            if comp[w] == c and val[w] >= floor and val[w] > 0.0:
+                prod *= 1.0 - p[e] * val[w]
+        q[u] = prod
+
+
+@njit(cache=True, nogil=True)
+def _noisy_or_sparse(n: int, push_ptr: np.ndarray, push_idx: np.ndarray, push_p: np.ndarray,
+                     pull_ptr: np.ndarray, pull_idx: np.ndarray, pull_p: np.ndarray,
+                     comp: np.ndarray, cyclic: np.ndarray, step: int, seeds: np.ndarray,
+                     seed_s: np.ndarray, floor: float, tol: float,
+                     max_sweeps: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:  # pragma: no cover
     """One :func:`_spread` query with fresh scratch: (touched nodes, val, 1 - q)."""
     stamp = np.zeros(n, np.int32)
-    inheap = np.zeros(n, np.int32)
     sv = np.zeros(n)
     q = np.ones(n)
-    sent = np.zeros(n)
     val = np.zeros(n)
-    hkeys = np.empty(n, np.int64)
-    hnodes = np.empty(n, np.int32)
     touched = np.empty(n, np.int32)
-    count = _spread(n, ptr, idx, p, key, seeds, seed_s, floor, tol, 1, stamp, inheap,
-                    sv, q, sent, val, hkeys, hnodes, touched)
+    count = _spread(n, push_ptr, push_idx, push_p, pull_ptr, pull_idx, pull_p, comp, cyclic,
+                    step, seeds, seed_s, floor, tol, max_sweeps, 1, stamp, sv, q, val,
+                    touched)
     nodes = touched[:count].copy()
     return nodes, val[nodes], 1.0 - q[nodes]

@@ -103,44 +103,50 @@ def _evidence(count: int, touched: np.ndarray, value: np.ndarray, complement: bo
 
 @njit(cache=True, nogil=True, parallel=True)
 def _score_hypotheses(n: int, in_ptr: np.ndarray, in_idx: np.ndarray, in_p: np.ndarray,
-                      out_ptr: np.ndarray, out_idx: np.ndarray, out_ptd: np.ndarray,
-                      pos: np.ndarray, h_ptr: np.ndarray, h_seeds: np.ndarray,
+                      in_ptd: np.ndarray, out_ptr: np.ndarray, out_idx: np.ndarray,
+                      out_p: np.ndarray, out_ptd: np.ndarray, comp: np.ndarray,
+                      cyclic: np.ndarray, h_ptr: np.ndarray, h_seeds: np.ndarray,
                       h_seed_s: np.ndarray, h_time: np.ndarray, flags: np.ndarray,
                       t_up: np.ndarray, t_td: np.ndarray, fa: float, miss: float,
-                      miss_td: float, skew: int, floor: float, tol: float,
+                      miss_td: float, skew: int, floor: float, tol: float, max_sweeps: int,
+                      which: np.ndarray, full: bool,
                       chunks: int) -> np.ndarray:  # pragma: no cover - jitted
-    """log P(observations | H) - log P(observations | nothing failed), per hypothesis.
+    """log P(observations | H) - log P(observations | nothing failed), for the hypotheses
+    ``which`` (indices into the CSR ``h_ptr``/``h_seeds``).
 
-    For each hypothesis: failure spreads to dependants (``in``, noisy-OR with ``in_p``),
-    then every impacted node starves its dependencies (``out`` with ``out_ptd``). Each
-    monitored node then contributes its alert-or-quiet likelihood ratio."""
-    n_h = len(h_ptr) - 1
+    For each hypothesis: failure spreads to dependants (``in`` edges, noisy-OR with
+    ``in_p``), then (when ``full``) every impacted node starves its dependencies (``out``
+    edges with ``out_ptd``). Each monitored node then contributes its alert-or-quiet
+    likelihood ratio. Without ``full`` only the failure direction is scored: since the
+    traffic-drop terms are at most the gains of the traffic-drop alerts, that plus those
+    gains bounds the full score. Nodes are numbered topologically (see ``_spread``)."""
+    n_h = len(which)
     out = np.zeros(n_h)
-    up_key = pos.astype(np.int64)
-    down_key = (n - 1 - pos).astype(np.int64)
     chunks = max(1, min(chunks, n_h))
     per = (n_h + chunks - 1) // chunks
     for c in prange(chunks):
-        a = (np.zeros(n, np.int32), np.zeros(n, np.int32), np.zeros(n), np.ones(n),
-             np.zeros(n), np.zeros(n), np.empty(n, np.int64), np.empty(n, np.int32),
-             np.empty(n, np.int32))
-        b = (np.zeros(n, np.int32), np.zeros(n, np.int32), np.zeros(n), np.ones(n),
-             np.zeros(n), np.zeros(n), np.empty(n, np.int64), np.empty(n, np.int32),
-             np.empty(n, np.int32))
-        for h in range(c * per, min(n_h, (c + 1) * per)):
-            tag = h + 1
+        a_stamp, a_sv, a_q, a_val = np.zeros(n, np.int32), np.zeros(n), np.ones(n), np.zeros(n)
+        b_stamp, b_sv, b_q, b_val = np.zeros(n, np.int32), np.zeros(n), np.ones(n), np.zeros(n)
+        a_touched = np.empty(n, np.int32)
+        b_touched = np.empty(n, np.int32)
+        for i in range(c * per, min(n_h, (c + 1) * per)):
+            h = which[i]
+            tag = i + 1
             seeds = h_seeds[h_ptr[h]:h_ptr[h + 1]]
             seed_s = h_seed_s[h_ptr[h]:h_ptr[h + 1]]
-            n_up = _spread(n, in_ptr, in_idx, in_p, up_key, seeds, seed_s, floor, tol, tag,
-                           a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7], a[8])
-            up_nodes = a[8][:n_up]
-            up_vals = a[5][up_nodes]
-            n_down = _spread(n, out_ptr, out_idx, out_ptd, down_key, up_nodes, up_vals,
-                             floor, tol, tag, b[0], b[1], b[2], b[3], b[4], b[5], b[6],
-                             b[7], b[8])
-            score = _evidence(n_up, a[8], a[5], False, flags, t_up, ALERT_UP, h_time[h],
+            n_up = _spread(n, in_ptr, in_idx, in_p, out_ptr, out_idx, out_p, comp, cyclic, 1,
+                           seeds, seed_s, floor, tol, max_sweeps, tag, a_stamp, a_sv, a_q,
+                           a_val, a_touched)
+            score = _evidence(n_up, a_touched, a_val, False, flags, t_up, ALERT_UP, h_time[h],
                               skew, miss, miss, fa)
-            score += _evidence(n_down, b[8], b[3], True, flags, t_td, ALERT_TD, h_time[h],
+            if not full:
+                out[i] = score
+                continue
+            up_nodes = a_touched[:n_up]
+            n_down = _spread(n, out_ptr, out_idx, out_ptd, in_ptr, in_idx, in_ptd, comp,
+                             cyclic, -1, up_nodes, a_val[up_nodes], floor, tol, max_sweeps,
+                             tag, b_stamp, b_sv, b_q, b_val, b_touched)
+            score += _evidence(n_down, b_touched, b_q, True, flags, t_td, ALERT_TD, h_time[h],
                                skew, miss, miss_td, fa)
-            out[h] = score
+            out[i] = score
     return out

@@ -1,4 +1,4 @@
-"""Small building blocks the kernels share: binary heaps and a counter-based RNG.
+"""Small building blocks the kernels share: a binary heap and a counter-based RNG.
 
 All are ``njit`` functions on arrays and scalars, inlined into the kernels.
 """
@@ -38,46 +38,6 @@ def stream(seed: int, sample: int) -> np.uint64:  # pragma: no cover - jitted
     s = np.uint64(seed) * _MIX1 + np.uint64(sample) * _GOLDEN + _MIX2
     s, z = splitmix(s)
     return z
-
-
-# -- a min-heap of nodes keyed by an integer (each node at most once) ------------------
-@njit(cache=True, nogil=True, inline="always")
-def iheap_push(keys: np.ndarray, nodes: np.ndarray, size: int, key: int,
-               node: int) -> int:  # pragma: no cover - jitted
-    i = size
-    keys[i] = key
-    nodes[i] = node
-    while i > 0:
-        parent = (i - 1) >> 1
-        if keys[parent] <= keys[i]:
-            break
-        keys[parent], keys[i] = keys[i], keys[parent]
-        nodes[parent], nodes[i] = nodes[i], nodes[parent]
-        i = parent
-    return size + 1
-
-
-@njit(cache=True, nogil=True, inline="always")
-def iheap_pop(keys: np.ndarray, nodes: np.ndarray, size: int) -> tuple[int, int]:  # pragma: no cover
-    """Remove the minimum; return (its node, new size)."""
-    top = nodes[0]
-    size -= 1
-    keys[0] = keys[size]
-    nodes[0] = nodes[size]
-    i = 0
-    while True:
-        left = 2 * i + 1
-        if left >= size:
-            break
-        child = left
-        if left + 1 < size and keys[left + 1] < keys[left]:
-            child = left + 1
-        if keys[i] <= keys[child]:
-            break
-        keys[child], keys[i] = keys[i], keys[child]
-        nodes[child], nodes[i] = nodes[i], nodes[child]
-        i = child
-    return top, size
 
 
 # -- a min-heap of (float distance, state) with lazy deletion --------------------------
