@@ -11,7 +11,6 @@ import numpy as np
 from numba import njit
 
 
-
 @njit(cache=True, nogil=True)
 def _topo_rank(n_comp: int, dep_ptr: np.ndarray, dep_idx: np.ndarray,
                n_deps: np.ndarray) -> np.ndarray:  # pragma: no cover - jitted
