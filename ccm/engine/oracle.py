@@ -51,13 +51,18 @@ def _inputs(g: nx.DiGraph, u: int, reverse: bool) -> Iterable[tuple[int, float]]
 
 
 def reachable(g: nx.DiGraph, seeds: Iterable[int], reverse: bool = False) -> set[int]:
-    """Nodes a failure of ``seeds`` can reach over edges of positive probability."""
-    key = "p_td" if reverse else "p"
-    h = nx.DiGraph((u, v) for u, v, d in g.edges(data=True) if d[key] > 0)
-    h.add_nodes_from(g)
+    """Nodes a failure of ``seeds`` can reach over edges of positive probability
+    (breadth-first over networkx's adjacency)."""
     found = set(seeds)
-    for s in list(found):
-        found |= nx.descendants(h, s) if reverse else nx.ancestors(h, s)
+    frontier = list(found)
+    while frontier:
+        nxt = []
+        for v in frontier:
+            for w, p in _flow(g, v, reverse):
+                if p > 0 and w not in found:
+                    found.add(w)
+                    nxt.append(w)
+        frontier = nxt
     return found
 
 
