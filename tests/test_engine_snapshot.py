@@ -127,3 +127,11 @@ def test_the_cache_evicts_the_oldest_entry():
         cache.put(1, (i,), s)
     assert cache.get(1, (0,)) is None and cache.get(1, (2,)) is snaps[2]
     assert cache.get(2, (2,)) is None
+
+
+def test_the_change_table_carries_node_indices_and_default_priors(demo_store):
+    s = demo_store.snapshot(parse_time("2026-03-05T10:00:00Z"))
+    i = s.changes.refs.index("change:chg-102")
+    assert s.refs[s.change_node[i]] == "change:chg-102"
+    assert s.change_q[i] == pytest.approx(0.2)
+    np.testing.assert_allclose(s.change_q, s.change_priors())

@@ -86,7 +86,7 @@ def _ccm(w: Workload, repeats: int) -> list[Result]:
     out.append(Result("blast_radius", "ccm", n_edges, sec, repeats=k,
                       extra={"reached": int((r > 0).sum())}))
     sec, k, (counts, _, _) = median_time(lambda: monte_carlo(s, seeds, one, SAMPLES, 0),
-                                         max(3, repeats // 2))
+                                         repeats)
     out.append(Result("monte_carlo", "ccm", n_edges, sec, repeats=k,
                       extra={"samples": SAMPLES, "mean_impacted": float(counts.mean()),
                              "threads": numba.get_num_threads()}))

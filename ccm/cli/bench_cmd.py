@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import click
+from rich.console import Console
 from rich.table import Table
 
 from ccm.cli.common import console, err_console, handle_errors
@@ -86,7 +87,8 @@ def perf_cmd(edges: tuple[int, ...], impls: str, json_out: Path | None, budget: 
                                  + ", ".join(IMPL_CHOICES), param_hint="--impls")
     report = run(list(edges or DEFAULT_EDGES), chosen, seed=seed, budget=budget,
                  repeats=repeats, log=lambda m: err_console.print(f"[dim]{m}[/dim]"))
-    console.print(results_table(report), width=max(console.width, 150))
+    wide = Console(highlight=False, width=max(console.width, 160))
+    wide.print(results_table(report))
     console.print("Targets: " + json.dumps(report["targets"], default=str))
     m = report["machine"]
     console.print(f"Machine: {m['cpus']} CPUs, {m['numba_threads']} Numba threads, load "

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import click
+import numpy as np
 from rich.table import Table
 
 from ccm.cli.common import (
@@ -22,7 +23,7 @@ from ccm.engine.impact import action_seeds, best_paths
 def impact_table(snapshot: Snapshot, impact: Impact, limit: int = 50) -> Table:
     """node, probability (if the action fails), most probable path from the action."""
     seeds, probs = action_seeds(snapshot, impact.action)
-    targets = [snapshot.index[r] for r in list(impact.nodes)[:limit]]
+    targets = np.array([snapshot.index[r] for r in list(impact.nodes)[:limit]], np.int64)
     paths = best_paths(snapshot, seeds, probs, targets)
     t = Table(title=f"Blast radius of {impact.action.kind} {impact.action.target} "
                     "(if it fails)", title_justify="left")

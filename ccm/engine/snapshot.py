@@ -154,6 +154,10 @@ class Snapshot:
     order: np.ndarray
     pos: np.ndarray
     graph: Any = None
+    #: per change in the window: index of its ``change:`` node (-1 if not in the graph)
+    change_node: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int32))
+    #: per change in the window: prior q(c) under the default parameters, no memory
+    change_q: np.ndarray = field(default_factory=lambda: np.zeros(0))
     _models: dict[Params, PropagationModel] = field(default_factory=dict, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
@@ -306,11 +310,14 @@ def build_snapshot(nodes: NodeTable, edges: EdgeTable, *, changes: ChangeTable |
     in_ptr, in_idx, in_eid = _csr(edges.dst, edges.src, n)
     component = np.isin(nodes.kind, _COMPONENT_CODES)
     has_callers = np.bincount(edges.dst[edges.kind == 0], minlength=n) > 0
-    return Snapshot(valid_at, known_at, window, nodes, edges, edge_refs, changes, alerts,
-                    {r: i for i, r in enumerate(nodes.refs)}, component,
-                    _traffic(nodes, component, has_callers), out_ptr,
+    index = {r: i for i, r in enumerate(nodes.refs)}
+    snap = Snapshot(valid_at, known_at, window, nodes, edges, edge_refs, changes, alerts, index,
+                    component, _traffic(nodes, component, has_callers), out_ptr,
                     out_idx.astype(np.int32), out_eid, in_ptr, in_idx.astype(np.int32),
-                    in_eid, comp, cyclic, order, pos, graph)
+                    in_eid, comp, cyclic, order, pos, graph,
+                    np.array([index.get(r, -1) for r in changes.refs], np.int32))
+    object.__setattr__(snap, "change_q", snap.change_priors())
+    return snap
 
 
 class SnapshotCache:
