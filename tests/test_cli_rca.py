@@ -62,3 +62,15 @@ def test_rca_with_a_window_that_excludes_the_change_drops_it(demo_store):
 def test_rca_on_an_unknown_symptom_exits_1_naming_it(demo_store):
     out = ccm(demo_store, "rca", "--at", AT, "--symptom", "service:nope")
     assert out.returncode == 1 and "service:nope" in out.stderr
+
+
+def test_rca_as_known_before_anything_was_recorded_sees_no_alerts(demo_store):
+    out = ccm(demo_store, "rca", "--at", AT, "--known-at", "2000-01-01T00:00:00Z", "--json")
+    assert out.returncode == 0, out.stderr
+    assert json.loads(out.stdout)["symptoms"] == []
+
+
+def test_every_engine_command_documents_itself(demo_store):
+    for args in (("rca",), ("predict",), ("bench", "perf")):
+        out = ccm(demo_store, *args, "--help")
+        assert out.returncode == 0 and "Usage:" in out.stdout and "--json" in out.stdout

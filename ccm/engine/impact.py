@@ -14,7 +14,13 @@ import time
 import numba
 import numpy as np
 
-from ccm.engine.kernels import _cascades, _max_product, _noisy_or_dense, warm_up
+from ccm.engine.kernels import (
+    _cascades,
+    _max_product,
+    _noisy_or_dense,
+    parallel_lock,
+    warm_up,
+)
 from ccm.engine.model import change_prior
 from ccm.engine.params import DEFAULT_PARAMS, Params
 from ccm.engine.priors import NO_PRIORS, Priors
@@ -76,9 +82,11 @@ def monte_carlo(snapshot: Snapshot, seeds: np.ndarray, seed_s: np.ndarray, sampl
     """Independent cascades from ``seeds``: per-sample impacted components and entrypoint
     traffic (rps), per-node failure counts."""
     s, m = snapshot, snapshot.model(params)
-    return _cascades(s.n, s.in_ptr, s.in_idx, s.in_eid, m.in_p, s.out_ptr, s.out_idx,
-                     s.out_eid, m.out_p, s.order, s.pos, s.comp, s.cyclic, seeds, seed_s,
-                     s.component, s.traffic, samples, seed, numba.get_num_threads() * 4)
+    with parallel_lock:
+        return _cascades(
+            s.n, s.in_ptr, s.in_idx, s.in_eid, m.in_p, s.out_ptr, s.out_idx,
+            s.out_eid, m.out_p, s.order, s.pos, s.comp, s.cyclic, seeds, seed_s,
+            s.component, s.traffic, samples, seed, numba.get_num_threads() * 4)
 
 
 def _summary(values: np.ndarray) -> Distribution:

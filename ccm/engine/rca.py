@@ -30,6 +30,7 @@ from ccm.engine.kernels import (
     NO_TIME,
     _latest_cause_time,
     _score_hypotheses,
+    parallel_lock,
     warm_up,
 )
 from ccm.engine.model import delay_weight
@@ -140,13 +141,14 @@ def hypotheses(snapshot: Snapshot, obs: Observations, window: int | None, params
 def _kernel_scores(snapshot: Snapshot, obs: Observations, hyp: Hypotheses, params: Params,
                    which: np.ndarray, full: bool) -> np.ndarray:
     s, m = snapshot, snapshot.model(params)
-    ll = _score_hypotheses(s.n, s.in_ptr, s.in_idx, m.in_p, m.in_ptd, s.out_ptr, s.out_idx,
-                           m.out_p, m.out_ptd, s.comp, s.cyclic, hyp.ptr, hyp.seeds,
-                           hyp.seed_s, hyp.time, obs.flags, obs.t_up, obs.t_td,
-                           params.false_alert, params.missed_alert, params.missed_traffic_drop,
-                           int(params.clock_skew_s * 1e6), params.floor, params.tol,
-                           params.max_sweeps, which.astype(np.int64), full,
-                           numba.get_num_threads() * 4)
+    with parallel_lock:
+        ll = _score_hypotheses(s.n, s.in_ptr, s.in_idx, m.in_p, m.in_ptd, s.out_ptr, s.out_idx,
+                               m.out_p, m.out_ptd, s.comp, s.cyclic, hyp.ptr, hyp.seeds,
+                               hyp.seed_s, hyp.time, obs.flags, obs.t_up, obs.t_td,
+                               params.false_alert, params.missed_alert, params.missed_traffic_drop,
+                               int(params.clock_skew_s * 1e6), params.floor, params.tol,
+                               params.max_sweeps, which.astype(np.int64), full,
+                               numba.get_num_threads() * 4)
     return hyp.log_prior[which] + ll
 
 

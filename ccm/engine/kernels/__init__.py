@@ -36,11 +36,16 @@ from ccm.engine.kernels._rca import (
 __all__ = [
     "ALERT_TD", "ALERT_UP", "MONITORED", "NO_TIME", "_cascades", "_latest_cause_time",
     "_max_product", "_noisy_or_dense", "_noisy_or_sparse", "_reach", "_score_hypotheses",
-    "_topo_rank", "compile_seconds", "warm_up",
+    "_topo_rank", "compile_seconds", "parallel_lock", "warm_up",
 ]
 
 _lock = threading.Lock()
 _compiled: list[float] = []
+
+#: held around every call of a ``parallel=True`` kernel: Numba's ``workqueue``
+#: threading layer (the only one guaranteed present) aborts when two Python threads
+#: run parallel kernels at once, and each such call already uses every core.
+parallel_lock = threading.Lock()
 
 
 def _tiny() -> dict[str, np.ndarray]:
