@@ -178,7 +178,9 @@ class Chain:
 
     ``nodes`` runs from the cause (a ``change:`` node, or the failing node for a
     spontaneous failure) to ``symptom``; ``score`` is the posterior probability among
-    the hypotheses considered and ``log_score`` its unnormalised log.
+    the hypotheses considered (exact, or slightly conservative when hypotheses that
+    could not reach the top k were only bounded) and ``log_score`` its unnormalised log.
+    ``cause`` is ``"change"`` or ``"spontaneous"``.
     """
 
     rank: int
