@@ -11,8 +11,8 @@ from typing import Any
 from graph_schema.errors import FactError
 
 __all__ = [
-    "BatchRejected", "CCMError", "ConfigError", "Conflict", "FactError", "NotFound",
-    "StoreSchemaTooNew", "StoreUnavailable",
+    "BatchRejected", "CCMError", "ConfigError", "Conflict", "FactError", "InvalidRequest",
+    "NotFound", "StoreSchemaTooNew", "StoreUnavailable",
 ]
 
 
@@ -34,6 +34,10 @@ class StoreSchemaTooNew(CCMError):
 
 class NotFound(CCMError):
     """A node, fact, record or entry that was asked for does not exist."""
+
+
+class InvalidRequest(CCMError):
+    """A request (an action, a symptom, an option) is malformed; the message names it."""
 
 
 class Conflict(CCMError):
