@@ -12,7 +12,8 @@ from graph_schema.errors import FactError
 
 __all__ = [
     "ActionRefused", "ActionStateError", "AuditUnavailable", "BatchRejected", "CCMError",
-    "ConfigError", "Conflict", "FactError", "NotFound", "StoreSchemaTooNew", "StoreUnavailable",
+    "ConfigError", "Conflict", "FactError", "InvalidRequest", "NotFound", "StoreSchemaTooNew",
+    "StoreUnavailable",
 ]
 
 
@@ -34,6 +35,10 @@ class StoreSchemaTooNew(CCMError):
 
 class NotFound(CCMError):
     """A node, fact, record or entry that was asked for does not exist."""
+
+
+class InvalidRequest(CCMError):
+    """A request (an action, a symptom, an option) is malformed; the message names it."""
 
 
 class Conflict(CCMError):

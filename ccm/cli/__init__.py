@@ -10,10 +10,13 @@ from ccm.cli import (
     actions_cmds,
     admin_cmds,
     audit_cmds,
+    bench_cmd,
     calibrate_cmd,
     demo,
     graph_cmds,
     ingest_cmd,
+    predict_cmd,
+    rca_cmd,
 )
 
 
@@ -30,8 +33,8 @@ def cli() -> None:
     """
 
 
-for module in (demo, ingest_cmd, graph_cmds, actions_cmds, audit_cmds, calibrate_cmd,
-               admin_cmds):
+for module in (demo, ingest_cmd, graph_cmds, rca_cmd, predict_cmd, bench_cmd, actions_cmds,
+               audit_cmds, calibrate_cmd, admin_cmds):
     module.register(cli)
 
 
