@@ -122,6 +122,9 @@ def test_calibrate_reports_and_plots(env):
     data = json.loads(run(["calibrate", "--json", "--plot", str(png)], env))
     assert [c["what"].split(":")[0] for c in data["calibrations"]] == [
         "action failure", "node impact"]
+    fail = data["calibrations"][0]
+    p_fail = rec["verdict"]["impact"]["p_fail"]  # the engine's prediction at proposal time
+    assert fail["n"] == 1 and fail["brier"] == pytest.approx(p_fail ** 2)
     assert png.read_bytes()[:4] == b"\x89PNG"
 
 

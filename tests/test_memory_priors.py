@@ -5,12 +5,13 @@ from __future__ import annotations
 import pytest
 
 from ccm.memory import Beta, EdgeEvidence, Priors
+from ccm.memory.priors import posterior
 
 
 def test_beta_counts_update_a_structural_prior_the_engines_way():
     b = Beta(1, 0)
     assert b.update(0.1, 10) == pytest.approx((10 * 0.1 + 1) / 11)
-    assert b.posterior(0.1, 10) == pytest.approx((2.0, 9.0))
+    assert posterior(b, 0.1, 10) == pytest.approx((2.0, 9.0))
     assert Beta(0, 40).update(0.1, 10) == pytest.approx(1 / 50)
 
 

@@ -39,7 +39,6 @@ from ccm.policy.types import PROCEED, REFUSE, RuleResult, Verdict
 from ccm.store import Clock, Graph, Store
 from graph_schema.timeutil import now_micros
 
-
 #: how far apart (µs) two evaluations may be and still share one read of the graph
 GRAPH_REUSE = 60 * 1_000_000
 

@@ -14,8 +14,10 @@ from typing import Any
 from ccm.errors import ConfigError
 from ccm.memory.priors import Priors
 from ccm.memory.recall import PastIncident, learn_priors, seen_before, visible
+from ccm.memory.structure import structural_propagation
 from ccm.memory.writeback import (
     action_facts,
+    chain_links,
     edge_evidence,
     executed_change_facts,
     incident_facts,
@@ -47,24 +49,28 @@ class Memory:
         return self.config.enabled_for(self.tenant)
 
     # -- reads ---------------------------------------------------------------------------
-    def priors(self, at: int | None = None) -> Priors:
+    def priors(self, at: int | None = None, known_at: int | None = None) -> Priors:
         """The priors table as of ``at`` (default now), reused while the store's revision
         is unchanged and ``at`` is within a minute of the cached one."""
         t = self.clock() if at is None else at
         rev = self.store.revision()
-        if self._cache and self._cache[0] == rev and abs(self._cache[1] - t) < 60_000_000:
+        if known_at is None and self._cache and self._cache[0] == rev and \
+                abs(self._cache[1] - t) < 60_000_000:
             return self._cache[2]
-        priors = learn_priors(self.store.graph(t), self.tenant, as_of=t,
+        priors = learn_priors(self.store.graph(t, known_at), self.tenant, as_of=t,
                               retention=self.config.retention,
                               propagation_strength=self.config.propagation_strength)
-        self._cache = (rev, t, priors)
+        if known_at is None:
+            self._cache = (rev, t, priors)
         return priors
 
     def seen_before(self, chain: Sequence[str], at: int | None = None,
-                    min_score: float = 0.6) -> list[PastIncident]:
-        """Resolved incidents of this tenant (or shared) that match ``chain``."""
+                    min_score: float = 0.6, known_at: int | None = None
+                    ) -> list[PastIncident]:
+        """Resolved incidents of this tenant (or shared) that match ``chain``, started
+        before ``at`` (as known at ``known_at``)."""
         t = self.clock() if at is None else at
-        return seen_before(self.store.graph(t), self.tenant, chain, before=t,
+        return seen_before(self.store.graph(t, known_at), self.tenant, chain, before=t,
                            min_score=min_score, since=t - self.config.retention)
 
     def actions(self, at: int | None = None) -> list[dict[str, Any]]:
@@ -111,23 +117,20 @@ class Memory:
         result = self.store.write(facts)
         evidence = (doc.get("outcome") or {}).get("edge_evidence") or {}
         if evidence:
-            result = result + self._learn_propagation(doc, evidence)
+            pairs = [(k.partition("|")[0], k.partition("|")[2]) for k in evidence]
+            result = result + self.learn_propagation(pairs)
         return result
 
-    def _learn_propagation(self, doc: Mapping[str, Any],
-                           evidence: Mapping[str, int]) -> WriteResult:
+    def learn_propagation(self, pairs: Sequence[tuple[str, str]]) -> WriteResult:
+        """Write back the learned ``propagation`` of these dependency edges: the
+        engine's structural probability weighed as ``propagation_strength``
+        observations, plus every observation memory holds for the edge."""
         now = self.clock()
         priors = self.priors(now)
-        impact = (doc.get("verdict") or {}).get("impact") or {}
-        nodes = impact.get("node_probabilities") or {}
-        values = {}
-        for key in evidence:
-            caller, _, callee = key.partition("|")
-            pc, pv = nodes.get(caller), nodes.get(callee)
-            base = min(max(pc / pv, 0.01), 0.99) if pc and pv else 0.5
-            values[(caller, callee)] = priors.propagation(caller, callee, base)
-        graph = self.store.graph(now)
-        return self.store.write(propagation_facts(graph, values, now))
+        base = structural_propagation(self.store.snapshot(now), pairs)
+        values = {pair: priors.propagation(pair[0], pair[1], base[pair])
+                  for pair in pairs if pair in base and pair in priors.edges}
+        return self.store.write(propagation_facts(self.store.graph(now), values, now))
 
     def record_incident(self, incident_id: str, chain: Sequence[str], *, title: str,
                         started_at: int, resolved_at: int, severity: str = "",
@@ -145,7 +148,11 @@ class Memory:
                 "unhealthy" and visible(root, self.tenant):
             facts.append(NodeFact("change", root.name, {**root.attrs, "outcome": "unhealthy"},
                                   root.valid_from, source=root.source or "ccm.memory"))
-        return self.store.write(facts)
+        result = self.store.write(facts)
+        links = chain_links(self.store.graph(started_at), chain)
+        if links:
+            result = result + self.learn_propagation(links)
+        return result
 
     def expire(self, now: int | None = None) -> int:
         """Close this tenant's actions and incidents older than the retention (they

@@ -1,11 +1,12 @@
 """The priors table the engine reads: what memory has learned about failures.
 
-- per (change kind, target reference): the outcomes observed, as a Beta of counts
-  (``alpha`` failures, ``beta`` clean outcomes). :meth:`Priors.lookup` is the
+- per (change kind, target reference): the outcomes observed, as the engine's
+  :class:`~ccm.engine.priors.Beta` of counts (``alpha`` failures, ``beta`` clean
+  outcomes). :meth:`Priors.lookup` is the
   engine's :class:`ccm.engine.priors.Priors` protocol: the engine centres a
   Beta(s*q, s*(1-q)) prior on its structural failure probability q (strength s,
   ``Params.prior_strength``) and updates it with these counts, so the posterior is
-  Beta(s*q + alpha, s*(1-q) + beta) (:meth:`Beta.posterior`);
+  Beta(s*q + alpha, s*(1-q) + beta) (:func:`posterior`);
 - per dependency edge (caller, callee): how often a failure of the callee was
   observed to reach the caller (:class:`EdgeEvidence`). Memory writes the
   resulting estimate back as the edge's ``propagation`` attribute, which the
@@ -18,27 +19,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from ccm.engine.priors import Beta
 
-@dataclass(frozen=True, slots=True)
-class Beta:
-    """Observed outcome counts: ``alpha`` failures and ``beta`` clean outcomes (no
-    pseudo-counts: the prior comes from whoever reads them)."""
 
-    alpha: float
-    beta: float
-
-    def update(self, q0: float, strength: float) -> float:
-        """Posterior mean failure probability from a prior of mean ``q0`` and weight
-        ``strength`` (the engine's contract)."""
-        return (strength * q0 + self.alpha) / (strength + self.alpha + self.beta)
-
-    def posterior(self, q0: float, strength: float) -> tuple[float, float]:
-        """The posterior Beta(alpha', beta') from that prior."""
-        return strength * q0 + self.alpha, strength * (1.0 - q0) + self.beta
-
-    @property
-    def n(self) -> float:
-        return self.alpha + self.beta
+def posterior(counts: Beta, q0: float, strength: float) -> tuple[float, float]:
+    """The posterior Beta(alpha', beta') of failure from a prior of mean ``q0`` and weight
+    ``strength`` updated with ``counts`` (the engine's update, whose mean is
+    ``counts.update(q0, strength)``)."""
+    return strength * q0 + counts.alpha, strength * (1.0 - q0) + counts.beta
 
 
 @dataclass(frozen=True, slots=True)
