@@ -165,3 +165,23 @@ def test_an_agent_can_submit_a_signed_proposal_as_json(env, tmp_path):
     out = run(["propose", "--file", str(f), "--json"], env)
     bad = json.loads(out[out.index("{"):])
     assert any("signature does not match" in r["reason"] for r in bad["verdict"]["results"])
+
+
+def test_the_rca_command_cites_an_earlier_incident_from_memory(tmp_path):
+    from ccm.cli.demo import load_demo
+    from ccm.demo.memory_story import run_memory_story
+
+    path = tmp_path / "demo.sqlite"
+    store = load_demo(path)
+    run_memory_story(store, audit_key=AUDIT_KEY, agent_key=AGENT_KEY)
+    store.close()
+    env = {"CCM_STORE": str(path), "COLUMNS": "200"}
+    args = ["rca", "--at", "2026-03-09T14:20:00Z", "--symptom",
+            "service:recommendationservice", "--symptom", "service:frontend", "-k", "2"]
+    data = json.loads(run([*args, "--json"], env))
+    top = data["chains"][0]
+    assert top["root"] == "change:chg-201"
+    assert [m["ref"] for m in top["seen_before"]] == ["incident:inc-demo-1"]
+    assert "seen before: incident:inc-demo-1 on 2026-03-06" in run(args, env)
+    other = json.loads(run([*args, "--json", "--tenant", "elsewhere"], env))
+    assert other["chains"][0]["seen_before"] == []
