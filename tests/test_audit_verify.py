@@ -159,3 +159,20 @@ def test_a_line_that_is_not_json_is_named(tmp_path):
     out.write_text("{not json\n")
     report = verify_file(out, [AUDIT_KEY.public_b64])
     assert not report.ok and "audit.jsonl:1: not JSON" in report.problems[0]
+
+
+def test_ccm_audit_verify_names_the_first_bad_entry_in_the_store(store, clock):
+    from click.testing import CliRunner
+
+    from ccm.cli import cli
+
+    filled(store, clock)
+    doc = _rows(store)[4]
+    doc["data"]["n"] = 40
+    set_doc(store, 4, doc)
+    result = CliRunner().invoke(cli, ["audit", "verify", "--store", store.uri,
+                                      "--public-key", AUDIT_KEY.public_b64],
+                                env={"COLUMNS": "200"})
+    assert result.exit_code == 1
+    assert "first bad entry is 4" in result.output
+    assert "entry 4: content does not match its hash" in result.output
