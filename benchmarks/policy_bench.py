@@ -4,6 +4,7 @@ the impact is a fixed summary with 200 node probabilities.
 
     python benchmarks/policy_bench.py                 # default policy, 5000 evaluations
     python benchmarks/policy_bench.py --n 20000 --json out/policy_bench.json
+    python benchmarks/policy_bench.py --with-engine   # also a whole proposal on the demo
 
 The context is deliberately busy: 50 grants, 20 kill switches, 300 recent proposals
 per rate-limit scope, 500 activity events for drift detection, a 10-step session.
@@ -116,15 +117,49 @@ def bench_state(n: int) -> dict[str, float]:
             "propose + evaluate + audit (embedded store)": full}
 
 
+def bench_with_engine(n: int) -> dict[str, float]:
+    """Seconds per proposal on the demo production (Online Boutique) with the engine's
+    prediction (2000 cascades), the whole lifecycle step included."""
+    from ccm.actions.lifecycle import Controller
+    from ccm.actions.proposal import Proposal
+    from ccm.cli.demo import load_demo
+    from ccm.demo.memory_story import T1, StoryClock, _set_up
+    from tests.controlkit import AUDIT_KEY
+
+    with tempfile.TemporaryDirectory() as tmp:
+        store = load_demo(Path(tmp) / "demo.sqlite")
+        clock = StoryClock(T1)
+        ctl = Controller(store, signer=AUDIT_KEY, clock=clock)
+        _set_up(ctl, AGENT_KEY, clock)
+        i = [0]
+
+        def propose() -> None:
+            i[0] += 1
+            clock.now += 1000
+            ctl.propose(Proposal("config_change", "service:recommendationservice",
+                                 {"key": "K", "value": str(i[0]), "previous_value": "0"},
+                                 "shop-bot", "demo-model", "1", created_at=clock.now,
+                                 nonce=str(i[0])).signed(AGENT_KEY))
+
+        propose()  # compile or load the kernels once
+        full = time_calls(propose, n, repeats=1)
+        store.close()
+    return {"propose on the demo production, engine included": full}
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--n", type=int, default=5000, help="evaluations per rule per repeat")
     ap.add_argument("--policy", default=None, help="policy file (default: shipped)")
     ap.add_argument("--json", dest="json_out", default=None, help="write results here")
+    ap.add_argument("--with-engine", action="store_true",
+                    help="also time whole proposals on the demo production with the engine")
     args = ap.parse_args(argv)
     policy = load_policy(args.policy)
     rules = bench_rules(policy, args.n)
     state = bench_state(max(20, args.n // 50))
+    if args.with_engine:
+        state.update(bench_with_engine(10))
     print(f"{'rule':<40} {'per evaluation':>16}")
     for name, s in rules.items():
         print(f"{name:<40} {s * 1e6:>13.1f} µs")
