@@ -11,8 +11,8 @@ from typing import Any
 from graph_schema.errors import FactError
 
 __all__ = [
-    "BatchRejected", "CCMError", "ConfigError", "Conflict", "FactError", "NotFound",
-    "StoreSchemaTooNew", "StoreUnavailable",
+    "BatchRejected", "CCMError", "CaseInvalid", "ConfigError", "Conflict", "FactError",
+    "NotFound", "StoreSchemaTooNew", "StoreUnavailable",
 ]
 
 
@@ -61,3 +61,15 @@ class BatchRejected(CCMError):
     @property
     def where(self) -> str:
         return self.error.where
+
+
+class CaseInvalid(CCMError):
+    """A benchmark case is malformed; names the case, the file and the field."""
+
+    def __init__(self, case: str, file: str, field: str, problem: str) -> None:
+        self.case = case
+        self.file = file
+        self.field = field
+        self.problem = problem
+        where = f"field '{field}': " if field else ""
+        super().__init__(f"case {case!r}: {file}: {where}{problem}")
