@@ -7,7 +7,8 @@ A case is a folder (see ``spec/benchmark-cases.md``)::
 :func:`load_case` reads everything a method may see (``case.yaml`` and the list of
 input files); ``truth.yaml`` is read only by :mod:`ccm.bench.truth`, for scoring.
 Every problem raises :class:`~ccm.errors.CaseInvalid` naming the case, the file and
-the field. Hidden files (``.gitkeep``) are skipped, as ``ccm ingest`` skips them.
+the field. Hidden files (``.gitkeep``) and empty files are skipped, as ``ccm ingest``
+skips them.
 """
 
 from __future__ import annotations
@@ -122,7 +123,7 @@ def _input_files(case: str, folder: Path) -> tuple[Path, ...]:
         for path in expand([part]):
             rel = str(path.relative_to(folder))
             if not read_head(path).strip():
-                raise CaseInvalid(case, rel, "", "empty file")
+                continue  # an empty file holds no facts (ccm ingest skips it too)
             if detect(path, adapters) is None:
                 raise CaseInvalid(case, rel, "", "unknown extra file: not in any format "
                                   f"ccm ingest reads (known: {', '.join(adapters)})")

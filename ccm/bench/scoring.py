@@ -47,8 +47,8 @@ def root_rank(ranked: Iterable[Ranked], root: str, cutoff: int = MRR_CUTOFF) -> 
 def chain_f1(predicted: Sequence[str], truth: Sequence[str]) -> float:
     """F1 of the node sets of two chains (0 when either is empty).
 
-    >>> chain_f1(["a", "b", "c"], ["a", "c", "d", "e"])
-    0.5714285714285714
+    >>> round(chain_f1(["a", "b", "c"], ["a", "c", "d", "e"]), 4)  # P = 2/3, R = 2/4
+    0.5714
     """
     p, t = set(predicted), set(truth)
     hits = len(p & t)
