@@ -5,9 +5,9 @@ from __future__ import annotations
 import math
 
 import pytest
-from benchcases import ask_case, write_case
 
 from ccm.bench.methods.alert_correlation import AlertCorrelation, correlation
+from tests.benchcases import ask_case, write_case
 
 
 def test_scores_sum_an_hourly_decay_over_later_onsets(tmp_path):

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from benchcases import ALERTS, ask_case, write_case
-
 from ccm.bench.methods.alerting_service_change import AlertingServiceChange
+from tests.benchcases import ALERTS, ask_case, write_case
 
 
 def test_the_earliest_alerting_service_changes_come_first_then_the_service_itself(tmp_path):

@@ -7,12 +7,12 @@ from pathlib import Path
 
 import pytest
 import yaml
-from benchcases import QUESTION_TIME, write_case
 
 from ccm.bench.cases import find_case_dirs, load_case, load_cases
 from ccm.bench.truth import check_truths, load_truth
 from ccm.errors import CaseInvalid
 from graph_schema import parse_duration, parse_time
+from tests.benchcases import QUESTION_TIME, write_case
 
 
 def test_a_valid_case_loads_with_its_times_category_and_files(tmp_path):

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from benchcases import CHANGES, ask_case, write_case
-
 from ccm.bench.methods.latest_change import LatestChange
+from tests.benchcases import CHANGES, ask_case, write_case
 
 
 def test_changes_before_the_first_alert_rank_newest_first(tmp_path):

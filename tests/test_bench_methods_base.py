@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
-from benchcases import ALERTS, ask_case, write_case
 
 from ccm.bench.methods.base import Ranked, chain_to_symptom, distinct_roots
+from tests.benchcases import ALERTS, ask_case, write_case
 
 
 @pytest.fixture

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import pytest
-from benchcases import ALERTS, CHANGES, TOPOLOGY, write_case
 
 from ccm.bench.cases import load_case
 from ccm.bench.methods import all_methods
 from ccm.bench.question import ask
 from ccm.bench.replay import replayed
 from graph_schema import parse_time
+from tests.benchcases import ALERTS, CHANGES, TOPOLOGY, write_case
 
 LATE_ALERTS = ALERTS + [
     {"id": "late-1", "time": "2026-03-04T10:30:00Z", "service": "service:ads",

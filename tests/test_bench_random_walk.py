@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import networkx as nx
 import pytest
-from benchcases import ask_case, write_case
 
 from ccm.bench.methods import random_walk as rw
+from tests.benchcases import ask_case, write_case
 
 
 @pytest.fixture

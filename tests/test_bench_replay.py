@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import pytest
-from benchcases import ALERTS, write_case
 
 from ccm.bench.cases import load_case
 from ccm.bench.replay import replayed
 from ccm.errors import CaseInvalid
+from tests.benchcases import ALERTS, write_case
 
 
 def test_each_replay_gets_a_fresh_store_that_is_removed_afterwards(tmp_path):
