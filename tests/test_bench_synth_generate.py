@@ -95,3 +95,16 @@ def test_native_cases_have_truth_chains_walkable_in_the_graph_at_the_question(to
         assert truth.symptom in {a.node for a in q.alerts}, case.id
         assert truth.root_cause in {c.ref for c in q.changes}, case.id
         assert q.graph.nodes[truth.symptom].attrs.get("entrypoint"), case.id
+
+
+#: how the committed slice benchmarks/cases/synthetic was written (see its README)
+SLICE = {"cases": 36, "seed": 7, "formats": ("native",)}
+
+
+def test_the_committed_slice_is_what_the_generator_writes_today(topologies, tmp_path):
+    committed = ROOT / "benchmarks" / "cases" / "synthetic"
+    generate(topologies, tmp_path / "slice", SLICE["cases"], seed=SLICE["seed"],
+             formats=SLICE["formats"])
+    ours = {k: v for k, v in digest(committed).items() if "/" in k}  # case files, no README
+    assert ours == digest(tmp_path / "slice"), (
+        "the generator changed: regenerate the slice and the full set (README there)")

@@ -13,7 +13,8 @@ skips them.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+import hashlib
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -31,8 +32,8 @@ SECTIONS = ("topology", "changes", "alerts")
 DEFAULT_WINDOW = "P7D"
 _MARKERS = (CASE_FILE, TRUTH_FILE, *SECTIONS)
 
-__all__ = ["CASE_FILE", "DEFAULT_WINDOW", "SECTIONS", "TRUTH_FILE", "Case", "find_case_dirs",
-           "load_case", "load_cases", "read_yaml"]
+__all__ = ["CASE_FILE", "DEFAULT_WINDOW", "SECTIONS", "TRUTH_FILE", "Case", "cases_digest",
+           "find_case_dirs", "load_case", "load_cases", "read_yaml"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -205,3 +206,14 @@ def load_cases(roots: Iterable[str | Path], *, categories: Iterable[str] = (),
             if not wanted or case.category in wanted:
                 cases.append(case)
     return cases[:limit] if limit is not None else cases
+
+
+def cases_digest(cases: Sequence[Case]) -> str:
+    """sha256 over every file of ``cases`` (case id, path in the case, content), in order:
+    names exactly which case set a result comes from."""
+    h = hashlib.sha256()
+    for case in sorted(cases, key=lambda c: c.id):
+        for path in sorted(p for p in case.path.rglob("*") if p.is_file()):
+            h.update(f"{case.id}/{path.relative_to(case.path).as_posix()}\n".encode())
+            h.update(hashlib.sha256(path.read_bytes()).digest())
+    return h.hexdigest()

@@ -17,7 +17,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from ccm.bench.cases import Case
+from ccm.bench.cases import Case, cases_digest
 from ccm.bench.methods.base import Method, Ranked
 from ccm.bench.question import ask
 from ccm.bench.replay import replayed
@@ -53,6 +53,8 @@ class BenchResult:
     cases: list[CaseResult] = field(default_factory=list)
     invalid: list[CaseInvalid] = field(default_factory=list)
     wall_s: float = 0.0
+    #: one-off preparation per method (loading compiled kernels), outside ``wall_s``
+    prepare_s: dict[str, float] = field(default_factory=dict)
 
     def summary(self, results: Sequence[CaseResult] | None = None) -> dict[str, dict[str, Any]]:
         rows = self.cases if results is None else results
@@ -72,9 +74,10 @@ class BenchResult:
         return {cat: {"cases": len(rows), "methods": self.summary(rows)}
                 for cat, rows in sorted(groups.items())}
 
-    def timing(self) -> dict[str, float]:
+    def timing(self) -> dict[str, Any]:
         n = len(self.cases)
         return {"wall_s": round(self.wall_s, 3),
+                "prepare_s": {m: round(t, 3) for m, t in self.prepare_s.items()},
                 "cases_per_s": round(n / self.wall_s, 2) if self.wall_s else 0.0,
                 "ingest_s": round(sum(r.ingest_s for r in self.cases), 3),
                 **{f"{m}_s": round(sum(r.seconds[m] for r in self.cases), 3)
@@ -99,6 +102,7 @@ class BenchResult:
     def to_dict(self) -> dict[str, Any]:
         return {
             "cases": len(self.cases),
+            "cases_digest": cases_digest([r.case for r in self.cases]),
             "metrics": list(METRICS),
             "mrr_cutoff": MRR_CUTOFF,
             "methods": self.summary(),
@@ -143,6 +147,10 @@ def run_cases(cases: Sequence[Case], methods: Mapping[str, Method], *, k: int = 
     """Run every method on every case. An invalid case raises CaseInvalid, unless
     ``keep_going``: then it is recorded in ``invalid`` and skipped."""
     result = BenchResult(list(methods))
+    for name, method in methods.items():
+        t0 = time.perf_counter()
+        method.prepare()
+        result.prepare_s[name] = time.perf_counter() - t0
     t0 = time.perf_counter()
     for i, case in enumerate(cases):
         if progress:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+from ccm.bench.cases import cases_digest, load_case
 from ccm.bench.synth import generate, load_topologies
 from ccm.bench.synth.writers import FORMATS
 from ccm.cli import bench
@@ -34,8 +35,10 @@ def generate_cmd(topology_paths: tuple[str, ...], out: str, n_cases: int, seed: 
     topologies = load_topologies(topology_paths)
     chosen = [f.strip() for f in formats.split(",") if f.strip()]
     written = generate(topologies, out, n_cases, seed, formats=chosen, overwrite=overwrite)
+    digest = cases_digest([load_case(p) for p in written])
     console.print(f"wrote {len(written)} cases into {out} "
-                  f"({len(topologies)} topologies, seed {seed}, formats {', '.join(chosen)})")
+                  f"({len(topologies)} topologies, seed {seed}, formats {', '.join(chosen)}); "
+                  f"cases digest {digest}")
 
 
 def register(cli: click.Group) -> None:

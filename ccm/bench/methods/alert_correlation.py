@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import math
 
-from ccm.bench.methods.base import Ranked, chain_to_symptom
+from ccm.bench.methods.base import Baseline, Ranked, chain_to_symptom
 from ccm.bench.question import Question
 
 TAU_S = 3600.0  # one hour: onsets within the hour after a change weigh most
@@ -31,7 +31,7 @@ def correlation(question: Question) -> list[tuple[str, float]]:
     return [(ref, score) for ref, score, _ in out]
 
 
-class AlertCorrelation:
+class AlertCorrelation(Baseline):
     name = "alert_correlation"
     description = "changes ranked by temporal correlation with alert onsets (Gandalf-style)"
 

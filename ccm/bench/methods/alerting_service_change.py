@@ -9,11 +9,11 @@ failure. Chains as in :func:`~ccm.bench.methods.base.chain_to_symptom`.
 
 from __future__ import annotations
 
-from ccm.bench.methods.base import Ranked, chain_to_symptom, distinct_roots
+from ccm.bench.methods.base import Baseline, Ranked, chain_to_symptom, distinct_roots
 from ccm.bench.question import Question
 
 
-class AlertingServiceChange:
+class AlertingServiceChange(Baseline):
     name = "alerting_service_change"
     description = "the change on the earliest-alerting (tie: most-alerting) service"
 

@@ -22,7 +22,7 @@ from typing import Protocol
 
 from ccm.bench.question import ChangeInfo, Question
 
-__all__ = ["Method", "Ranked", "chain_to_symptom", "distinct_roots", "root_prefix"]
+__all__ = ["Baseline", "Method", "Ranked", "chain_to_symptom", "distinct_roots", "root_prefix"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,12 +36,22 @@ class Ranked:
 
 class Method(Protocol):
     """A root-cause method: ``rank(question, k)`` returns at most ``k`` hypotheses with
-    distinct roots, best first. ``name`` is its key in the results."""
+    distinct roots, best first. ``name`` is its key in the results. ``prepare()`` does
+    one-off work (loading compiled kernels) before the timed runs."""
 
     name: str
     description: str
 
+    def prepare(self) -> None: ...
+
     def rank(self, question: Question, k: int) -> list[Ranked]: ...
+
+
+class Baseline:
+    """Shared by the baselines: nothing to prepare."""
+
+    def prepare(self) -> None:
+        return None
 
 
 def distinct_roots(ranked: Iterable[Ranked], k: int) -> list[Ranked]:

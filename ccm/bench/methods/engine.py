@@ -39,6 +39,11 @@ class CausalEngine:
     name = "ccm"
     description = "the causal engine: posterior-ranked chains over the graph at question time"
 
+    def prepare(self) -> None:
+        from ccm.engine import warm_up
+
+        warm_up()
+
     def rank(self, question: Question, k: int) -> list[Ranked]:
         from ccm.engine import root_causes
 

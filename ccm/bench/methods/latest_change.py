@@ -10,11 +10,11 @@ target and the shortest dependency path to the user-visible alert
 
 from __future__ import annotations
 
-from ccm.bench.methods.base import Ranked, chain_to_symptom
+from ccm.bench.methods.base import Baseline, Ranked, chain_to_symptom
 from ccm.bench.question import Question
 
 
-class LatestChange:
+class LatestChange(Baseline):
     name = "latest_change"
     description = "the latest change before the first alert"
 

@@ -32,9 +32,11 @@ spontaneous failure) when it has none. Chains as in
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import numpy as np
 
-from ccm.bench.methods.base import Ranked, chain_to_symptom, distinct_roots
+from ccm.bench.methods.base import Baseline, Ranked, chain_to_symptom, distinct_roots
 from ccm.bench.question import Question
 
 ALPHA = 0.55     # MicroRCA's weight of an anomalous edge
@@ -96,12 +98,12 @@ def pagerank(q: Question) -> list[tuple[str, float]]:
     return sorted(zip(nodes, x.tolist(), strict=True), key=lambda t: (-t[1], t[0]))
 
 
-class RandomWalk:
+class RandomWalk(Baseline):
     name = "random_walk"
     description = "personalised PageRank on the alerting subgraph (MicroRCA/MonitorRank style)"
 
     def rank(self, question: Question, k: int) -> list[Ranked]:
-        def hypotheses():  # type: ignore[no-untyped-def]
+        def hypotheses() -> Iterator[Ranked]:
             for node, score in pagerank(question):
                 changes = question.changes_on(node)
                 root = changes[0].ref if changes else node
