@@ -23,7 +23,7 @@ import yaml
 
 from ccm.errors import CaseInvalid
 from graph_schema import TimeParseError, parse_duration, parse_time
-from ingest.core import detect, expand, read_head, registry
+from ingest.core import detect, expand, registry
 
 CASE_FILE = "case.yaml"
 TRUTH_FILE = "truth.yaml"
@@ -114,6 +114,20 @@ def _check_layout(case: str, folder: Path) -> None:
                           f"{CASE_FILE}, {TRUTH_FILE} and the folders {', '.join(SECTIONS)})")
 
 
+def _blank(path: Path) -> bool:
+    with open(path, "rb") as fh:
+        return not fh.read(4096).strip()
+
+
+def _detectable(path: Path, adapters: Mapping[str, Any]) -> bool:
+    """Whether ``ccm ingest`` recognises the format of ``path``."""
+    try:  # the staged pipeline detects formats of a Source
+        from ingest.source import Source
+    except ImportError:
+        return detect(path, adapters) is not None  # type: ignore[arg-type]
+    return detect(Source.from_path(path), adapters) is not None  # type: ignore[arg-type]
+
+
 def _input_files(case: str, folder: Path) -> tuple[Path, ...]:
     adapters = registry()
     files: list[Path] = []
@@ -123,9 +137,9 @@ def _input_files(case: str, folder: Path) -> tuple[Path, ...]:
             continue
         for path in expand([part]):
             rel = str(path.relative_to(folder))
-            if not read_head(path).strip():
-                continue  # an empty file holds no facts (ccm ingest skips it too)
-            if detect(path, adapters) is None:
+            if _blank(path):
+                continue  # an empty file holds no facts
+            if not _detectable(path, adapters):
                 raise CaseInvalid(case, rel, "", "unknown extra file: not in any format "
                                   f"ccm ingest reads (known: {', '.join(adapters)})")
             files.append(path)

@@ -67,7 +67,7 @@ def plot_root_at_1(data: Mapping[str, Any], path: Path) -> None:
     values += [[data["categories"][c]["methods"][m]["root@1"] for m in methods]
                for c in data["categories"]]
     width = 0.8 / max(len(methods), 1)
-    fig, ax = plt.subplots(figsize=(max(6.0, 1.1 * len(groups) * max(len(methods), 2) / 2), 4.2))
+    fig, ax = plt.subplots(figsize=(min(16.0, 3.0 + 1.1 * len(groups)), 4.8))
     for j, m in enumerate(methods):
         xs = [i + (j - (len(methods) - 1) / 2) * width for i in range(len(groups))]
         ax.bar(xs, [v[j] for v in values], width, label=m)
@@ -78,7 +78,8 @@ def plot_root_at_1(data: Mapping[str, Any], path: Path) -> None:
     ax.set_ylim(0, 1.05)
     ax.set_ylabel("root@1")
     ax.set_title("root@1 by method and case category")
-    ax.legend(fontsize=8, ncol=min(len(methods), 3))
+    ax.legend(fontsize=8, ncol=min(len(methods), 5), loc="upper center",
+              bbox_to_anchor=(0.5, -0.28), frameon=False)
     ax.grid(axis="y", alpha=0.3)
     fig.tight_layout()
     fig.savefig(path, dpi=120)

@@ -50,8 +50,8 @@ class CausalEngine:
         symptoms = symptoms_of(question)
         if not symptoms:
             return []
-        snapshot = question.store.snapshot(valid_at=question.at,  # type: ignore[attr-defined]
-                                           window=question.window)
+        store: Any = question.store  # a Store with the engine's snapshot()
+        snapshot = store.snapshot(valid_at=question.at, window=question.window)
         result = root_causes(snapshot, symptoms, window=question.window, k=k)
         return distinct_roots((Ranked(c.root, tuple(c.nodes), float(c.score))
                                for c in result), k)
