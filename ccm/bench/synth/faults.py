@@ -16,17 +16,20 @@ from __future__ import annotations
 
 import heapq
 import random
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from ccm.bench.synth.world import RISKY_KEY_WORDS, World
 
-__all__ = ["Cascade", "Change", "FAULT_KINDS", "Fault", "choose_fault", "spread"]
+__all__ = ["CHANGE_MIX", "Cascade", "Change", "Fault", "choose_fault", "draw_change",
+           "new_value", "spread"]
 
 MINUTE = 60 * 1_000_000
 HOUR = 60 * MINUTE
 
-#: fault kind -> weight among injected faults
-FAULT_KINDS: dict[str, float] = {
+#: change kind -> share of changes of that kind; faulty changes are drawn from the same
+#: mix as the others, so a change's kind says nothing about whether it is the faulty one
+CHANGE_MIX: dict[str, float] = {
     "deploy": 0.25, "config_change": 0.18, "feature_flag": 0.1, "schema_migration": 0.1,
     "infra_change": 0.15, "dependency_upgrade": 0.1, "capacity": 0.12}
 #: fault kind -> [(signal at the fault node, weight)]
@@ -40,6 +43,7 @@ _MODES: dict[str, tuple[tuple[str, float], ...]] = {
     "capacity": (("saturation", 0.5), ("latency", 0.5)),
 }
 #: fault kind -> probability that the onset is delayed by hours to days
+_FLAG_WORDS = ("new", "fast", "async", "v2", "exp", "beta")
 _P_DELAYED = {"deploy": 0.15, "config_change": 0.2, "feature_flag": 0.1,
               "schema_migration": 0.3, "infra_change": 0.25, "dependency_upgrade": 0.3,
               "capacity": 0.4}
@@ -95,63 +99,76 @@ def version(rng: random.Random) -> str:
     return f"{rng.randint(1, 4)}.{rng.randint(0, 30)}.{rng.randint(0, 20)}"
 
 
-def _target(rng: random.Random, world: World, kind: str) -> tuple[str, str] | None:
-    """(change target name, fault node name) for a fault of ``kind``."""
+def _pool(world: World, kind: str) -> list[str]:
+    """Components a change of ``kind`` can be made to (its target)."""
     topo = world.topo
     services = [s for s in world.components("service", "gateway") if topo.callers(s)
                 or world.node_attrs[s].get("entrypoint")]
+    stores = [n for n in world.components("datastore") if topo.callers(n)]
     if kind == "infra_change":
-        pool = [n for n in world.components("datastore", "cache", "queue") if topo.callers(n)]
-        return (n := rng.choice(pool), n) if pool else None
-    if kind == "schema_migration":
-        stores = [n for n in world.components("datastore") if topo.callers(n)]
-        if not stores:
-            return None
-        owner = sorted(topo.callers(rng.choice(stores)))[0]
-        return owner, owner
+        return [n for n in world.components("datastore", "cache", "queue") if topo.callers(n)]
+    if kind == "schema_migration":  # run by the owner (first caller) of a datastore
+        return sorted({sorted(topo.callers(n))[0] for n in stores})
     if kind == "capacity":
-        pool = services + [n for n in world.components("datastore") if topo.callers(n)]
-        return (n := rng.choice(pool), n)
+        return services + stores
     if kind == "config_change":
-        pool = [s for s in services if world.configs.get(s)]
-        return (n := rng.choice(pool), n) if pool else None
-    return (n := rng.choice(services), n)
+        return [s for s in services if world.configs.get(s)]
+    return services
+
+
+def new_value(rng: random.Random, old: str) -> str:
+    """A new value for a configuration key (the same draw for every config change)."""
+    if old.isdigit():
+        if rng.random() < 0.6:
+            return str(max(1, int(old) // rng.choice((2, 5, 10))))
+        return str(int(old) * rng.choice((2, 3, 10)))
+    if ":" in old:
+        return old + rng.choice((",syncTimeout=50", ",ssl=true", "?connect_timeout=1",
+                                 ",pool=4", "-v2"))
+    return rng.choice(("debug", "true", "off", "warn")) if old != "true" else "false"
 
 
 def _config_diff(rng: random.Random, world: World, service: str) -> list[tuple[str, str, str]]:
     keys = world.configs[service]
     weights = [2.0 if any(w in k for w in RISKY_KEY_WORDS) else 1.0 for k, _ in keys]
     key, old = rng.choices(keys, weights=weights)[0]
-    if old.isdigit():
-        new = str(max(1, int(old) // rng.choice((2, 5, 10)))) if rng.random() < 0.7 \
-            else str(int(old) * rng.choice((3, 10)))
-    elif ":" in old:
-        new = old + rng.choice((",syncTimeout=50", ",ssl=true", "?connect_timeout=1"))
+    return [(key, old, new_value(rng, old))]
+
+
+def draw_change(rng: random.Random, world: World, change_id: str, at: int, *,
+                mix: dict[str, float] | None = None, among: Iterable[str] | None = None
+                ) -> Change:
+    """A change made at ``at``: its kind from ``mix`` (default :data:`CHANGE_MIX`), a target
+    that kind can have (restricted to ``among`` when possible), and its content. Faulty
+    changes and the others are drawn alike, so nothing in a change says it is faulty."""
+    weights = list((mix or CHANGE_MIX).items())
+    allowed = None if among is None else set(among)
+    for _ in range(50):
+        kind = _weighted(rng, weights)
+        pool = _pool(world, kind)
+        if allowed is not None and set(pool) & allowed:
+            pool = sorted(set(pool) & allowed)
+        if pool:
+            break
     else:
-        new = rng.choice(("debug", "true", "off")) if old != "true" else "false"
-    return [(key, old, new)]
+        kind, pool = "deploy", _pool(world, "deploy")
+    target = rng.choice(pool)
+    change = Change(change_id, at, kind, world.topo.ref(target), version=version(rng))
+    if kind == "config_change":
+        change.keys, change.version = _config_diff(rng, world, target), ""
+    elif kind == "feature_flag":
+        change.flag, change.version = f"{rng.choice(_FLAG_WORDS)}_{rng.randrange(100, 999)}", ""
+    return change
 
 
 def choose_fault(rng: random.Random, world: World, change_id: str, at: int) -> Fault:
-    """Draw the faulty change (made at ``at``) and the failure it causes."""
-    while True:
-        kind = _weighted(rng, list(FAULT_KINDS.items()))
-        picked = _target(rng, world, kind)
-        if picked is not None:
-            break
-    target, node = picked
-    change = Change(change_id, at, kind, world.topo.ref(target), version=version(rng))
-    if kind == "config_change":
-        change.keys = _config_diff(rng, world, target)
-        change.version = ""
-    elif kind == "feature_flag":
-        change.flag = f"{rng.choice(('new', 'fast', 'async', 'v2'))}_{rng.choice(('checkout', 'search', 'render', 'pricing', 'auth'))}"
-        change.version = ""
-    delayed = rng.random() < _P_DELAYED[kind]
+    """Draw the faulty change (made at ``at``) and the failure it causes at its target."""
+    change = draw_change(rng, world, change_id, at)
+    delayed = rng.random() < _P_DELAYED[change.kind]
     delay = (int(HOUR * 2 * (36 ** rng.random())) if delayed
              else int(MINUTE * rng.uniform(1, 20)))
-    signal = _weighted(rng, _MODES[kind])
-    return Fault(change, node, signal, at + delay, delayed)
+    signal = _weighted(rng, _MODES[change.kind])
+    return Fault(change, change.target.split(":", 1)[1], signal, at + delay, delayed)
 
 
 def _p_spread(attrs: dict[str, object]) -> float:

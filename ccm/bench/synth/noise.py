@@ -1,12 +1,13 @@
 """What else happens around a synthetic incident: other changes and unrelated alerts.
 
-Changes (none of them faulty):
+Changes (none of them faulty), each drawn like the faulty one
+(:func:`~ccm.bench.synth.faults.draw_change`: the same mix of kinds, targets and
+content, so only time, place and the alerts tell the faulty change apart):
 
-- background work: each component changes at a rate drawn once per case between
-  0.1 and 0.5 changes a day for services and gateways (between one change every
-  ten days and one every two days: weekly-to-daily delivery) and a third of that
-  for datastores, caches and queues, during working hours (08-19 UTC), over the
-  window before the question and the day after it;
+- background work: changes arrive at a rate drawn once per case between 0.1 and 0.5
+  a day per component (between one change every ten days and one every two days:
+  weekly-to-daily delivery), during working hours (08-19 UTC), over the window
+  before the question and the day after it;
 - a deploy train: Poisson(1) changes in the hour before the first alert (some of
   them after the faulty change); a quarter of them on components that fail in
   the incident;
@@ -23,16 +24,13 @@ from __future__ import annotations
 import math
 import random
 
-from ccm.bench.synth.faults import HOUR, MINUTE, Change, version
+from ccm.bench.synth.faults import HOUR, MINUTE, draw_change
 from ccm.bench.synth.incident import AlertSpec, Ids, Scenario
 
 __all__ = ["DAY", "add_changes", "add_noise_alerts", "poisson"]
 
 DAY = 24 * HOUR
-_SERVICE_KINDS = (("deploy", 0.6), ("config_change", 0.2), ("feature_flag", 0.15),
-                  ("dependency_upgrade", 0.05))
-_STORE_KINDS = (("infra_change", 0.6), ("capacity", 0.4))
-_REACTION_KINDS = (("capacity", 0.6), ("feature_flag", 0.4))
+_REACTION_MIX = {"capacity": 0.6, "feature_flag": 0.4}
 
 
 def poisson(rng: random.Random, mean: float) -> int:
@@ -50,46 +48,24 @@ def _working_hours(rng: random.Random, start: int, end: int) -> int:
     return t - t % DAY + 8 * HOUR + int(11 * HOUR * rng.random())
 
 
-def _kinds_of(s: Scenario, name: str) -> tuple[tuple[str, float], ...]:
-    store_like = s.world.topo.kinds[name] in ("datastore", "cache", "queue")
-    return _STORE_KINDS if store_like else _SERVICE_KINDS
-
-
-def _change(rng: random.Random, s: Scenario, ids: Ids, t: int, name: str,
-            kinds: tuple[tuple[str, float], ...]) -> Change:
-    w = s.world
-    kind = rng.choices([k for k, _ in kinds], [p for _, p in kinds])[0]
-    if kind == "config_change" and not w.configs.get(name):
-        kind = "deploy"
-    ch = Change(ids.new("chg"), t, kind, w.topo.ref(name), version=version(rng))
-    if kind == "config_change":
-        key, old = rng.choice(w.configs[name])
-        new = str(int(old) + rng.choice((1, 2, 4))) if old.isdigit() else old + "-b"
-        ch.keys, ch.version = [(key, old, new)], ""
-    elif kind == "feature_flag":
-        ch.flag, ch.version = f"exp_{rng.randrange(100, 999)}", ""
-    return ch
-
-
 def add_changes(rng: random.Random, s: Scenario, ids: Ids, first_alert: int,
                 window_days: int) -> None:
     """Append the background, deploy-train and reaction changes to ``s.changes``."""
-    components = s.world.components()
+    w = s.world
     rate = rng.uniform(0.1, 0.5)
     start, end = s.question_time - window_days * DAY, s.question_time + DAY
-    for name in components:
-        kinds = _kinds_of(s, name)
-        mean = rate * (end - start) / DAY * (1 / 3 if kinds is _STORE_KINDS else 1.0)
-        for _ in range(poisson(rng, mean)):
-            s.changes.append(_change(rng, s, ids, _working_hours(rng, start, end), name, kinds))
+    for _ in range(poisson(rng, rate * len(w.components()) * (end - start) / DAY)):
+        t = _working_hours(rng, start, end)
+        s.changes.append(draw_change(rng, w, ids.new("chg"), t))
     failed = s.failed
     for _ in range(poisson(rng, 1.0)):
-        name = rng.choice(failed if failed and rng.random() < 0.25 else components)
         t = first_alert - int(HOUR * rng.random())
-        s.changes.append(_change(rng, s, ids, t, name, _kinds_of(s, name)))
+        among = failed if failed and rng.random() < 0.25 else None
+        s.changes.append(draw_change(rng, w, ids.new("chg"), t, among=among))
     if failed and s.question_time > first_alert and rng.random() < 0.3:
         t = first_alert + int((s.question_time - first_alert) * rng.random())
-        s.changes.append(_change(rng, s, ids, t, rng.choice(failed), _REACTION_KINDS))
+        s.changes.append(draw_change(rng, w, ids.new("chg"), t, mix=_REACTION_MIX,
+                                     among=failed))
 
 
 def add_noise_alerts(rng: random.Random, s: Scenario, ids: Ids) -> None:
