@@ -35,6 +35,11 @@ def _by_category(data: Mapping[str, Any], metric: str) -> list[str]:
     return lines
 
 
+def _load_text(timing: Mapping[str, Any]) -> str:
+    load = timing.get("load_avg")
+    return f"; load average {load[0]:.1f} -> {load[1]:.1f}" if load else ""
+
+
 def markdown(data: Mapping[str, Any], sources: Sequence[str] = (),
              plot_name: str = "root_at_1.png") -> str:
     """The report as markdown."""
@@ -42,7 +47,7 @@ def markdown(data: Mapping[str, Any], sources: Sequence[str] = (),
     out = ["# Chain-match benchmark", "",
            f"{data['cases']} cases" + (f" from {', '.join(sources)}" if sources else "")
            + f"; {t['wall_s']:.1f} s wall time ({t['cases_per_s']:.1f} cases/s, "
-           "ingest included).", ""]
+           "ingest included" + _load_text(t) + ").", ""]
     if data.get("invalid"):
         out += [f"{len(data['invalid'])} invalid cases were skipped:", ""]
         out += [f"- `{e['case']}`: {e['file']}: {e['field'] or '-'}: {e['problem']}"

@@ -12,6 +12,7 @@ error is kept in the results (``errors``), so a crash is never silent.
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -55,6 +56,8 @@ class BenchResult:
     wall_s: float = 0.0
     #: one-off preparation per method (loading compiled kernels), outside ``wall_s``
     prepare_s: dict[str, float] = field(default_factory=dict)
+    #: 1-minute load average at the start and the end (other work skews timings)
+    load_avg: tuple[float, float] = (0.0, 0.0)
 
     def summary(self, results: Sequence[CaseResult] | None = None) -> dict[str, dict[str, Any]]:
         rows = self.cases if results is None else results
@@ -78,6 +81,7 @@ class BenchResult:
         n = len(self.cases)
         return {"wall_s": round(self.wall_s, 3),
                 "prepare_s": {m: round(t, 3) for m, t in self.prepare_s.items()},
+                "load_avg": [round(x, 2) for x in self.load_avg],
                 "cases_per_s": round(n / self.wall_s, 2) if self.wall_s else 0.0,
                 "ingest_s": round(sum(r.ingest_s for r in self.cases), 3),
                 **{f"{m}_s": round(sum(r.seconds[m] for r in self.cases), 3)
@@ -141,12 +145,20 @@ def run_case(case: Case, methods: Mapping[str, Method], *, k: int = MRR_CUTOFF,
         ingest_s=ingest_s, alerts=len(question.alerts), changes=len(question.changes))
 
 
+def _load() -> float:
+    try:
+        return os.getloadavg()[0]
+    except OSError:  # not available on this platform
+        return 0.0
+
+
 def run_cases(cases: Sequence[Case], methods: Mapping[str, Method], *, k: int = MRR_CUTOFF,
               tmp_dir: str | None = None, progress: Progress | None = None,
               keep_going: bool = False) -> BenchResult:
     """Run every method on every case. An invalid case raises CaseInvalid, unless
     ``keep_going``: then it is recorded in ``invalid`` and skipped."""
     result = BenchResult(list(methods))
+    start_load = _load()
     for name, method in methods.items():
         t0 = time.perf_counter()
         method.prepare()
@@ -162,6 +174,7 @@ def run_cases(cases: Sequence[Case], methods: Mapping[str, Method], *, k: int = 
                 raise
             result.invalid.append(exc)
     result.wall_s = time.perf_counter() - t0
+    result.load_avg = (start_load, _load())
     if progress:
         progress(len(cases), len(cases), "")
     return result
