@@ -79,10 +79,14 @@ def _print_invalid(errors: list[CaseInvalid]) -> None:
               help="Skip invalid cases (listed, and in the JSON) instead of stopping.")
 @click.option("--tmp-dir", default=None, type=click.Path(file_okay=False),
               help="Where each case's temporary store goes (default: /dev/shm if present).")
+@click.option("--threads", type=click.IntRange(1), default=1, show_default=True,
+              help="Numba threads for the engine's kernels (cases are small graphs: one "
+                   "thread is fastest; answers do not depend on it).")
 @handle_errors
 def chains_cmd(case_dirs: tuple[str, ...], json_out: str | None, method_names: str | None,
                verbose: bool, report_dir: str | None, limit: int | None,
-               categories: tuple[str, ...], keep_going: bool, tmp_dir: str | None) -> None:
+               categories: tuple[str, ...], keep_going: bool, tmp_dir: str | None,
+               threads: int) -> None:
     """Score each method's root-cause chains against the cases' truths.
 
     Every case is ingested with CCM's own ingest into a fresh embedded store; each
@@ -91,7 +95,7 @@ def chains_cmd(case_dirs: tuple[str, ...], json_out: str | None, method_names: s
     spec/benchmark-cases.md). Exit status 1 on an invalid case (naming case, file and
     field; with --keep-going after running the rest) or when a method crashed.
     """
-    chosen = bench_methods.pick(method_names)
+    chosen = bench_methods.pick(method_names, engine_threads=threads)
     invalid: list[CaseInvalid] = []
     collect = invalid if keep_going else None
     cases = load_cases(case_dirs, categories=categories, limit=limit, errors=collect)

@@ -22,18 +22,18 @@ BASELINES: tuple[Method, ...] = (LatestChange(), AlertingServiceChange(), Random
                                  AlertCorrelation())
 
 
-def all_methods() -> dict[str, Method]:
+def all_methods(engine_threads: int | None = 1) -> dict[str, Method]:
     """Every method this build has, by name: ``ccm`` first when the engine is present."""
     out: dict[str, Method] = {}
     if engine.available():
-        out["ccm"] = engine.CausalEngine()
+        out["ccm"] = engine.CausalEngine(engine_threads)
     out.update((m.name, m) for m in BASELINES)
     return out
 
 
-def pick(names: str | None) -> dict[str, Method]:
+def pick(names: str | None, engine_threads: int | None = 1) -> dict[str, Method]:
     """Methods named in a comma-separated list (None: all of them), or ConfigError."""
-    known = all_methods()
+    known = all_methods(engine_threads)
     if not names:
         return known
     out: dict[str, Method] = {}
