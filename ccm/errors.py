@@ -12,7 +12,7 @@ from graph_schema.errors import FactError
 
 __all__ = [
     "BatchRejected", "CCMError", "CaseInvalid", "ConfigError", "Conflict", "FactError",
-    "NotFound", "StoreSchemaTooNew", "StoreUnavailable",
+    "InvalidRequest", "NotFound", "StoreSchemaTooNew", "StoreUnavailable",
 ]
 
 
@@ -34,6 +34,10 @@ class StoreSchemaTooNew(CCMError):
 
 class NotFound(CCMError):
     """A node, fact, record or entry that was asked for does not exist."""
+
+
+class InvalidRequest(CCMError):
+    """A request (an action, a symptom, an option) is malformed; the message names it."""
 
 
 class Conflict(CCMError):

@@ -6,7 +6,16 @@ from __future__ import annotations
 import click
 
 from ccm import __version__
-from ccm.cli import bench, bench_chains, bench_generate, demo, graph_cmds, ingest_cmd
+from ccm.cli import (
+    bench_chains,
+    bench_cmd,
+    bench_generate,
+    demo,
+    graph_cmds,
+    ingest_cmd,
+    predict_cmd,
+    rca_cmd,
+)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -22,7 +31,8 @@ def cli() -> None:
     """
 
 
-for module in (demo, ingest_cmd, graph_cmds, bench, bench_chains, bench_generate):
+for module in (demo, ingest_cmd, graph_cmds, rca_cmd, predict_cmd, bench_cmd, bench_chains,
+               bench_generate):
     module.register(cli)
 
 

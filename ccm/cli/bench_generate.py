@@ -7,7 +7,7 @@ import click
 from ccm.bench.cases import cases_digest, load_case
 from ccm.bench.synth import generate, load_topologies
 from ccm.bench.synth.writers import FORMATS
-from ccm.cli import bench
+from ccm.cli.bench_cmd import bench
 from ccm.cli.common import console, handle_errors
 
 
@@ -42,4 +42,5 @@ def generate_cmd(topology_paths: tuple[str, ...], out: str, n_cases: int, seed: 
 
 
 def register(cli: click.Group) -> None:
-    bench.group(cli).add_command(generate_cmd)
+    """Join the ``ccm bench`` group (which :mod:`ccm.cli.bench_cmd` adds to ``cli``)."""
+    bench.add_command(generate_cmd)
