@@ -7,9 +7,13 @@ import click
 
 from ccm import __version__
 from ccm.cli import (
+    actions_cmds,
+    admin_cmds,
+    audit_cmds,
     bench_chains,
     bench_cmd,
     bench_generate,
+    calibrate_cmd,
     demo,
     graph_cmds,
     ingest_cmd,
@@ -32,7 +36,7 @@ def cli() -> None:
 
 
 for module in (demo, ingest_cmd, graph_cmds, rca_cmd, predict_cmd, bench_cmd, bench_chains,
-               bench_generate):
+               bench_generate, actions_cmds, audit_cmds, calibrate_cmd, admin_cmds):
     module.register(cli)
 
 

@@ -9,6 +9,7 @@ from pathlib import Path
 import click
 
 from ccm.cli.common import console, handle_errors
+from ccm.cli.demo_memory import show_memory_story
 from ccm.cli.predict_cmd import print_impact
 from ccm.cli.rca_cmd import print_root_causes
 from ccm.cli.render import diff_table, graph_summary, graph_tables, when
@@ -52,8 +53,10 @@ def load_demo(path: Path) -> EmbeddedStore:
 def demo_cmd(store_path: Path | None) -> None:
     """Load a small real production (Google's Online Boutique, with a few days of
     deploys, config changes and alerts) into an embedded store; show the graph at two
-    times and what changed between them, the root-cause chains of the alerts, and the
-    predicted blast radius of a proposed deploy."""
+    times and what changed between them, the root-cause chains of the alerts, the
+    predicted blast radius of a proposed deploy, and memory at work: an agent's config
+    change that proceeds, fails, is reverted, and is refused the next time; and the
+    root-cause analysis of a recurring incident citing the earlier one."""
     path = store_path or default_demo_store()
     store = load_demo(path)
     try:
@@ -71,6 +74,7 @@ def demo_cmd(store_path: Path | None) -> None:
         print_root_causes(root_causes(snap, k=5))
         console.rule(f"[b]What if we {PROPOSED.kind} {PROPOSED.target}?[/b]  (ccm predict)")
         print_impact(snap, predict_impact(snap, PROPOSED))
+        show_memory_story(store)
     finally:
         store.close()
     console.print(f"""

@@ -18,6 +18,7 @@ from ccm.cli.common import (
 from ccm.cli.render import when
 from ccm.engine import ACTION_KINDS, Action, Impact, Snapshot, predict_impact, resolve
 from ccm.engine.impact import action_seeds, best_paths
+from ccm.memory import Memory
 
 
 def impact_table(snapshot: Snapshot, impact: Impact, limit: int = 50) -> Table:
@@ -67,20 +68,23 @@ def print_impact(snapshot: Snapshot, impact: Impact) -> None:
 @click.option("--samples", type=click.IntRange(1, 10_000_000), default=1000,
               show_default=True, help="Monte Carlo cascades.")
 @click.option("--seed", type=int, default=0, show_default=True, help="Random seed.")
+@click.option("--tenant", default="default", show_default=True,
+              help="Whose memory: outcomes it remembers correct p_fail.")
 @store_option
 @json_option
 @handle_errors
 def predict_cmd(kind: str, target: str, keys: tuple[str, ...], destructive: bool,
                 irreversible: bool, valid_at: int, known_at: int | None, samples: int,
-                seed: int, store_location: str | None, as_json: bool) -> None:
+                seed: int, tenant: str, store_location: str | None, as_json: bool) -> None:
     """Predict the blast radius of an action of KIND on TARGET (a reference such as
     service:cart, or a bare component name): per-node impact probability with the most
     probable path, and the distribution of impacted components and traffic."""
     with opened_store(store_location) as store:
         snap = store.snapshot(valid_at, known_at)
+        priors = Memory(store, tenant).priors(valid_at, known_at)
     action = Action(kind, resolve(snap, target), keys=keys, destructive=destructive,
                     reversible=not irreversible)
-    impact = predict_impact(snap, action, samples=samples, seed=seed)
+    impact = predict_impact(snap, action, samples=samples, seed=seed, priors=priors)
     if as_json:
         print_json(impact.to_dict())
     else:

@@ -18,6 +18,7 @@ from ccm.cli.common import (
 from ccm.cli.render import when
 from ccm.engine import RootCauses, Symptom, root_causes
 from ccm.engine.types import Chain
+from ccm.memory import Memory
 
 
 def evidence_summary(chain: Chain, n_symptoms: int) -> str:
@@ -75,21 +76,35 @@ def print_root_causes(result: RootCauses) -> None:
                    "changes are weighed down by their age, never cut off).")
 @click.option("-k", "k", type=click.IntRange(1, 1000), default=5, show_default=True,
               help="Chains to show (one per distinct root).")
+@click.option("--tenant", default="default", show_default=True,
+              help="Whose memory: its outcomes weigh the changes, and the resolved "
+                   "incidents it recalls are cited (\"seen before\").")
 @store_option
 @json_option
 @handle_errors
 def rca_cmd(valid_at: int, known_at: int | None, symptoms: tuple[str, ...],
-            window: int | None, k: int, store_location: str | None, as_json: bool) -> None:
+            window: int | None, k: int, tenant: str, store_location: str | None,
+            as_json: bool) -> None:
     """Rank the changes and spontaneous failures that best explain the symptoms, each
-    with its most probable chain to a symptom and the evidence for every link."""
+    with its most probable chain to a symptom and the evidence for every link, and
+    the earlier incidents memory recalls for it."""
     given = [Symptom.parse(s, valid_at) for s in symptoms] or None
     with opened_store(store_location) as store:
         snap = store.snapshot(valid_at, known_at, window)
-    result = root_causes(snap, given, k=k)
+        mem = Memory(store, tenant)
+        result = root_causes(snap, given, k=k, priors=mem.priors(valid_at, known_at))
+        recalled = {c.root: mem.seen_before(c.nodes, at=valid_at, known_at=known_at)
+                    for c in result.chains}
     if as_json:
-        print_json(result.to_dict())
+        data = result.to_dict()
+        for chain in data["chains"]:
+            chain["seen_before"] = [m.to_dict() for m in recalled.get(chain["root"], [])]
+        print_json(data)
     else:
         print_root_causes(result)
+        for c in result.chains:
+            for m in recalled.get(c.root, []):
+                console.print(f"#{c.rank} {c.root}: {m.describe()}")
 
 
 def register(cli: click.Group) -> None:
