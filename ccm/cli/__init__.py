@@ -10,7 +10,9 @@ from ccm.cli import (
     actions_cmds,
     admin_cmds,
     audit_cmds,
+    bench_chains,
     bench_cmd,
+    bench_generate,
     calibrate_cmd,
     demo,
     graph_cmds,
@@ -33,8 +35,8 @@ def cli() -> None:
     """
 
 
-for module in (demo, ingest_cmd, graph_cmds, rca_cmd, predict_cmd, bench_cmd, actions_cmds,
-               audit_cmds, calibrate_cmd, admin_cmds):
+for module in (demo, ingest_cmd, graph_cmds, rca_cmd, predict_cmd, bench_cmd, bench_chains,
+               bench_generate, actions_cmds, audit_cmds, calibrate_cmd, admin_cmds):
     module.register(cli)
 
 
