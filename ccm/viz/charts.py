@@ -43,7 +43,7 @@ def plot_traffic(shares: np.ndarray | Sequence[float], ax: Any = None, *,
         marks.append((refuse, "#d62728", "dashed", f"refuse above {refuse:.0%}"))
     for x, colour, style, label in marks:
         ax.axvline(x, color=colour, linestyle=style, linewidth=1.8, label=label)
-    ax.set_xlim(0, 1)
+    ax.set_xlim(-0.02, 1.02)
     ax.set_xlabel("impacted share of entrypoint traffic")
     ax.set_ylabel(f"cascades (of {len(values)})")
     ax.legend(fontsize=8, loc="upper right")
@@ -54,23 +54,26 @@ def plot_traffic(shares: np.ndarray | Sequence[float], ax: Any = None, *,
 
 def plot_priors(rows: Sequence[Mapping[str, Any]], ax: Any = None, *,
                 title: str = "what memory believes p(fail) is, action by action") -> Any:
-    """One line per pattern (``rows``: ``step``, ``pattern``, ``prior_mean``, optionally
-    ``true_rate`` and ``outcome``): the prior mean of p(fail) after each step, the true
-    rate dashed, failed outcomes as red crosses."""
+    """One step line per pattern (``rows``: ``step``, ``pattern``, ``prior_mean`` after the
+    step, optionally ``predicted_p_fail`` before it, ``true_rate`` and ``outcome``): the
+    p(fail) the next proposal would be told, jumping at each of the pattern's steps; the
+    true rate dashed; failures as red crosses."""
     ax = _axes(ax, (8, 4))
     patterns = list(dict.fromkeys(r["pattern"] for r in rows))
     for k, pattern in enumerate(patterns):
         mine = [r for r in rows if r["pattern"] == pattern]
         colour = f"C{k}"
-        ax.plot([r["step"] for r in mine], [r["prior_mean"] for r in mine], marker="o",
-                markersize=3, color=colour, label=pattern)
-        if mine and mine[0].get("true_rate") is not None:
+        first = mine[0].get("predicted_p_fail")
+        xs = [mine[0]["step"]] * (first is not None) + [r["step"] for r in mine]
+        ys = [first] * (first is not None) + [r["prior_mean"] for r in mine]
+        ax.plot(xs, ys, drawstyle="steps-post", color=colour, label=pattern)
+        if mine[0].get("true_rate") is not None:
             ax.axhline(mine[0]["true_rate"], color=colour, linestyle="dashed", linewidth=1)
         bad = [r for r in mine if r.get("outcome") == "unhealthy"]
         ax.scatter([r["step"] for r in bad], [r["prior_mean"] for r in bad], marker="x",
                    color="#d62728", zorder=3, s=30)
     ax.set_xlabel("action (in order)")
-    ax.set_ylabel("prior mean p(fail)")
+    ax.set_ylabel("p(fail) for the next proposal")
     ax.set_ylim(0, 1)
     ax.legend(fontsize=8, loc="upper right")
     ax.set_title(title, fontsize=11)
