@@ -13,7 +13,7 @@ import os
 import sqlite3
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
 
@@ -223,6 +223,27 @@ class EmbeddedStore(VersionedStore):
         out.update(r[0] for r in self._query(f"SELECT fact_id FROM edge_versions WHERE {cond}", p))
         return out
 
+    def versions_at(self, fact_ids: Iterable[str], valid_at: int
+                    ) -> dict[str, NodeVersion | EdgeVersion]:
+        """The version of each fact true at ``valid_at`` (as known now), by fact id."""
+        ids = sorted(set(fact_ids))
+        out: dict[str, NodeVersion | EdgeVersion] = {}
+        cond = f"superseded_at = {OPEN} AND valid_from <= ? AND valid_to > ?"
+        nodes = [i for i in ids if "|" not in i]
+        edges = [i for i in ids if "|" in i]
+        for part in chunks(nodes, _IN):
+            q = (f"SELECT {self._NODE_COLS} FROM node_versions WHERE {cond} "
+                 f"AND ref IN ({','.join('?' * len(part))})")
+            for r in self._query(q, [valid_at, valid_at, *part]):
+                out[r[0]] = NodeVersion(*r)
+        for part in chunks(edges, _IN):
+            q = (f"SELECT {self._EDGE_COLS} FROM edge_versions WHERE {cond} "
+                 f"AND fact_id IN ({','.join('?' * len(part))})")
+            for r in self._query(q, [valid_at, valid_at, *part]):
+                v = EdgeVersion(*r)
+                out[v.fact_id] = v
+        return out
+
     def find_refs(self, names: Iterable[str]) -> dict[str, list[str]]:
         """For each bare name, the references of existing nodes with that name."""
         out: dict[str, list[str]] = {}
@@ -307,9 +328,7 @@ class EmbeddedStore(VersionedStore):
     def close(self) -> None:
         with self._lock:
             for conn in self._conns:
-                try:
+                with suppress(sqlite3.Error):
                     conn.close()
-                except sqlite3.Error:
-                    pass
             self._conns.clear()
         self._local = threading.local()

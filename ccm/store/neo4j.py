@@ -248,6 +248,32 @@ class Neo4jStore(VersionedStore):
             f"MATCH ()-[v]->() WHERE {cond} RETURN v.fact_id", **p))
         return out
 
+    def versions_at(self, fact_ids: Iterable[str], valid_at: int
+                    ) -> dict[str, NodeVersion | EdgeVersion]:
+        """The version of each fact true at ``valid_at`` (as known now), by fact id."""
+        ids = sorted(set(fact_ids))
+        cond = "v.superseded_at = $open AND v.valid_from <= $t AND v.valid_to > $t"
+        p = {"t": valid_at, "open": OPEN}
+        out: dict[str, NodeVersion | EdgeVersion] = {}
+        nodes = [i for i in ids if "|" not in i]
+        for part in chunks(nodes, self.batch_size):
+            for r in self._read(f"UNWIND $ids AS id MATCH (v:NodeVersion {{fact_id: id}}) "
+                                f"WHERE {cond} RETURN v.fact_id, {self._NV}", ids=part, **p):
+                out[r[0]] = NodeVersion(*r)
+        by_kind: dict[str, list[str]] = defaultdict(list)
+        for fid in ids:
+            if "|" in fid and fid.count("|") >= 2 and split_edge_id(fid)[1] in EDGE_KIND_MAP:
+                by_kind[split_edge_id(fid)[1]].append(fid)
+        for kind, kids in by_kind.items():
+            for part in chunks(kids, self.batch_size):
+                for r in self._read(
+                        f"UNWIND $ids AS id MATCH (a:Entity)-[v:{_rel_type(kind)} "
+                        f"{{fact_id: id}}]->(b:Entity) WHERE {cond} "
+                        f"RETURN type(v), a.ref, b.ref, {self._NV}", ids=part, **p):
+                    e = EdgeVersion(*r)
+                    out[e.fact_id] = e
+        return out
+
     def find_refs(self, names: Iterable[str]) -> dict[str, list[str]]:
         out: dict[str, list[str]] = {}
         for name, r in self._read("UNWIND $names AS n MATCH (e:Entity {name: n}) "
