@@ -103,11 +103,11 @@ class AlertmanagerWebhook:
     """The ``alertmanager`` format."""
 
     name = "alertmanager"
-    description = "Alertmanager webhook payloads (version 4), one per file or per line"
+    description = "Alertmanager webhook payloads (version 4)"
     order = 60
 
     def sniff(self, src: Source, head: str) -> bool:
-        return src.suffix in (".json", ".jsonl", ".ndjson") and '"alerts"' in head and any(
+        return src.named_like(".json", ".jsonl", ".ndjson") and '"alerts"' in head and any(
             k in head for k in ('"receiver"', '"groupKey"', '"commonLabels"'))
 
     def read(self, src: Source, ctx: Context) -> Iterator[Batch]:

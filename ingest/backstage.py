@@ -202,7 +202,8 @@ def entity_facts(ctx: Context, idx: Index, e: Entity) -> list[Fact]:
         if spec.get("lifecycle"):
             attrs["lifecycle"] = str(spec["lifecycle"])
     if e.kind == "group":
-        profile = spec.get("profile") if isinstance(spec.get("profile"), Mapping) else {}
+        profile: Mapping[str, Any] = spec["profile"] \
+            if isinstance(spec.get("profile"), Mapping) else {}
         if isinstance(profile.get("email"), str):
             attrs["email"] = profile["email"]
     facts: list[Fact] = []
@@ -264,12 +265,11 @@ class BackstageCatalog:
     """The ``backstage`` format."""
 
     name = FORMAT
-    description = ("Backstage catalog-info.yaml (Component, Resource, API, System, Group; "
-                   "dependsOn, providesApis/consumesApis, owner, system)")
+    description = "Backstage catalog-info.yaml (Component, Resource, API, System, Group)"
     order = 25
 
     def sniff(self, src: Source, head: str) -> bool:
-        return src.suffix in (".yaml", ".yml") and bool(_SNIFF.search(head))
+        return src.named_like(".yaml", ".yml") and bool(_SNIFF.search(head))
 
     def read(self, src: Source, ctx: Context) -> Iterator[Batch]:
         idx: Index = ctx.state.setdefault(FORMAT, Index(ctx))
@@ -294,11 +294,14 @@ class BackstageCatalog:
                 idx.add(entity, src)
                 entities.append(entity)
         for i in range(0, len(entities), ctx.batch_size):
-            chunk = entities[i:i + ctx.batch_size]
-            yield Batch(str(src), len(chunk), bytes_done=done, after_stage=True,
-                        redo=lambda chunk=chunk: self._build(ctx, idx, src, chunk))
+            yield self._waiting(ctx, idx, src, entities[i:i + ctx.batch_size], done)
         yield Batch(str(src), 0, after_stage=True,
                     redo=lambda: self._members(ctx, idx, src, entities, clean))
+
+    def _waiting(self, ctx: Context, idx: Index, src: Source, chunk: list[Entity],
+                 done: int) -> Batch:
+        return Batch(str(src), len(chunk), bytes_done=done, after_stage=True,
+                     redo=lambda: self._build(ctx, idx, src, chunk))
 
     def _build(self, ctx: Context, idx: Index, src: Source, chunk: list[Entity]) -> Batch:
         where = chunk[0].where if len(chunk) == 1 else f"{src} ({len(chunk)} entities)"

@@ -29,7 +29,7 @@ from urllib.parse import unquote
 from graph_schema import Close, EdgeFact, FactError, NodeFact, TimeParseError, parse_time
 from graph_schema.facts import Fact
 from ingest.changes import change_facts
-from ingest.core import Batch, Context
+from ingest.core import Batch, Context, node_at
 from ingest.snapshot import merge_current
 from ingest.source import Source, iter_json_records
 
@@ -84,8 +84,10 @@ def event_facts(ctx: Context, event: Any, where: str) -> list[Fact]:
     subject = event.get("subject")
     if not isinstance(subject, Mapping):
         raise FactError(where, "subject", subject, "missing")
-    content = subject.get("content") if isinstance(subject.get("content"), Mapping) else {}
-    custom = event.get("customData") if isinstance(event.get("customData"), Mapping) else {}
+    content: Mapping[str, Any] = subject["content"] \
+        if isinstance(subject.get("content"), Mapping) else {}
+    custom: Mapping[str, Any] = event["customData"] \
+        if isinstance(event.get("customData"), Mapping) else {}
     if subject_name == "incident":
         return _incident(ctx, subject, content, custom, _INCIDENT[predicate], at, where)
     return _change(ctx, typ, subject_name, predicate, subject, content, custom, event_id, at,
@@ -125,7 +127,7 @@ def _change(ctx: Context, typ: str, subject_name: str, predicate: str,
                          where=where, diff=diff, attrs=attrs)
     if exists and target.split(":", 1)[0] != "zone":
         # a deploy after a removal brings the service back (a no-op while it runs)
-        facts.insert(0, NodeFact(*target.split(":", 1), {}, at, origin=where))
+        facts.insert(0, node_at(target, at, origin=where))
     return facts
 
 
@@ -155,7 +157,7 @@ def _incident(ctx: Context, subject: Mapping[str, Any], content: Mapping[str, An
     if isinstance(name, str) and name.strip():
         ref = ctx.resolver.resolve(last_segment(name.strip()))
         if not ctx.resolver.exists(ref):
-            facts.append(NodeFact(*ref.split(":", 1), {}, at, origin=where))
+            facts.append(node_at(ref, at, origin=where))
             ctx.resolver.note(ref)
         facts.append(EdgeFact("INVOLVES", f"incident:{inc_id}", ref, {}, at, origin=where))
     return facts
@@ -175,12 +177,11 @@ class CDEvents:
     """The ``cdevents`` format."""
 
     name = "cdevents"
-    description = ("CDEvents v0.4 JSON (service deployed/upgraded/rolledback/removed, "
-                   "environment modified, incident detected/reported/resolved)")
+    description = "CDEvents v0.4 JSON: service, environment and incident events"
     order = 45
 
     def sniff(self, src: Source, head: str) -> bool:
-        return src.suffix in (".json", ".jsonl", ".ndjson") and '"dev.cdevents.' in head
+        return src.named_like(".json", ".jsonl", ".ndjson") and '"dev.cdevents.' in head
 
     def read(self, src: Source, ctx: Context) -> Iterator[Batch]:
         done = 0

@@ -44,7 +44,8 @@ DEFAULT_BATCH = 1000
 __all__ = [
     "DEFAULT_BATCH", "MAX_LINE_BYTES", "Adapter", "Batch", "Context", "FileReport",
     "IngestError", "IngestReport", "Resolver", "Source", "detect", "expand", "ingest_bytes",
-    "ingest_paths", "ingest_sources", "iter_lines", "read_head", "read_text", "registry",
+    "ingest_paths", "ingest_sources", "iter_lines", "node_at", "read_head", "read_text",
+    "registry",
 ]
 
 
@@ -65,6 +66,13 @@ class Batch:
     after_stage: bool = False
     #: called once the batch is written (adapters record per-source state here)
     on_written: Callable[[], None] | None = None
+
+
+def node_at(ref: str, at: int, attrs: Mapping[str, Any] | None = None, *, source: str = "",
+            origin: str = "") -> NodeFact:
+    """The node fact ``ref`` (``<kind>:<name>``) with ``attrs``, valid from ``at``."""
+    kind, name = ref.split(":", 1)
+    return NodeFact(kind, name, dict(attrs or {}), at, source=source, origin=origin)
 
 
 class Adapter(Protocol):
@@ -339,7 +347,11 @@ class _Run:
     def _reject(self, batch: Batch, fr: FileReport, why: str) -> None:
         self.ctx.resolver.discard()
         fr.rejected += batch.records
-        fr.errors.append(f"{batch.where}: rejected ({batch.records} records): {why}")
+        what = f"rejected ({batch.records} record{'s' if batch.records != 1 else ''})"
+        if why.startswith(batch.where):
+            fr.errors.append(f"{what}: {why}")
+        else:
+            fr.errors.append(f"{batch.where}: {what}: {why}")
 
     def _write(self, batch: Batch, fr: FileReport, defer: bool = False,
                retry: bool = False) -> bool:
@@ -374,6 +386,9 @@ def _rebuild(batch: Batch) -> Batch:
     if batch.redo is None:
         return Batch(batch.where, batch.records, [], FactError(
             batch.where, "(batch)", None, "cannot be rebuilt"))
-    again = batch.redo()
+    try:
+        again = batch.redo()
+    except FactError as exc:
+        return Batch(batch.where, batch.records, [], exc)
     again.after_stage = False
     return again

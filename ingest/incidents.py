@@ -134,10 +134,10 @@ class _Edges:
         self.facts.append(EdgeFact(kind, a, b, attrs, at, source=self.source, origin=where))
 
 
-def _timeline(value: Any, where: str) -> list[dict[str, str]]:
+def _timeline(value: Any, where: str) -> list[dict[str, Any]]:
     if not isinstance(value, list):
         raise FactError(where, "timeline", value, "expected a list of {time, text}")
-    out = []
+    out: list[dict[str, Any]] = []
     for i, item in enumerate(value):
         if not isinstance(item, Mapping) or "text" not in item:
             raise FactError(where, f"timeline[{i}]", item, "expected {time, text}")
@@ -190,12 +190,11 @@ class IncidentYaml:
     """The ``incident`` format: CCM's incident / postmortem YAML."""
 
     name = "incident"
-    description = ("CCM incident / postmortem YAML (kind: Incident: timeline, impact, "
-                   "resolved causal chain, follow-up policies)")
+    description = "CCM incident / postmortem YAML (kind: Incident; see docs/ingest.md)"
     order = 70
 
     def sniff(self, src: Source, head: str) -> bool:
-        return src.suffix in (".yaml", ".yml") and bool(_SNIFF.search(head))
+        return src.named_like(".yaml", ".yml") and bool(_SNIFF.search(head))
 
     def read(self, src: Source, ctx: Context) -> Iterator[Batch]:
         done = 0

@@ -70,11 +70,11 @@ class JaegerDependencies:
     """The ``jaeger`` format."""
 
     name = "jaeger"
-    description = "Jaeger /api/dependencies JSON ({data: [{parent, child, callCount}]})"
+    description = "Jaeger /api/dependencies JSON (parent, child, callCount)"
     order = 30
 
     def sniff(self, src: Source, head: str) -> bool:
-        return src.suffix == ".json" and bool(_SNIFF.search(head)) and "callCount" in head
+        return src.named_like(".json") and bool(_SNIFF.search(head)) and "callCount" in head
 
     def read(self, src: Source, ctx: Context) -> Iterator[Batch]:
         items = dependencies(parse_json(read_text(src), str(src)), str(src))

@@ -36,7 +36,7 @@ from ingest import k8s_map
 from ingest.changes import config_value_attrs
 from ingest.core import Batch, Context
 from ingest.hosts import Endpoint
-from ingest.k8s_map import Target, annotations, explicit_kind, flag, image_kind
+from ingest.k8s_map import Target, annotation_map, explicit_kind, flag, image_kind
 from ingest.snapshot import (
     Membership,
     merge_current,
@@ -149,13 +149,16 @@ class Index:
     def summary(self, obj: Obj, with_ref: bool = True) -> dict[str, Any]:
         """What later runs need to know about ``obj`` (saved per file)."""
         doc: dict[str, Any] = {"kind": obj.kind, "ns": obj.namespace, "name": obj.name}
-        anns = annotations(obj.meta.get("annotations"))
+        anns = annotation_map(obj.meta.get("annotations"))
         if obj.kind in WORKLOADS:
             labels = (obj.pod_template().get("metadata") or {}).get("labels") or {}
             doc["labels"] = {str(k): str(v) for k, v in labels.items()} \
                 if isinstance(labels, Mapping) else {}
             if with_ref:
-                doc["ref"] = self.workload_ref(obj)
+                try:
+                    doc["ref"] = self.workload_ref(obj)
+                except FactError:  # reported when the object itself is built
+                    doc["ref"] = None
             ik = image_kind(_first_image(obj))
             doc["protocol"] = ik[1] if ik else None
         elif obj.kind == "Service":
@@ -182,8 +185,8 @@ class Index:
     def workload_ref(self, obj: Obj) -> str:
         if obj.source in self._refs:
             return self._refs[obj.source]
-        pod_anns = annotations((obj.pod_template().get("metadata") or {}).get("annotations"))
-        kind = explicit_kind(obj, annotations(obj.meta.get("annotations")), pod_anns)
+        pod_anns = annotation_map((obj.pod_template().get("metadata") or {}).get("annotations"))
+        kind = explicit_kind(obj, annotation_map(obj.meta.get("annotations")), pod_anns)
         if kind is None:
             ik = image_kind(_first_image(obj))
             existing = self.ctx.resolver.find(obj.name)
@@ -296,14 +299,14 @@ class KubernetesManifests:
     """The ``k8s`` format."""
 
     name = FORMAT
-    description = ("Kubernetes manifests (Deployment, StatefulSet, DaemonSet, Service, "
-                   "ConfigMap; multi-document YAML, List, JSON)")
+    description = "Kubernetes manifests: workloads, Services, ConfigMaps (YAML, List, JSON)"
     order = 20
 
     def sniff(self, src: Source, head: str) -> bool:
-        if src.suffix in (".yaml", ".yml"):
-            return bool(_SNIFF_YAML.search(head) and _SNIFF_API.search(head))
-        return src.suffix == ".json" and bool(_SNIFF_JSON.search(head)) \
+        if src.named_like(".yaml", ".yml") and _SNIFF_YAML.search(head) \
+                and _SNIFF_API.search(head):
+            return True
+        return src.named_like(".json") and bool(_SNIFF_JSON.search(head)) \
             and "backstage.io" not in head
 
     def read(self, src: Source, ctx: Context) -> Iterator[Batch]:

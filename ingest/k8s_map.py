@@ -98,7 +98,7 @@ def object_time(ctx: Context, obj: Obj) -> int:
     return ctx.at if best is None else best
 
 
-def annotations(mapping: Any) -> dict[str, str]:
+def annotation_map(mapping: Any) -> dict[str, str]:
     if not isinstance(mapping, Mapping):
         return {}
     return {str(k): str(v) for k, v in mapping.items() if k not in DROPPED_ANNOTATIONS}
@@ -134,7 +134,8 @@ def workload_facts(ctx: Context, idx: Index, obj: Obj) -> Built:
     ref = idx.workload_ref(obj)
     kind, name = ref.split(":", 1)
     template = obj.pod_template()
-    pod_meta = template.get("metadata") if isinstance(template.get("metadata"), Mapping) else {}
+    pod_meta: Mapping[str, Any] = template["metadata"] \
+        if isinstance(template.get("metadata"), Mapping) else {}
     containers = obj.containers()
     attrs: dict[str, Any] = {"namespace": obj.namespace, "workload": obj.kind}
     image = containers[0].get("image") if containers else None
@@ -145,13 +146,13 @@ def workload_facts(ctx: Context, idx: Index, obj: Obj) -> Built:
     replicas = obj.spec.get("replicas")
     if isinstance(replicas, int) and not isinstance(replicas, bool) and replicas >= 0:
         attrs["replicas"] = replicas
-    labels = pod_meta.get("labels") if isinstance(pod_meta, Mapping) else None
+    labels = pod_meta.get("labels")
     if isinstance(labels, Mapping) and labels:
         attrs["labels"] = {str(k): str(v) for k, v in labels.items()}
-    anns = annotations(obj.meta.get("annotations"))
+    anns = annotation_map(obj.meta.get("annotations"))
     if anns:
         attrs["annotations"] = anns
-    entry = idx.entrypoint(obj, anns, annotations(pod_meta.get("annotations")))
+    entry = idx.entrypoint(obj, anns, annotation_map(pod_meta.get("annotations")))
     if entry is not None:
         attrs["entrypoint"] = entry
     out = Built([NodeFact(kind, name, attrs, at, source=obj.source, origin=obj.where)])
@@ -200,11 +201,12 @@ class _Env:
             return
         cm_ref = source.get("configMapKeyRef")
         if isinstance(cm_ref, Mapping) and isinstance(cm_ref.get("name"), str):
-            cm, cm_key = cm_ref["name"], str(cm_ref.get("key") or key)
+            cm: str = cm_ref["name"]
+            cm_key = str(cm_ref.get("key") or key)
             self._cm_key(cm, cm_key, {"via": "configMapKeyRef", "env": key})
-            value = self.idx.configmap_value(self.obj.namespace, cm, cm_key)
-            if value is not None:
-                self._depends(value, key)
+            cm_value = self.idx.configmap_value(self.obj.namespace, cm, cm_key)
+            if cm_value is not None:
+                self._depends(cm_value, key)
         elif isinstance(source.get("secretKeyRef"), Mapping):
             self._config(f"{self.owner}/{key}", {"owner": self.owner, "key": key},
                          {"via": "secretKeyRef", "env": key})
@@ -291,7 +293,7 @@ def service_facts(ctx: Context, idx: Index, obj: Obj) -> Built:
     """A Service gives a node only when nothing runs behind it here: ExternalName
     (an ``external`` node) or no selector (its ``ccm.io/kind``, default external)."""
     spec = obj.spec
-    anns = annotations(obj.meta.get("annotations"))
+    anns = annotation_map(obj.meta.get("annotations"))
     kind = explicit_kind(obj, anns)
     runs_here = spec.get("type") != "ExternalName" and spec.get("selector")
     if runs_here and (kind is None or idx.selected_workloads(obj)):

@@ -157,7 +157,7 @@ class NativeJsonl:
         self.description = description
 
     def sniff(self, src: Source, head: str) -> bool:
-        return src.suffix in _EXTS and _first_shape(head) == self.kind
+        return src.named_like(*_EXTS) and _first_shape(head) == self.kind
 
     def read(self, src: Source, ctx: Context) -> Iterator[Batch]:
         done = 0

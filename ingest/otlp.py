@@ -29,9 +29,9 @@ from typing import Any
 
 import numpy as np
 
-from graph_schema import EdgeFact, FactError, NodeFact
+from graph_schema import EdgeFact, FactError
 from graph_schema.facts import Fact
-from ingest.core import Batch, Context
+from ingest.core import Batch, Context, node_at
 from ingest.hosts import split_cluster_host
 from ingest.snapshot import merge_current
 from ingest.source import Source, iter_json_records
@@ -227,22 +227,21 @@ def _peer_edge(span: Span) -> tuple[tuple[str, str], EdgeStats] | None:
         name = _host(span) or str(a["db.system"])
         kind = "cache" if str(a["db.system"]) in _CACHES else "datastore"
         return (span.service, name), EdgeStats(kind, _protocol(span))
-    name = _host(span)
-    if name is None or name == span.service:
+    peer = _host(span)
+    if peer is None or peer == span.service:
         return None
-    return (span.service, name), EdgeStats("service", _protocol(span))
+    return (span.service, peer), EdgeStats("service", _protocol(span))
 
 
 class OtlpTraces:
     """The ``otlp`` format."""
 
     name = "otlp"
-    description = ("OpenTelemetry OTLP/JSON traces (collector file exporter: resourceSpans, "
-                   "one object per line or per file)")
+    description = "OpenTelemetry OTLP/JSON traces (the collector's file exporter)"
     order = 35
 
     def sniff(self, src: Source, head: str) -> bool:
-        return src.suffix in (".json", ".jsonl", ".ndjson") and '"resourceSpans"' in head
+        return src.named_like(".json", ".jsonl", ".ndjson") and '"resourceSpans"' in head
 
     def read(self, src: Source, ctx: Context) -> Iterator[Batch]:
         agg = Aggregator()
@@ -280,8 +279,7 @@ class OtlpTraces:
             for name, kind in ((caller, "service"), (callee, stats.kind)):
                 ref = ctx.resolver.resolve(name, kind)
                 if not ctx.resolver.exists(ref):
-                    facts.append(NodeFact(*ref.split(":", 1), {}, at, source=SOURCE,
-                                          origin=where))
+                    facts.append(node_at(ref, at, source=SOURCE, origin=where))
                     ctx.resolver.note(ref)
                 refs.append(ref)
             if refs[0] != refs[1]:

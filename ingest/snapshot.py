@@ -60,7 +60,7 @@ def merge_current(ctx: Context, facts: list[Fact], at: int,
     out: list[Fact] = []
     for f in facts:
         now = current.get(f.fact_id) if isinstance(f, (NodeFact, EdgeFact)) else None
-        if now is None:
+        if now is None or isinstance(f, Close):
             out.append(f)
             continue
         strong = {k: v for k, v in f.attrs.items() if k not in weak or k not in now}
@@ -68,8 +68,9 @@ def merge_current(ctx: Context, facts: list[Fact], at: int,
         merged = {k: v for k, v in now.items() if k not in mine}
         if merged or len(strong) != len(f.attrs):
             merged.update(strong)
-            f = replace(f, attrs=merged)  # type: ignore[type-var]
-        out.append(f)
+            out.append(replace(f, attrs=merged))
+        else:
+            out.append(f)
     return out
 
 

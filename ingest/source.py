@@ -71,6 +71,11 @@ class Source:
     def suffix(self) -> str:
         return Path(self.name).suffix.lower()
 
+    def named_like(self, *suffixes: str) -> bool:
+        """Whether the name ends with one of ``suffixes``, or has no suffix at all (a
+        payload named ``webhook`` is judged by its content alone)."""
+        return self.suffix in suffixes or not self.suffix
+
     def exists(self) -> bool:
         return self.data is not None or (self.path is not None and self.path.exists())
 
@@ -273,9 +278,12 @@ def _load_doc(src: Source, index: int, line: int, lines: list[str],
         value = yaml.load(text, Loader=_YAML_LOADER)  # noqa: S506 - a safe loader
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
-        at = f"line {line + mark.line}" if mark is not None else "somewhere"
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        return YamlDoc(index, line, None, FactError(where, "(yaml)", at, f"not YAML: {problem}"))
+        if mark is None:
+            return YamlDoc(index, line, None, FactError(where, "(yaml)", "", f"not YAML: {problem}"))
+        text = lines[mark.line].strip()[:60] if mark.line < len(lines) else ""
+        return YamlDoc(index, line, None, FactError(
+            where, "(yaml)", text, f"not YAML at line {line + mark.line}: {problem}"))
     except RecursionError:
         return YamlDoc(index, line, None,
                        FactError(where, "(yaml)", "...", "YAML nested too deeply"))

@@ -118,11 +118,11 @@ class _Neo4jTxn:
                 tx.run(f"UNWIND $seqs AS s MATCH ()-[v:{_rel_type(kind)} {{seq: s}}]->() "
                        "SET v.superseded_at = $now", seqs=list(part), now=recorded_at)
         seq = self._seq
-        rows: list[dict[str, Any]] = []
+        version_rows: list[dict[str, Any]] = []
         for ref, p in node_rows:
             seq += 1
-            rows.append(self._props(ref, p, seq, recorded_at))
-        for part in chunks(rows, n):
+            version_rows.append(self._props(ref, p, seq, recorded_at))
+        for part in chunks(version_rows, n):
             tx.run("UNWIND $rows AS r CREATE (v:NodeVersion) SET v = r", rows=list(part))
         edges_by_kind: dict[str, list[dict[str, Any]]] = defaultdict(list)
         for kind, src, dst, p in edge_rows:
