@@ -14,11 +14,9 @@ from ingest.core import (
     IngestReport,
     Resolver,
     Source,
-    ingest_bytes,
-    ingest_paths,
-    ingest_sources,
     registry,
 )
+from ingest.pipeline import ingest_bytes, ingest_paths, ingest_sources
 
 __all__ = ["Adapter", "Batch", "Context", "FileReport", "IngestError", "IngestReport",
            "Resolver", "Source", "ingest_bytes", "ingest_paths", "ingest_sources", "registry"]

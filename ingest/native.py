@@ -143,7 +143,7 @@ def names_of(rec: Any) -> list[str]:
     """The names a record will resolve (to look them up in one query per batch)."""
     if not isinstance(rec, Mapping):
         return []
-    return [v for k in ("from", "to", "target", "service", "name")
+    return [v for k in ("from", "to", "target", "service")
             if isinstance(v := rec.get(k), str) and v]
 
 

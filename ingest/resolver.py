@@ -13,6 +13,7 @@ from collections.abc import Iterable
 from ccm.store.base import Store
 from graph_schema import NODE_KIND_MAP
 
+_NONE: frozenset[str] = frozenset()
 _PREFERENCE = {k: i for i, k in enumerate(
     ("datastore", "cache", "queue", "gateway", "external", "service"))}
 
@@ -29,10 +30,13 @@ def _best(refs: Iterable[str]) -> str | None:
 
 
 class Resolver:
-    """Resolves names against the store and the batch being built.
+    """Resolves names against the store and the batches being built or written.
 
-    Nodes of the batch being built are *pending*: they count once the batch is
-    written (:meth:`commit`) and are forgotten if it is rejected (:meth:`discard`).
+    Nodes an adapter adds to the batch it is building are *pending*
+    (:meth:`note`). When the batch is handed over to be written, the pipeline
+    :meth:`seal`\\ s them under a token; they count as existing while the batch is in
+    flight, become known for good on :meth:`commit` and are forgotten on
+    :meth:`discard` (a rejected batch) without touching the other batches' nodes.
     Adapters call :meth:`prefetch` with a batch's names so that the store is asked
     once per batch, not once per name.
     """
@@ -42,10 +46,15 @@ class Resolver:
         self._by_name: dict[str, set[str]] = {}
         self._looked_up: set[str] = set()
         self._pending: dict[str, set[str]] = {}
+        self._sealed: dict[int, dict[str, set[str]]] = {}
+        self._tokens = 0
 
     def prefetch(self, names: Iterable[str]) -> None:
         """Look names (bare names or references) up in the store in one query."""
-        todo = {n.split(":", 1)[1] if _is_ref(n) else n for n in names}
+        todo: set[str] = set()
+        for n in names:
+            head, sep, tail = n.partition(":")
+            todo.add(tail if sep and head in NODE_KIND_MAP else n)
         todo -= self._looked_up
         if not todo:
             return
@@ -58,38 +67,49 @@ class Resolver:
         """Node ``ref`` is in the batch being built."""
         self._pending.setdefault(ref.split(":", 1)[1], set()).add(ref)
 
-    def commit(self, written: Iterable[str] = ()) -> None:
-        """The batch was written: its pending nodes, and ``written`` ones, now exist."""
-        for ref in written:
-            self.note(ref)
-        for name, refs in self._pending.items():
+    def seal(self) -> int:
+        """The batch being built is handed over: a token for its pending nodes."""
+        self._tokens += 1
+        self._sealed[self._tokens] = self._pending
+        self._pending = {}
+        return self._tokens
+
+    def commit(self, token: int, written: Iterable[str] = ()) -> None:
+        """The batch of ``token`` was written: its nodes, and ``written`` ones, exist."""
+        for name, refs in self._sealed.pop(token, {}).items():
             self._by_name.setdefault(name, set()).update(refs)
-        self._pending.clear()
+        for ref in written:
+            self._by_name.setdefault(ref.split(":", 1)[1], set()).add(ref)
 
-    def discard(self) -> None:
-        self._pending.clear()
+    def discard(self, token: int) -> None:
+        """The batch of ``token`` was not written: forget its nodes."""
+        self._sealed.pop(token, None)
 
-    def known(self, name: str) -> set[str]:
-        """Every reference named ``name`` (written or pending)."""
+    def known(self, name: str) -> frozenset[str] | set[str]:
+        """Every reference named ``name`` (written, in flight, or pending)."""
         if name not in self._looked_up:
             self.prefetch([name])
-        return self._by_name.get(name, set()) | self._pending.get(name, set())
+        found = self._by_name.get(name)
+        extra = [p[name] for p in (self._pending, *self._sealed.values()) if name in p] \
+            if self._pending or self._sealed else None
+        if not extra:
+            return found if found is not None else _NONE
+        return set().union(found or _NONE, *extra)
 
     def exists(self, ref: str) -> bool:
         return ref in self.known(ref.split(":", 1)[1])
 
     def find(self, name: str) -> str | None:
         """The existing component named ``name`` (non-services preferred), or None."""
-        return _best(self.known(name))
+        refs = self.known(name)
+        if len(refs) == 1:
+            (only,) = refs
+            return only if only.split(":", 1)[0] in _PREFERENCE else None
+        return _best(refs)
 
     def resolve(self, name: str, default_kind: str = "service") -> str:
         """The reference for ``name`` (a bare name or a ``<kind>:<name>`` reference)."""
-        if _is_ref(name):
+        head, sep, _ = name.partition(":")
+        if sep and head in NODE_KIND_MAP:
             return name
         return self.find(name) or f"{default_kind}:{name}"
-
-
-def _is_ref(name: str) -> bool:
-    head, sep, _ = name.partition(":")
-    return bool(sep) and head in NODE_KIND_MAP
-

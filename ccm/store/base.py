@@ -12,6 +12,7 @@ import json
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
+from json.encoder import c_make_encoder, encode_basestring  # type: ignore[attr-defined]
 from typing import Any, Protocol, runtime_checkable
 
 from ccm.errors import BatchRejected, Conflict, NotFound
@@ -87,9 +88,24 @@ class Txn(Protocol):
               recorded_at: int) -> None: ...
 
 
+def _not_json(o: Any) -> Any:
+    raise TypeError(f"not JSON serializable: {o!r}")
+
+
+_CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False,
+                              check_circular=False)  # attrs are validated: no cycles
+# the same encoding, built once (json.dumps builds an encoder per call: half the cost)
+_C_CANONICAL = c_make_encoder(None, _not_json, encode_basestring, None, ":", ",", True, False,
+                              True) if c_make_encoder is not None else None
+_EMPTY_ATTRS = ("{}", hashlib.blake2b(b"{}", digest_size=8).hexdigest())
+
+
 def canonical_attrs(attrs: Any) -> tuple[str, str]:
     """The canonical JSON of attributes and its content hash."""
-    text = json.dumps(attrs, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    if not attrs:
+        return _EMPTY_ATTRS
+    text = "".join(_C_CANONICAL(attrs, 0)) if _C_CANONICAL is not None \
+        else _CANONICAL.encode(attrs)
     return text, hashlib.blake2b(text.encode("utf-8"), digest_size=8).hexdigest()
 
 
@@ -167,16 +183,23 @@ class VersionedStore:
         node_refs: dict[str, NodeFact] = {}
         endpoints: dict[str, tuple[int, EdgeFact, str]] = {}
         closes_nodes: list[str] = []
-        edge_ids: set[str] = set()
+        edges: dict[str, EdgeFact] = {}
+        close_edges: set[str] = set()
+        batch_edges_of: dict[str, set[str]] = {}
         for i, f in enumerate(facts):
             if isinstance(f, NodeFact):
-                node_refs.setdefault(f.ref, f)
+                node_refs.setdefault(f"{f.kind}:{f.name}", f)
             elif isinstance(f, EdgeFact):
-                edge_ids.add(f.fact_id)
-                endpoints.setdefault(f.src, (i, f, "from"))
-                endpoints.setdefault(f.dst, (i, f, "to"))
+                fid = f"{f.src}|{f.kind}|{f.dst}"
+                edges.setdefault(fid, f)
+                if f.src not in endpoints:
+                    endpoints[f.src] = (i, f, "from")
+                if f.dst not in endpoints:
+                    endpoints[f.dst] = (i, f, "to")
+                batch_edges_of.setdefault(f.src, set()).add(fid)
+                batch_edges_of.setdefault(f.dst, set()).add(fid)
             elif "|" in f.fact_id:
-                edge_ids.add(f.fact_id)
+                close_edges.add(f.fact_id)
             else:
                 closes_nodes.append(f.fact_id)
         wanted = sorted(set(node_refs) | set(endpoints) | set(closes_nodes))
@@ -187,13 +210,11 @@ class VersionedStore:
                                 "unknown node: write the node first, or in the same batch")
                 raise BatchRejected(err, i, total)
         incident = tx.incident_edge_ids(closes_nodes) if closes_nodes else set()
-        batch_edges_of: dict[str, set[str]] = {}
-        for f in facts:
-            if isinstance(f, EdgeFact):
-                batch_edges_of.setdefault(f.src, set()).add(f.fact_id)
-                batch_edges_of.setdefault(f.dst, set()).add(f.fact_id)
-        all_edges = sorted(edge_ids | incident)
-        original = tx.live_rows(sorted(set(node_refs) | set(closes_nodes)), all_edges)
+        # only facts whose nodes existed before this batch can have stored versions
+        old_edges = {fid for fid, f in edges.items() if f.src in known and f.dst in known}
+        original = tx.live_rows(
+            sorted({r for r in node_refs if r in known} | set(closes_nodes)),
+            sorted(old_edges | close_edges | incident))
         timelines = {k: list(v) for k, v in original.items()}
         result = WriteResult()
         for i, f in enumerate(facts):
@@ -201,18 +222,29 @@ class VersionedStore:
                 self._apply_close(f, i, total, known, incident, batch_edges_of, timelines,
                                   result, tx)
                 continue
-            attrs_json, h = canonical_attrs(dict(f.attrs))
-            piece = Piece(f.valid_from, OPEN if f.valid_to is None else f.valid_to, h,
-                          attrs_json, f.source, f.origin)
-            out = assert_content(timelines.get(f.fact_id, []), piece, f.valid_to is not None)
-            timelines[f.fact_id] = out.pieces
-            if out.changed:
-                result.added += 1
-                result.closed += int(out.ended_version)
-            else:
-                result.unchanged += 1
-        self._apply(tx, facts, known, original, timelines, now)
+            self._assert(f, timelines, result)
+        self._apply(tx, node_refs, known, original, timelines, now)
         return result
+
+    @staticmethod
+    def _assert(f: NodeFact | EdgeFact, timelines: dict[str, list[Piece]],
+                result: WriteResult) -> None:
+        attrs_json, h = canonical_attrs(f.attrs)
+        fid = f"{f.kind}:{f.name}" if isinstance(f, NodeFact) else f"{f.src}|{f.kind}|{f.dst}"
+        piece = Piece(f.valid_from, OPEN if f.valid_to is None else f.valid_to, h,
+                      attrs_json, f.source, f.origin)
+        pieces = timelines.get(fid)
+        if not pieces:  # a fact with no versions yet: nothing to cut or merge
+            timelines[fid] = [piece]
+            result.added += 1
+            return
+        out = assert_content(pieces, piece, f.valid_to is not None)
+        timelines[fid] = out.pieces
+        if out.changed:
+            result.added += 1
+            result.closed += int(out.ended_version)
+        else:
+            result.unchanged += 1
 
     def _apply_close(self, f: Close, i: int, total: int, known: set[str], incident: set[str],
                      batch_edges_of: dict[str, set[str]],
@@ -242,21 +274,17 @@ class VersionedStore:
         if not changed_any:
             result.unchanged += 1
 
-    def _apply(self, tx: Txn, facts: list[NodeFact | EdgeFact | Close], known: set[str],
+    def _apply(self, tx: Txn, node_refs: dict[str, NodeFact], known: set[str],
                original: dict[str, list[Piece]], timelines: dict[str, list[Piece]],
                now: int) -> None:
-        entities = []
-        seen: set[str] = set()
-        for f in facts:
-            if isinstance(f, NodeFact) and f.ref not in known and f.ref not in seen:
-                seen.add(f.ref)
-                entities.append((f.ref, f.kind, f.name))
+        entities = [(r, f.kind, f.name) for r, f in node_refs.items() if r not in known]
         node_rows: list[tuple[str, Piece]] = []
         edge_rows: list[tuple[str, str, str, Piece]] = []
         sup_nodes: list[int] = []
         sup_edges: list[tuple[str, int]] = []
         for fid, pieces in timelines.items():
-            supersede, inserts = reconcile(original.get(fid, []), pieces)
+            old = original.get(fid)
+            supersede, inserts = reconcile(old, pieces) if old else ([], pieces)
             if "|" in fid:
                 src, kind, dst = split_edge_id(fid)
                 sup_edges.extend((kind, s) for s in supersede)

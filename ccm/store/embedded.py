@@ -92,7 +92,7 @@ class _SqliteTxn:
         c.executemany(
             "INSERT INTO node_versions(ref, kind, attrs, hash, valid_from, valid_to, recorded_at,"
             " superseded_at, source, origin) VALUES (?,?,?,?,?,?,?,?,?,?)",
-            [(ref, ref.split(":", 1)[0], p.attrs_json, p.hash, p.valid_from, p.valid_to,
+            [(ref, ref[:ref.index(":")], p.attrs_json, p.hash, p.valid_from, p.valid_to,
               recorded_at, OPEN, p.source, p.origin) for ref, p in node_rows])
         c.executemany(
             "INSERT INTO edge_versions(fact_id, kind, src, dst, attrs, hash, valid_from, valid_to,"
