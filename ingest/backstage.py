@@ -28,13 +28,7 @@ from typing import Any
 from graph_schema import COMPONENT_KINDS, EdgeFact, FactError, NodeFact
 from graph_schema.facts import Fact
 from ingest.core import Batch, Context
-from ingest.snapshot import (
-    Membership,
-    merge_current,
-    record_key,
-    replace_facts,
-    saved_summaries,
-)
+from ingest.snapshot import Membership, Snapshot, record_key, replace_all, saved_summaries
 from ingest.source import Source, iter_yaml_documents
 
 FORMAT = "backstage"
@@ -152,6 +146,13 @@ class Index:
             view = dict(saved_summaries(self.ctx, FORMAT, skip=self.files))
             view.update({s: self.summary(e) for s, e in self.entities.items()})
             self._view = view
+            self._by_name: dict[tuple[str, str], str | None] = {}
+            self._providers: dict[str, set[str]] = {}
+            for doc in view.values():
+                self._by_name.setdefault((doc["kind"], doc["name"]), doc.get("ref"))
+                for api in doc.get("provides", []):
+                    if doc.get("ref"):
+                        self._providers.setdefault(api, set()).add(doc["ref"])
         return self._view
 
     def ref_of(self, e: Entity) -> str | None:
@@ -168,9 +169,9 @@ class Index:
             return f"{kind}:{name}"
         if kind not in ("component", "resource"):
             return None
-        for doc in self.view().values():
-            if doc.get("kind") == kind and doc.get("name") == name:
-                return doc.get("ref")
+        self.view()
+        if (kind, name) in self._by_name:
+            return self._by_name[(kind, name)]
         return self.ctx.resolver.resolve(name, "service" if kind == "component" else "datastore")
 
     def defined(self) -> set[str]:
@@ -180,8 +181,8 @@ class Index:
         return self._defined
 
     def providers(self, api: str) -> list[str]:
-        return sorted({doc["ref"] for doc in self.view().values()
-                       if api in doc.get("provides", []) and doc.get("ref")})
+        self.view()
+        return sorted(self._providers.get(api, ()))
 
 
 def entity_facts(ctx: Context, idx: Index, e: Entity) -> list[Fact]:
@@ -305,12 +306,10 @@ class BackstageCatalog:
 
     def _build(self, ctx: Context, idx: Index, src: Source, chunk: list[Entity]) -> Batch:
         where = chunk[0].where if len(chunk) == 1 else f"{src} ({len(chunk)} entities)"
-        facts: list[Fact] = []
         try:
             ctx.resolver.prefetch(e.name for e in chunk)
-            for e in chunk:
-                built = merge_current(ctx, entity_facts(ctx, idx, e), ctx.at, owned)
-                facts.extend(replace_facts(ctx, e.source, built, ctx.at, e.where))
+            facts = replace_all(ctx, [Snapshot(e.source, entity_facts(ctx, idx, e), ctx.at,
+                                               e.where) for e in chunk], owned)
         except FactError as exc:
             return Batch(where, len(chunk), error=exc)
         batch = Batch(where, len(chunk), facts)

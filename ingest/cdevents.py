@@ -208,18 +208,15 @@ class CDEvents:
             for ev_where, event in chunk:
                 if isinstance(event, FactError):
                     raise event
-                ev_facts = event_facts(ctx, event, ev_where)
-                if ev_facts:
-                    facts.extend(merge_current(ctx, ev_facts, _time_of(ev_facts[0]), _owned))
+                facts.extend(event_facts(ctx, event, ev_where))
+            # each fact merged with what other sources say of it at its own time
+            facts = merge_current(ctx, facts, None, _owned)
         except FactError as exc:
             return Batch(where, len(chunk), error=exc, bytes_done=done)
         batch = Batch(where, len(chunk), facts, bytes_done=done)
         batch.redo = lambda: self._batch(ctx, src, chunk, done)
         return batch
 
-
-def _time_of(fact: Fact) -> int:
-    return fact.at if isinstance(fact, Close) else fact.valid_from
 
 
 ADAPTERS = (CDEvents(),)

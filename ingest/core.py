@@ -107,12 +107,18 @@ class Context:
         gone = self.store.open_fact_ids(source, at) - current
         return [Close(fid, at, source=source, origin=where) for fid in sorted(gone)]
 
-    def current_attrs(self, fact_ids: Iterable[str], at: int) -> dict[str, dict[str, Any]]:
-        """The attributes of those facts true at ``at`` (as known now), by fact id."""
-        ids = sorted(set(fact_ids))
-        if not ids:
+    def open_facts(self, times: Mapping[str, int]) -> dict[str, set[str]]:
+        """What each source asserts true at its time (one store query for all)."""
+        return self.store.open_fact_ids_by_source(times)
+
+    def current_attrs(self, items: Iterable[tuple[str, int]]
+                      ) -> dict[tuple[str, int], dict[str, Any]]:
+        """For each ``(fact id, time)``, the attributes of the fact true then (as known
+        now); facts not true then are absent. One store query."""
+        wanted = set(items)
+        if not wanted:
             return {}
-        return {fid: dict(v.attrs) for fid, v in self.store.versions_at(ids, at).items()}
+        return {k: dict(v.attrs) for k, v in self.store.versions_at_times(wanted).items()}
 
 
 @dataclass

@@ -25,7 +25,7 @@ from graph_schema import CHANGE_KINDS, FactError, TimeParseError, parse_time
 from graph_schema.facts import Fact
 from ingest.changes import change_facts
 from ingest.core import Batch, Context
-from ingest.incidents import incident_facts, names_in
+from ingest.incidents import incidents_facts, names_in
 from ingest.source import IngestError, Source, iter_lines
 
 DEPLOY_COLUMNS = ("id", "time", "service")
@@ -59,6 +59,10 @@ class _LineStream(io.TextIOBase):
         return out
 
 
+def deploys_facts(ctx: Context, rows: list[tuple[Any, str]]) -> list[Fact]:
+    return [f for row, where in rows for f in deploy_facts(ctx, row, where)]
+
+
 def deploy_facts(ctx: Context, row: dict[str, str], where: str) -> list[Fact]:
     try:
         t = parse_time(row["time"])
@@ -76,7 +80,7 @@ class CsvExport:
     """A CSV export read with pandas, each row mapped by ``to_facts``."""
 
     def __init__(self, name: str, required: tuple[str, ...], order: int, description: str,
-                 to_facts: Callable[[Context, dict[str, str], str], list[Fact]]) -> None:
+                 to_facts: Callable[[Context, list[tuple[Any, str]]], list[Fact]]) -> None:
         self.name = name
         self.required = required
         self.order = order
@@ -123,11 +127,10 @@ class CsvExport:
         try:
             ctx.resolver.prefetch(n for _, r in rows for n in _names(r))
             for n, rec in rows:
-                row_where = f"{src}: row {n}"
                 for col in self.required:
                     if not rec.get(col):
-                        raise FactError(row_where, col, None, "missing")
-                facts.extend(self.to_facts(ctx, rec, row_where))
+                        raise FactError(f"{src}: row {n}", col, None, "missing")
+            facts = self.to_facts(ctx, [(rec, f"{src}: row {n}") for n, rec in rows])
         except FactError as exc:
             return Batch(where, len(rows), error=exc, bytes_done=done)
         batch = Batch(where, len(rows), facts, bytes_done=done)
@@ -142,8 +145,8 @@ def _names(row: dict[str, Any]) -> list[str]:
 ADAPTERS = (
     CsvExport("deploys-csv", DEPLOY_COLUMNS, 45,
               "CSV export of deploys (id, time, service, version, kind, description)",
-              deploy_facts),
+              deploys_facts),
     CsvExport("incidents-csv", INCIDENT_COLUMNS, 70,
               "CSV export of incidents (id, title, started_at, resolved_at, severity, ...)",
-              incident_facts),
+              incidents_facts),
 )

@@ -30,8 +30,8 @@ from typing import Any
 from graph_schema import EdgeFact, FactError, NodeFact, TimeParseError, parse_time
 from graph_schema.facts import Fact
 from ingest.core import Batch, Context
-from ingest.snapshot import replace_facts
-from ingest.source import Source, iter_yaml_documents
+from ingest.snapshot import Snapshot, replace_all
+from ingest.source import Source, YamlDoc, iter_yaml_documents
 
 _SNIFF = re.compile(r"^kind:\s*[\"']?(Incident|Postmortem)[\"']?\s*$", re.M)
 _TEXT = ("title", "severity", "impact", "summary", "url")
@@ -62,8 +62,17 @@ def node_refs(ctx: Context, value: Any, where: str, field: str) -> list[str]:
     return [ctx.resolver.resolve(v.strip()) for v in value]
 
 
-def incident_facts(ctx: Context, doc: Mapping[str, Any], where: str) -> list[Fact]:
-    """Facts of one incident record (the YAML format's keys; see the module doc)."""
+def incidents_facts(ctx: Context, records: list[tuple[Mapping[str, Any], str]]
+                    ) -> list[Fact]:
+    """Facts of incident records ``(record, where)`` with the YAML format's keys, and
+    closes for what earlier versions of them stated and they no longer do."""
+    ctx.resolver.prefetch(n for doc, _ in records for n in names_in(doc))
+    return replace_all(ctx, [incident_snapshot(ctx, doc, where) for doc, where in records],
+                       None)
+
+
+def incident_snapshot(ctx: Context, doc: Mapping[str, Any], where: str) -> Snapshot:
+    """The facts of one incident record (see the module doc)."""
     inc_id = doc.get("id")
     if not isinstance(inc_id, (str, int)) or isinstance(inc_id, bool) or not str(inc_id):
         raise FactError(where, "id", inc_id, "missing")
@@ -118,7 +127,7 @@ def incident_facts(ctx: Context, doc: Mapping[str, Any], where: str) -> list[Fac
     policy_time = resolved if resolved is not None and status == "resolved" else started
     for i, item in enumerate(doc.get("follow_ups") or []):
         facts.extend(_policy(ctx, ref, item, policy_time, f"{where}: follow_ups[{i}]", source))
-    return replace_facts(ctx, source, facts, policy_time, where)
+    return Snapshot(source, facts, policy_time, where)
 
 
 class _Edges:
@@ -203,24 +212,30 @@ class IncidentYaml:
             nonlocal done
             done += n
 
+        chunk: list[YamlDoc] = []
         for doc in iter_yaml_documents(src, count):
-            yield self._batch(ctx, doc.where(src), doc.value, doc.error, done)
+            chunk.append(doc)
+            if len(chunk) >= ctx.batch_size:
+                yield self._batch(ctx, src, chunk, done)
+                chunk = []
+        if chunk:
+            yield self._batch(ctx, src, chunk, done)
 
-    def _batch(self, ctx: Context, where: str, value: Any, error: FactError | None,
-               done: int) -> Batch:
-        if error is None and (not isinstance(value, Mapping)
-                              or value.get("kind") not in ("Incident", "Postmortem")):
-            error = FactError(where, "kind", value.get("kind") if isinstance(value, Mapping)
-                              else type(value).__name__, "expected kind: Incident")
-        if error is not None:
-            return Batch(where, 1, error=error, bytes_done=done)
+    def _batch(self, ctx: Context, src: Source, chunk: list[YamlDoc], done: int) -> Batch:
+        where = chunk[0].where(src) if len(chunk) == 1 else \
+            f"{src}: documents {chunk[0].index}-{chunk[-1].index}"
         try:
-            ctx.resolver.prefetch(names_in(value))
-            facts = incident_facts(ctx, value, where)
+            for doc in chunk:
+                if doc.error is not None:
+                    raise doc.error
+                kind = doc.value.get("kind") if isinstance(doc.value, Mapping) else None
+                if kind not in ("Incident", "Postmortem"):
+                    raise FactError(doc.where(src), "kind", kind, "expected kind: Incident")
+            facts = incidents_facts(ctx, [(doc.value, doc.where(src)) for doc in chunk])
         except FactError as exc:
-            return Batch(where, 1, error=exc, bytes_done=done)
-        batch = Batch(where, 1, facts, bytes_done=done)
-        batch.redo = lambda: self._batch(ctx, where, value, None, done)
+            return Batch(where, len(chunk), error=exc, bytes_done=done)
+        batch = Batch(where, len(chunk), facts, bytes_done=done)
+        batch.redo = lambda: self._batch(ctx, src, chunk, done)
         return batch
 
 

@@ -31,19 +31,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from graph_schema import COMPONENT_KINDS, FactError
-from graph_schema.facts import Fact
 from ingest import k8s_map
 from ingest.changes import config_value_attrs
 from ingest.core import Batch, Context
 from ingest.hosts import Endpoint
 from ingest.k8s_map import Target, annotation_map, explicit_kind, flag, image_kind
-from ingest.snapshot import (
-    Membership,
-    merge_current,
-    record_key,
-    replace_facts,
-    saved_summaries,
-)
+from ingest.snapshot import Membership, Snapshot, record_key, replace_all, saved_summaries
 from ingest.source import Source, iter_yaml_documents
 
 WORKLOADS = ("Deployment", "StatefulSet", "DaemonSet")
@@ -144,7 +137,21 @@ class Index:
             view = dict(saved_summaries(self.ctx, FORMAT, skip=self.files))
             view.update({s: self.summary(o, with_ref=False) for s, o in self.objs.items()})
             self._view = view
+            self._index_labels(view)
         return self._view
+
+    def _index_labels(self, view: dict[str, dict[str, Any]]) -> None:
+        """Workloads by pod label and Services by selector label, per namespace, so that
+        matching selectors costs a few lookups instead of a scan of every object."""
+        self._workloads_by_label: dict[tuple[str, str, str], set[str]] = {}
+        self._services_by_label: dict[tuple[str, str, str], list[dict[str, Any]]] = {}
+        for source, doc in view.items():
+            if doc.get("kind") in WORKLOADS:
+                for k, v in (doc.get("labels") or {}).items():
+                    self._workloads_by_label.setdefault((doc["ns"], k, v), set()).add(source)
+            elif doc.get("kind") == "Service" and doc.get("selector"):
+                k, v = next(iter(sorted(doc["selector"].items())))
+                self._services_by_label.setdefault((doc["ns"], k, v), []).append(doc)
 
     def summary(self, obj: Obj, with_ref: bool = True) -> dict[str, Any]:
         """What later runs need to know about ``obj`` (saved per file)."""
@@ -204,21 +211,20 @@ class Index:
         return self.workload_ref(obj) if obj is not None else str(doc.get("ref"))
 
     def services_selecting(self, ns: str, labels: Mapping[str, str]) -> list[dict[str, Any]]:
+        self.view()
         out = []
-        for doc in self.view().values():
-            sel = doc.get("selector")
-            if doc.get("kind") == "Service" and doc.get("ns") == ns and sel \
-                    and all(labels.get(k) == v for k, v in sel.items()):
-                out.append(doc)
+        for k, v in labels.items():
+            for doc in self._services_by_label.get((ns, k, v), ()):
+                if all(labels.get(sk) == sv for sk, sv in doc["selector"].items()):
+                    out.append(doc)
         return out
 
     def workloads_selected(self, ns: str, selector: Mapping[str, str]) -> list[str]:
-        refs = []
-        for source, doc in self.view().items():
-            if doc.get("kind") in WORKLOADS and doc.get("ns") == ns and selector and all(
-                    doc.get("labels", {}).get(k) == v for k, v in selector.items()):
-                refs.append(self._ref_of_summary(source, doc))
-        return sorted(set(refs))
+        if not selector:
+            return []
+        view = self.view()
+        sets = [self._workloads_by_label.get((ns, k, v), set()) for k, v in selector.items()]
+        return sorted({self._ref_of_summary(s, view[s]) for s in set.intersection(*sets)})
 
     def selected_workloads(self, svc: Obj) -> list[str]:
         doc = self.summary(svc)
@@ -350,14 +356,14 @@ class KubernetesManifests:
 
     def _build(self, ctx: Context, idx: Index, src: Source, objs: list[Obj]) -> Batch:
         where = _span(src, objs)
-        facts: list[Fact] = []
+        snapshots: list[Snapshot] = []
         try:
             ctx.resolver.prefetch(o.name for o in objs)
             for obj in objs:
-                at = k8s_map.object_time(ctx, obj)
                 built = _BUILDERS[obj.kind](ctx, idx, obj)
-                merged = merge_current(ctx, built.facts, at, owned)
-                facts.extend(replace_facts(ctx, obj.source, merged, at, obj.where, built.keep))
+                snapshots.append(Snapshot(obj.source, built, k8s_map.object_time(ctx, obj),
+                                          obj.where))
+            facts = replace_all(ctx, snapshots, owned)
         except FactError as exc:
             return Batch(where, len(objs), error=exc)
         batch = Batch(where, len(objs), facts)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from graph_schema import COMPONENT_KINDS, EdgeFact, FactError, NodeFact, parse_time
@@ -121,15 +121,7 @@ def flag(value: str | None) -> bool | None:
     return value.strip().lower() in ("true", "1", "yes")
 
 
-@dataclass
-class Built:
-    """The facts of one object, and the facts it stands by without restating."""
-
-    facts: list[Fact] = field(default_factory=list)
-    keep: set[str] = field(default_factory=set)
-
-
-def workload_facts(ctx: Context, idx: Index, obj: Obj) -> Built:
+def workload_facts(ctx: Context, idx: Index, obj: Obj) -> list[Fact]:
     at = object_time(ctx, obj)
     ref = idx.workload_ref(obj)
     kind, name = ref.split(":", 1)
@@ -155,7 +147,7 @@ def workload_facts(ctx: Context, idx: Index, obj: Obj) -> Built:
     entry = idx.entrypoint(obj, anns, annotation_map(pod_meta.get("annotations")))
     if entry is not None:
         attrs["entrypoint"] = entry
-    out = Built([NodeFact(kind, name, attrs, at, source=obj.source, origin=obj.where)])
+    out: list[Fact] = [NodeFact(kind, name, attrs, at, source=obj.source, origin=obj.where)]
     _Env(ctx, idx, obj, ref, at, out).read(containers)
     return out
 
@@ -164,7 +156,7 @@ class _Env:
     """Config keys and dependencies that a workload's containers read."""
 
     def __init__(self, ctx: Context, idx: Index, obj: Obj, ref: str, at: int,
-                 out: Built) -> None:
+                 out: list[Fact]) -> None:
         self.ctx, self.idx, self.obj, self.ref, self.at, self.out = ctx, idx, obj, ref, at, out
         self.seen: set[str] = set()
         self.owner = ref.split(":", 1)[1]
@@ -238,7 +230,7 @@ class _Env:
             return
         self.seen.add(cfg)
         self.ctx.resolver.note(cfg)
-        self.out.facts.append(NodeFact("config", name, attrs, self.at,
+        self.out.append(NodeFact("config", name, attrs, self.at,
                                        source=self.obj.source if source is None else source,
                                        origin=self.obj.where))
         self._has_config(cfg, edge)
@@ -248,7 +240,7 @@ class _Env:
         if fid in self.seen:
             return
         self.seen.add(fid)
-        self.out.facts.append(EdgeFact("HAS_CONFIG", self.ref, cfg, edge, self.at,
+        self.out.append(EdgeFact("HAS_CONFIG", self.ref, cfg, edge, self.at,
                                        source=self.obj.source, origin=self.obj.where))
 
     def _depends(self, value: str, env_name: str) -> None:
@@ -266,7 +258,7 @@ class _Env:
             protocol = _protocol(ep, target)
             if protocol:
                 attrs["protocol"] = protocol
-            self.out.facts.append(EdgeFact("DEPENDS_ON", self.ref, target.ref, attrs, self.at,
+            self.out.append(EdgeFact("DEPENDS_ON", self.ref, target.ref, attrs, self.at,
                                            source=self.obj.source, origin=self.obj.where))
 
 
@@ -289,7 +281,7 @@ def _protocol(ep: Endpoint, target: Target) -> str | None:
                           port_name=port_name, target_protocol=target.protocol)
 
 
-def service_facts(ctx: Context, idx: Index, obj: Obj) -> Built:
+def service_facts(ctx: Context, idx: Index, obj: Obj) -> list[Fact]:
     """A Service gives a node only when nothing runs behind it here: ExternalName
     (an ``external`` node) or no selector (its ``ccm.io/kind``, default external)."""
     spec = obj.spec
@@ -297,7 +289,7 @@ def service_facts(ctx: Context, idx: Index, obj: Obj) -> Built:
     kind = explicit_kind(obj, anns)
     runs_here = spec.get("type") != "ExternalName" and spec.get("selector")
     if runs_here and (kind is None or idx.selected_workloads(obj)):
-        return Built()
+        return []
     at = object_time(ctx, obj)
     attrs: dict[str, Any] = {"namespace": obj.namespace}
     if anns:
@@ -305,20 +297,20 @@ def service_facts(ctx: Context, idx: Index, obj: Obj) -> Built:
     node = NodeFact(kind or "external", obj.name, attrs, at, source=obj.source,
                     origin=obj.where)
     ctx.resolver.note(f"{node.kind}:{node.name}")
-    return Built([node])
+    return [node]
 
 
-def configmap_facts(ctx: Context, idx: Index, obj: Obj) -> Built:
+def configmap_facts(ctx: Context, idx: Index, obj: Obj) -> list[Fact]:
     at = object_time(ctx, obj)
     data = obj.body.get("data") or {}
     if not isinstance(data, Mapping):
         raise FactError(obj.where, "data", data, "expected a map of key: value")
-    out = Built()
+    out: list[Fact] = []
     for key, value in sorted(data.items(), key=lambda kv: str(kv[0])):
         key = str(key)
         attrs = {"owner": obj.name, "key": key, "configmap": obj.name,
                  **config_value_attrs(key, value)}
         ctx.resolver.note(f"config:{obj.name}/{key}")
-        out.facts.append(NodeFact("config", f"{obj.name}/{key}", attrs, at, source=obj.source,
-                                  origin=obj.where))
+        out.append(NodeFact("config", f"{obj.name}/{key}", attrs, at, source=obj.source,
+                            origin=obj.where))
     return out

@@ -173,6 +173,13 @@ class _Run:
                     self._reject(again, fr, str(again.error), token)
                 elif not self._write(again, fr, token, retry=True):
                     still.append((batch, fr))
+            if len(still) == len(pending) and len(still) > 1:
+                # no batch can go first: their edges name each other's nodes (a cycle
+                # across batches); written together they can
+                remaining = self._write_together(still, final)
+                if len(remaining) < len(still):
+                    pending = remaining
+                    continue
             if len(still) == len(pending):
                 if not final:
                     self.deferred = still
@@ -186,6 +193,47 @@ class _Run:
                         self._write(again, fr, token)
                 return
             pending = still
+
+    def _write_together(self, items: list[tuple[Batch, FileReport]], final: bool
+                        ) -> list[tuple[Batch, FileReport]]:
+        """Write waiting batches in one transaction, each counted apart; a batch that
+        still names a node nothing defines is taken out (kept waiting unless
+        ``final``, then rejected) and the others tried again. Returns those waiting."""
+        group: list[tuple[Batch, Batch, FileReport, int, list]] = []
+        waiting: list[tuple[Batch, FileReport]] = []
+        for batch, fr in items:
+            again, token = _rebuild(batch), self.ctx.resolver.seal()
+            try:
+                if again.error is not None:
+                    raise again.error
+                group.append((batch, again, fr, token, [validate(f) for f in again.facts]))
+            except FactError as exc:
+                self._reject(again, fr, str(exc), token)
+        while group:
+            sizes = [len(g[4]) for g in group]
+            try:
+                result = self.ctx.store.write([f for g in group for f in g[4]], validated=True,
+                                              parts=sizes)
+            except BatchRejected as exc:
+                k = _part_of(exc.index or 0, sizes)
+                batch, again, fr, token, _ = group.pop(k)
+                unknown = exc.field in ("from", "to") and "unknown node" in exc.error.problem
+                if unknown and not final:
+                    self.ctx.resolver.discard(token)
+                    waiting.append((batch, fr))
+                else:
+                    self._reject(again, fr, f"{exc.error}; nothing from this batch was written",
+                                 token)
+                continue
+            for (_, again, fr, token, facts), part in zip(group, result.parts, strict=True):
+                fr.added += part.added
+                fr.unchanged += part.unchanged
+                fr.closed += part.closed
+                self.ctx.resolver.commit(token, (f.ref for f in facts if isinstance(f, NodeFact)))
+                if again.on_written is not None:
+                    again.on_written()
+            break
+        return waiting
 
     def _reject(self, batch: Batch, fr: FileReport, why: str, token: int) -> None:
         self.ctx.resolver.discard(token)
@@ -223,6 +271,15 @@ class _Run:
         if batch.on_written is not None:
             batch.on_written()
         return True
+
+
+def _part_of(index: int, sizes: list[int]) -> int:
+    """Which part of a write made of parts of ``sizes`` holds fact ``index``."""
+    for k, n in enumerate(sizes):
+        if index < n:
+            return k
+        index -= n
+    return len(sizes) - 1
 
 
 def _rebuild(batch: Batch) -> Batch:

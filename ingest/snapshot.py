@@ -6,7 +6,7 @@ Each ingest states everything the object says now, valid from the ingest's time:
 
 - facts it states that were not true yet get a new version (a ConfigMap value);
 - facts it stated before and no longer does are closed at that time
-  (:func:`replace_facts`, using ``Context.stale_closes``);
+  (:func:`replace_all`);
 - an object that vanished from a file it was in (same file path, or same payload
   name) has all its facts closed (:class:`Membership`).
 
@@ -19,7 +19,7 @@ adapter replaces only the attributes it owns.
 from __future__ import annotations
 
 from collections.abc import Callable, Collection, Iterable
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import Any
 
 from graph_schema import Close, EdgeFact, NodeFact
@@ -33,19 +33,42 @@ def fact_id(f: Fact) -> str:
     return f.fact_id
 
 
-def replace_facts(ctx: Context, source: str, facts: list[Fact], at: int, where: str,
-                  keep: Collection[str] = ()) -> list[Fact]:
-    """``facts`` plus closes for what ``source`` asserted before (true at ``at``) and
-    no longer asserts. ``keep`` names facts the source still stands by without
-    restating them (a config node it created that another source now versions)."""
-    current = {f.fact_id for f in facts if not isinstance(f, Close)} | set(keep)
-    return facts + ctx.stale_closes(source, current, at, where)
+@dataclass
+class Snapshot:
+    """What one snapshot source states now: its facts, from ``at``."""
+
+    source: str
+    facts: list[Fact]
+    at: int
+    where: str
 
 
-def merge_current(ctx: Context, facts: list[Fact], at: int,
+def replace_all(ctx: Context, snapshots: list[Snapshot],
+                owned: Callable[[str], Collection[str]] | None) -> list[Fact]:
+    """Each snapshot's facts, merged with what other sources say of them
+    (:func:`merge_current`; ``owned`` None: the sources own every attribute they
+    state, no merge), plus closes for what each source asserted before (true at its
+    time) and no longer asserts. Two store queries in all."""
+    all_facts = [f for s in snapshots for f in s.facts]
+    merged = merge_current(ctx, all_facts, None, owned) if owned is not None else all_facts
+    asserted = ctx.open_facts({s.source: s.at for s in snapshots})
+    out: list[Fact] = []
+    i = 0
+    for snap in snapshots:
+        facts, i = merged[i:i + len(snap.facts)], i + len(snap.facts)
+        current = {f.fact_id for f in facts if not isinstance(f, Close)}
+        gone = asserted.get(snap.source, set()) - current
+        out.extend(facts)
+        out.extend(Close(fid, snap.at, source=snap.source, origin=snap.where)
+                   for fid in sorted(gone))
+    return out
+
+
+def merge_current(ctx: Context, facts: list[Fact], at: int | None,
                   owned: Callable[[str], Collection[str]],
                   weak: Collection[str] = ()) -> list[Fact]:
-    """Merge each node or edge fact with the version of it true at ``at``.
+    """Merge each node or edge fact with the version of it true at ``at`` (None: at the
+    fact's own ``valid_from``).
 
     The new attributes win, except ``weak`` ones, which only fill a gap (a trace's
     ``evidence`` does not replace a manifest's); of the current ones, those
@@ -53,13 +76,15 @@ def merge_current(ctx: Context, facts: list[Fact], at: int,
     others (set by other sources) are kept. Facts that do not exist yet are
     unchanged.
     """
-    ids = [f.fact_id for f in facts if isinstance(f, (NodeFact, EdgeFact))]
-    current = ctx.current_attrs(ids, at)
+    def key(f: NodeFact | EdgeFact) -> tuple[str, int]:
+        return f.fact_id, f.valid_from if at is None else at
+
+    current = ctx.current_attrs(key(f) for f in facts if isinstance(f, (NodeFact, EdgeFact)))
     if not current:
         return facts
     out: list[Fact] = []
     for f in facts:
-        now = current.get(f.fact_id) if isinstance(f, (NodeFact, EdgeFact)) else None
+        now = current.get(key(f)) if isinstance(f, (NodeFact, EdgeFact)) else None
         if now is None or isinstance(f, Close):
             out.append(f)
             continue
@@ -92,11 +117,10 @@ class Membership:
                         at: int, where: str) -> list[Close]:
         """Closes for the facts of objects the file held and holds no more (unless
         another file of this run holds them now)."""
-        gone = set(self.previous) - set(current) - set(still_elsewhere)
-        out: list[Close] = []
-        for source in sorted(gone):
-            out.extend(self.ctx.stale_closes(source, set(), at, f"{where} ({source} removed)"))
-        return out
+        gone = sorted(set(self.previous) - set(current) - set(still_elsewhere))
+        asserted = self.ctx.open_facts(dict.fromkeys(gone, at)) if gone else {}
+        return [Close(fid, at, source=source, origin=f"{where} ({source} removed)")
+                for source in gone for fid in sorted(asserted.get(source, ()))]
 
     def save(self, summaries: dict[str, Any]) -> None:
         self.ctx.store.put_record(MEMBERS, self.record_key, {"sources": summaries})

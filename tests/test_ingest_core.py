@@ -144,3 +144,14 @@ def test_facts_without_a_time_take_the_at_time(tmp_path, embedded):
     ingest_paths(embedded, [tmp_path / "t.jsonl"], at=AT1)
     # native records without "time" are valid from the beginning (the spec's rule)
     assert embedded.history("service:cart").node[0].valid_from == 0
+
+
+def test_batches_whose_edges_name_each_other_s_nodes_are_written_together(tmp_path, embedded):
+    d = tmp_path / "in"
+    d.mkdir()
+    (d / "a.jsonl").write_text(jsonl(node("service", "a"), edge("a", "service:b")))
+    (d / "b.jsonl").write_text(jsonl(node("service", "b"), edge("b", "service:a")))
+    report = ingest_paths(embedded, [d])
+    assert report.ok, errors_of(report)
+    assert [(f.added, f.rejected) for f in report.files] == [(2, 0), (2, 0)]
+    assert deps(embedded.graph(LATER)) == {("service:a", "service:b"), ("service:b", "service:a")}

@@ -213,3 +213,14 @@ metadata: {namespace: shop}
         and "'database'" in bad_kind
     g = embedded.graph(LATER)
     assert "service:web" in g.nodes and not [r for r in g.nodes if "broken" in r]
+
+
+def test_tiny_batches_give_the_same_graph(embedded, tmp_path, clock):
+    from ccm.store import EmbeddedStore
+
+    one = EmbeddedStore(tmp_path / "one.sqlite", clock=clock)
+    assert ingest_bytes(one, None, V1, "shop.yaml", at=AT1).ok
+    report = ingest_bytes(embedded, None, V1, "shop.yaml", at=AT1, batch_size=1)
+    assert report.ok, report.errors
+    assert report.added == 34 and report.batches == 12
+    assert embedded.graph(AT1 + 1).to_dict()["edges"] == one.graph(AT1 + 1).to_dict()["edges"]

@@ -298,3 +298,14 @@ def test_a_validated_write_skips_schema_checks_but_not_endpoints(store):
         store.write([validate(EdgeFact("DEPENDS_ON", "service:cart", "service:ghost", {}, D1))],
                     validated=True)
     assert info.value.field == "to"
+
+
+def test_open_fact_ids_by_source_answers_for_many_sources_at_once(store):
+    store.write([NodeFact("service", "a", {}, D1, source="k8s:a"),
+                 NodeFact("service", "b", {}, D3, source="k8s:b"),
+                 EdgeFact("DEPENDS_ON", "service:a", "service:b", {}, D3, source="k8s:a")])
+    assert store.open_fact_ids_by_source({"k8s:a": D4, "k8s:b": D4, "k8s:none": D4}) == {
+        "k8s:a": {"service:a", "service:a|DEPENDS_ON|service:b"}, "k8s:b": {"service:b"}}
+    # each source at its own time
+    assert store.open_fact_ids_by_source({"k8s:a": D2, "k8s:b": D4}) == {
+        "k8s:a": {"service:a"}, "k8s:b": {"service:b"}}

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from json.encoder import c_make_encoder, encode_basestring  # type: ignore[attr-defined]
@@ -49,13 +49,16 @@ class Store(Protocol):
     uri: str
 
     def write(self, facts: Iterable[Any], *, recorded_at: int | None = None,
-              validated: bool = False) -> WriteResult: ...
+              validated: bool = False, parts: Sequence[int] | None = None) -> WriteResult: ...
     def graph(self, valid_at: int | None = None, known_at: int | None = None) -> Graph: ...
     def history(self, ref: str, known_at: int | None = None) -> History: ...
     def diff(self, t1: int, t2: int, known_at: int | None = None) -> GraphDiff: ...
     def open_fact_ids(self, source: str, valid_at: int) -> set[str]: ...
+    def open_fact_ids_by_source(self, times: Mapping[str, int]) -> dict[str, set[str]]: ...
     def versions_at(self, fact_ids: Iterable[str], valid_at: int
                     ) -> dict[str, NodeVersion | EdgeVersion]: ...
+    def versions_at_times(self, items: Iterable[tuple[str, int]]
+                          ) -> dict[tuple[str, int], NodeVersion | EdgeVersion]: ...
     def find_refs(self, names: Iterable[str]) -> dict[str, list[str]]: ...
     def refs(self, kind: str | None = None) -> list[str]: ...
     def revision(self) -> int: ...
@@ -139,9 +142,14 @@ class VersionedStore:
                       ) -> tuple[list[NodeVersion], list[EdgeVersion]] | None:
         raise NotImplementedError
 
+    def _live_versions(self, fact_ids: Sequence[str]
+                       ) -> dict[str, list[NodeVersion | EdgeVersion]]:
+        """Every live (not superseded) version of each fact, by fact id."""
+        raise NotImplementedError
+
     # -- writes ----------------------------------------------------------------------
     def write(self, facts: Iterable[Any], *, recorded_at: int | None = None,
-              validated: bool = False) -> WriteResult:
+              validated: bool = False, parts: Sequence[int] | None = None) -> WriteResult:
         """Write one batch of facts atomically: all of it, or (on any error) none of it.
 
         Facts are validated against the schema (``validated=True`` says the caller
@@ -149,6 +157,9 @@ class VersionedStore:
         pipeline does, and skips that step); an edge must end at nodes that exist
         (in the store or in this batch). A bad fact raises
         :class:`~ccm.errors.BatchRejected` naming it, its field and its value.
+        ``parts`` (sizes of consecutive runs of ``facts``, summing to their number)
+        asks for the counts of each run too, in ``result.parts``: several batches
+        written as one transaction.
         """
         batch = list(facts)
         checked: list[NodeFact | EdgeFact | Close]
@@ -161,13 +172,23 @@ class VersionedStore:
                     checked.append(validate(fact, i))
                 except FactError as exc:
                     raise BatchRejected(exc, i, len(batch)) from None
+        sizes = list(parts) if parts is not None else [len(checked)]
+        if sum(sizes) != len(checked) or any(n < 0 for n in sizes):
+            raise ValueError(f"parts {sizes} do not add up to the {len(checked)} facts")
         if not checked:
-            return WriteResult(recorded_at=recorded_at)
+            return WriteResult(recorded_at=recorded_at,
+                               parts=[WriteResult() for _ in sizes] if parts is not None else [])
         with self._transaction() as tx:
             now = self._recorded_at(tx, recorded_at)
-            result = self._plan_and_apply(tx, checked, len(batch), now)
-        result.recorded_at = now
-        return result
+            results = self._plan_and_apply(tx, checked, len(batch), now, sizes)
+        total = WriteResult(recorded_at=now)
+        for r in results:
+            total.added += r.added
+            total.unchanged += r.unchanged
+            total.closed += r.closed
+        if parts is not None:
+            total.parts = results
+        return total
 
     def _recorded_at(self, tx: Txn, requested: int | None) -> int:
         last = tx.last_recorded_at()
@@ -179,7 +200,7 @@ class VersionedStore:
         return max(self._clock(), last)
 
     def _plan_and_apply(self, tx: Txn, facts: list[NodeFact | EdgeFact | Close],
-                        total: int, now: int) -> WriteResult:
+                        total: int, now: int, sizes: list[int]) -> list[WriteResult]:
         node_refs: dict[str, NodeFact] = {}
         endpoints: dict[str, tuple[int, EdgeFact, str]] = {}
         closes_nodes: list[str] = []
@@ -216,15 +237,20 @@ class VersionedStore:
             sorted({r for r in node_refs if r in known} | set(closes_nodes)),
             sorted(old_edges | close_edges | incident))
         timelines = {k: list(v) for k, v in original.items()}
-        result = WriteResult()
+        results = [WriteResult() for _ in sizes]
+        part, left = 0, sizes[0]
         for i, f in enumerate(facts):
+            while left == 0:
+                part += 1
+                left = sizes[part]
+            left -= 1
             if isinstance(f, Close):
                 self._apply_close(f, i, total, known, incident, batch_edges_of, timelines,
-                                  result, tx)
+                                  results[part], tx)
                 continue
-            self._assert(f, timelines, result)
+            self._assert(f, timelines, results[part])
         self._apply(tx, node_refs, known, original, timelines, now)
-        return result
+        return results
 
     @staticmethod
     def _assert(f: NodeFact | EdgeFact, timelines: dict[str, list[Piece]],
@@ -296,6 +322,26 @@ class VersionedStore:
             tx.apply(entities, node_rows, edge_rows, sup_nodes, sup_edges, now)
 
     # -- reads -----------------------------------------------------------------------
+    def versions_at(self, fact_ids: Iterable[str], valid_at: int
+                    ) -> dict[str, NodeVersion | EdgeVersion]:
+        """The version of each fact true at ``valid_at`` (as known now), by fact id."""
+        found = self.versions_at_times((fid, valid_at) for fid in fact_ids)
+        return {fid: v for (fid, _), v in found.items()}
+
+    def versions_at_times(self, items: Iterable[tuple[str, int]]
+                          ) -> dict[tuple[str, int], NodeVersion | EdgeVersion]:
+        """For each ``(fact id, time)``, the version of the fact true then (as known
+        now): one query for facts asked about at many different times."""
+        wanted = set(items)
+        live = self._live_versions(sorted({fid for fid, _ in wanted}))
+        out: dict[tuple[str, int], NodeVersion | EdgeVersion] = {}
+        for fid, t in wanted:
+            for v in live.get(fid, ()):
+                if v.valid_from <= t < v.valid_to:
+                    out[(fid, t)] = v
+                    break
+        return out
+
     def now(self) -> int:
         """The store clock's current time (microseconds, UTC)."""
         return self._clock()

@@ -12,7 +12,7 @@ import json
 import os
 import sqlite3
 import threading
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
@@ -73,8 +73,10 @@ class _SqliteTxn:
         out: set[str] = set()
         for part in chunks(refs, _IN // 2):
             marks = ",".join("?" * len(part))
-            q = (f"SELECT DISTINCT fact_id FROM edge_versions WHERE superseded_at = {OPEN} "
-                 f"AND (src IN ({marks}) OR dst IN ({marks}))")
+            # two indexed lookups (by src, by dst): an OR would scan every live edge
+            q = (f"SELECT fact_id FROM edge_versions WHERE src IN ({marks}) "
+                 f"AND superseded_at = {OPEN} UNION SELECT fact_id FROM edge_versions "
+                 f"WHERE dst IN ({marks}) AND superseded_at = {OPEN}")
             out.update(r[0] for r in self.c.execute(q, list(part) * 2))
         return out
 
@@ -217,31 +219,39 @@ class EmbeddedStore(VersionedStore):
 
     def open_fact_ids(self, source: str, valid_at: int) -> set[str]:
         """Facts from ``source`` true at ``valid_at`` (as known now): for stale cleanup."""
-        p = {"s": source, "t": valid_at}
-        cond = f"source = :s AND superseded_at = {OPEN} AND valid_from <= :t AND valid_to > :t"
-        out = {r[0] for r in self._query(f"SELECT ref FROM node_versions WHERE {cond}", p)}
-        out.update(r[0] for r in self._query(f"SELECT fact_id FROM edge_versions WHERE {cond}", p))
+        return self.open_fact_ids_by_source({source: valid_at}).get(source, set())
+
+    def open_fact_ids_by_source(self, times: Mapping[str, int]) -> dict[str, set[str]]:
+        """For each source, the facts it asserts true at its time (as known now)."""
+        out: dict[str, set[str]] = {}
+        for part in chunks(sorted(times), _IN):
+            marks = ",".join("?" * len(part))
+            for table, key in (("node_versions", "ref"), ("edge_versions", "fact_id")):
+                q = (f"SELECT source, {key}, valid_from, valid_to FROM {table} "
+                     f"INDEXED BY {table}_source WHERE source IN ({marks}) "
+                     f"AND superseded_at = {OPEN}")
+                for src, fid, vf, vt in self._query(q, list(part)):
+                    if vf <= times[src] < vt:
+                        out.setdefault(src, set()).add(fid)
         return out
 
-    def versions_at(self, fact_ids: Iterable[str], valid_at: int
-                    ) -> dict[str, NodeVersion | EdgeVersion]:
-        """The version of each fact true at ``valid_at`` (as known now), by fact id."""
-        ids = sorted(set(fact_ids))
-        out: dict[str, NodeVersion | EdgeVersion] = {}
-        cond = f"superseded_at = {OPEN} AND valid_from <= ? AND valid_to > ?"
-        nodes = [i for i in ids if "|" not in i]
-        edges = [i for i in ids if "|" in i]
+    def _live_versions(self, fact_ids: Sequence[str]
+                       ) -> dict[str, list[NodeVersion | EdgeVersion]]:
+        out: dict[str, list[NodeVersion | EdgeVersion]] = {}
+        nodes = [i for i in fact_ids if "|" not in i]
+        edges = [i for i in fact_ids if "|" in i]
+        live = f"superseded_at = {OPEN}"
         for part in chunks(nodes, _IN):
-            q = (f"SELECT {self._NODE_COLS} FROM node_versions WHERE {cond} "
+            q = (f"SELECT {self._NODE_COLS} FROM node_versions WHERE {live} "
                  f"AND ref IN ({','.join('?' * len(part))})")
-            for r in self._query(q, [valid_at, valid_at, *part]):
-                out[r[0]] = NodeVersion(*r)
+            for r in self._query(q, list(part)):
+                out.setdefault(r[0], []).append(NodeVersion(*r))
         for part in chunks(edges, _IN):
-            q = (f"SELECT {self._EDGE_COLS} FROM edge_versions WHERE {cond} "
+            q = (f"SELECT {self._EDGE_COLS} FROM edge_versions WHERE {live} "
                  f"AND fact_id IN ({','.join('?' * len(part))})")
-            for r in self._query(q, [valid_at, valid_at, *part]):
+            for r in self._query(q, list(part)):
                 v = EdgeVersion(*r)
-                out[v.fact_id] = v
+                out.setdefault(v.fact_id, []).append(v)
         return out
 
     def find_refs(self, names: Iterable[str]) -> dict[str, list[str]]:
