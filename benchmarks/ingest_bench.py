@@ -5,7 +5,7 @@ ingests each into a fresh store (the embedded SQLite store and a real Neo4j,
 ``NEO4J_URI`` or a local server started for the run), and writes the figures as
 JSON. Facts counted are those the store added; time is wall time of the ingest
 call (reading, parsing, mapping, validating and writing), and CPU time of this
-process is reported beside it.
+process is reported beside it. A small untimed ingest warms each store up first.
 
     python benchmarks/ingest_bench.py --facts 100000 --out out/ingest-bench.json
 """
@@ -93,9 +93,14 @@ def bench(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
         folder = workdir / "inputs" / fmt
         folder.mkdir(parents=True, exist_ok=True)
         inputs[fmt] = MAKERS[fmt](folder, args.facts)
+    warmup = workdir / "inputs" / "warmup"
+    warmup.mkdir(parents=True, exist_ok=True)
+    warm_inputs = MAKERS["native"](warmup, 1000)
     results = []
     for kind in [s.strip() for s in args.stores.split(",") if s.strip()]:
         with neo4j_for(kind):
+            with open_store(kind, workdir, "warmup") as store:  # imports, JIT, query plans
+                ingest_paths(store, warm_inputs, at=AT)
             for fmt in formats:
                 with open_store(kind, workdir, f"bench-{fmt}") as store:
                     row = {"store": kind, **run_one(store, fmt, inputs[fmt], args.batch_size)}

@@ -36,6 +36,9 @@ from ingest.core import (
 from ingest.source import IngestError, Source
 
 ProgressHook = Callable[[str, int, int], None]
+#: the most facts written as one transaction when batches wait for each other; a
+#: bigger cycle is written nodes first (a Neo4j transaction holds its state in memory)
+MAX_TOGETHER = 20_000
 
 __all__ = ["ingest_bytes", "ingest_paths", "ingest_sources"]
 
@@ -209,6 +212,8 @@ class _Run:
                 group.append((batch, again, fr, token, [validate(f) for f in again.facts]))
             except FactError as exc:
                 self._reject(again, fr, str(exc), token)
+        if sum(len(g[4]) for g in group) > MAX_TOGETHER:
+            return self._write_nodes_first(group, final)
         while group:
             sizes = [len(g[4]) for g in group]
             try:
@@ -233,6 +238,40 @@ class _Run:
                 if again.on_written is not None:
                     again.on_written()
             break
+        return waiting
+
+    def _write_nodes_first(self, group: list[tuple[Batch, Batch, FileReport, int, list]],
+                           final: bool) -> list[tuple[Batch, FileReport]]:
+        """Too big to write together: write every batch's nodes, then every batch. A
+        batch rejected in the second step (an edge to a node nothing defines) keeps
+        the nodes the first step wrote."""
+        node_counts = []
+        for _, _, fr, _, facts in group:
+            nodes = [f for f in facts if isinstance(f, NodeFact)]
+            node_counts.append(len(nodes))
+            if nodes:
+                result = self.ctx.store.write(nodes, validated=True)
+                fr.added += result.added
+                fr.closed += result.closed
+                self.ctx.resolver.commit(self.ctx.resolver.seal(), (f.ref for f in nodes))
+        waiting: list[tuple[Batch, FileReport]] = []
+        for (batch, again, fr, token, facts), nodes in zip(group, node_counts, strict=True):
+            try:
+                result = self.ctx.store.write(facts, validated=True)
+            except BatchRejected as exc:
+                unknown = exc.field in ("from", "to") and "unknown node" in exc.error.problem
+                if unknown and not final:
+                    self.ctx.resolver.discard(token)
+                    waiting.append((batch, fr))
+                else:
+                    self._reject(again, fr, str(exc), token)
+                continue
+            fr.added += result.added
+            fr.unchanged += max(0, result.unchanged - nodes)
+            fr.closed += result.closed
+            self.ctx.resolver.commit(token)
+            if again.on_written is not None:
+                again.on_written()
         return waiting
 
     def _reject(self, batch: Batch, fr: FileReport, why: str, token: int) -> None:

@@ -155,3 +155,18 @@ def test_batches_whose_edges_name_each_other_s_nodes_are_written_together(tmp_pa
     assert report.ok, errors_of(report)
     assert [(f.added, f.rejected) for f in report.files] == [(2, 0), (2, 0)]
     assert deps(embedded.graph(LATER)) == {("service:a", "service:b"), ("service:b", "service:a")}
+
+
+def test_a_cycle_too_big_for_one_transaction_is_written_nodes_first(tmp_path, embedded,
+                                                                      monkeypatch):
+    import ingest.pipeline
+
+    monkeypatch.setattr(ingest.pipeline, "MAX_TOGETHER", 3)
+    d = tmp_path / "in"
+    d.mkdir()
+    (d / "a.jsonl").write_text(jsonl(node("service", "a"), edge("a", "service:b")))
+    (d / "b.jsonl").write_text(jsonl(node("service", "b"), edge("b", "service:a")))
+    report = ingest_paths(embedded, [d])
+    assert report.ok, errors_of(report)
+    assert [(f.added, f.unchanged, f.rejected) for f in report.files] == [(2, 0, 0), (2, 0, 0)]
+    assert deps(embedded.graph(LATER)) == {("service:a", "service:b"), ("service:b", "service:a")}
