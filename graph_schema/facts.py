@@ -216,6 +216,7 @@ def validate(fact: Any, index: int | None = None) -> Fact:
         if not isinstance(fact.fact_id, str) or not fact.fact_id:
             raise FactError(where, "fact_id", fact.fact_id, "expected a fact id")
         at = _check_time(fact.at, where, "at")
+        assert at is not None  # a required time is never None
         return fact if at == fact.at else replace(fact, at=at)
     else:
         raise FactError(where, "type", type(fact).__name__, "not a fact (NodeFact, EdgeFact, Close)")
@@ -223,7 +224,7 @@ def validate(fact: Any, index: int | None = None) -> Fact:
         raise FactError(where, "valid_to", vt, "must be after valid_from")
     if attrs == fact.attrs and vf == fact.valid_from and vt == fact.valid_to:
         return fact
-    return replace(fact, attrs=attrs, valid_from=vf, valid_to=vt)  # type: ignore[arg-type]
+    return replace(fact, attrs=attrs, valid_from=vf, valid_to=vt)
 
 
 def present_attrs(kind: str, attrs: Mapping[str, Any]) -> dict[str, Any]:

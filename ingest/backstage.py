@@ -294,6 +294,8 @@ class BackstageCatalog:
             if entity is not None:
                 idx.add(entity, src)
                 entities.append(entity)
+            if doc.index % 100 == 0:
+                yield Batch(str(src), 0, bytes_done=done)  # progress only
         for i in range(0, len(entities), ctx.batch_size):
             yield self._waiting(ctx, idx, src, entities[i:i + ctx.batch_size], done)
         yield Batch(str(src), 0, after_stage=True,

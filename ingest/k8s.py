@@ -343,6 +343,8 @@ class KubernetesManifests:
             if len(chunk) >= ctx.batch_size:
                 yield self._waiting(ctx, idx, src, chunk, done)
                 chunk = []
+            elif doc.index % 100 == 0:
+                yield Batch(str(src), 0, bytes_done=done)  # progress only
         if chunk:
             yield self._waiting(ctx, idx, src, chunk, done)
         yield Batch(f"{src}", 0, bytes_done=done, after_stage=True,

@@ -255,7 +255,7 @@ class _Run:
                 fr.closed += result.closed
                 self.ctx.resolver.commit(self.ctx.resolver.seal(), (f.ref for f in nodes))
         waiting: list[tuple[Batch, FileReport]] = []
-        for (batch, again, fr, token, facts), nodes in zip(group, node_counts, strict=True):
+        for (batch, again, fr, token, facts), n_nodes in zip(group, node_counts, strict=True):
             try:
                 result = self.ctx.store.write(facts, validated=True)
             except BatchRejected as exc:
@@ -267,7 +267,7 @@ class _Run:
                     self._reject(again, fr, str(exc), token)
                 continue
             fr.added += result.added
-            fr.unchanged += max(0, result.unchanged - nodes)
+            fr.unchanged += max(0, result.unchanged - n_nodes)
             fr.closed += result.closed
             self.ctx.resolver.commit(token)
             if again.on_written is not None:

@@ -170,3 +170,20 @@ def test_a_cycle_too_big_for_one_transaction_is_written_nodes_first(tmp_path, em
     assert report.ok, errors_of(report)
     assert [(f.added, f.unchanged, f.rejected) for f in report.files] == [(2, 0, 0), (2, 0, 0)]
     assert deps(embedded.graph(LATER)) == {("service:a", "service:b"), ("service:b", "service:a")}
+
+
+@pytest.mark.parametrize("path, fmt", [
+    ("k8s/shop/v1.yaml", "k8s"), ("backstage/catalog-info.yaml", "backstage"),
+    ("jaeger/dependencies.json", "jaeger"), ("otlp/traces.jsonl", "otlp"),
+    ("cdevents/events.jsonl", "cdevents"), ("alertmanager/firing.json", "alertmanager"),
+    ("incident/cart-redis-timeout.yaml", "incident"), ("csv/deploys.csv", "deploys-csv"),
+    ("csv/incidents.csv", "incidents-csv"),
+])
+def test_every_format_reports_progress_up_to_its_size(path, fmt, embedded):
+    from helpers import FIXTURES
+
+    source = FIXTURES / path
+    seen: list[int] = []
+    report = ingest_paths(embedded, [source], progress=lambda p, done, total: seen.append(done))
+    assert report.files[0].format == fmt
+    assert seen and seen == sorted(seen) and seen[-1] == source.stat().st_size
