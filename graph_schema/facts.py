@@ -139,11 +139,13 @@ def _where(fact: Any, index: int | None) -> str:
     return f"fact {index} ({what})" if index is not None else what
 
 
-def _check_time(value: Any, where: str, field_name: str, allow_none: bool = False) -> int | None:
+def _check_opt_time(value: Any, where: str, field_name: str) -> int | None:
+    return None if value is None else _check_time(value, where, field_name)
+
+
+def _check_time(value: Any, where: str, field_name: str) -> int:
     if type(value) is int and MIN_TIME <= value < OPEN:
         return value
-    if value is None and allow_none:
-        return None
     if isinstance(value, bool) or not isinstance(value, int):
         if isinstance(value, (str, float)) or hasattr(value, "tzinfo"):
             try:
@@ -193,7 +195,7 @@ def validate(fact: Any, index: int | None = None) -> Fact:
             _remember(f"{fact.kind}:{fact.name}", fact.kind)
         attrs = check_attrs(nk.attr_map, fact.attrs, where, fact.kind)
         vf = _check_time(fact.valid_from, where, "valid_from")
-        vt = _check_time(fact.valid_to, where, "valid_to", allow_none=True)
+        vt = _check_opt_time(fact.valid_to, where, "valid_to")
     elif isinstance(fact, EdgeFact):
         ek = EDGE_KIND_MAP.get(fact.kind) if isinstance(fact.kind, str) else None
         if ek is None:
@@ -211,16 +213,15 @@ def validate(fact: Any, index: int | None = None) -> Fact:
                             f"(allowed: {', '.join(ek.targets)})")
         attrs = check_attrs(ek.attr_map, fact.attrs, where, fact.kind)
         vf = _check_time(fact.valid_from, where, "valid_from")
-        vt = _check_time(fact.valid_to, where, "valid_to", allow_none=True)
+        vt = _check_opt_time(fact.valid_to, where, "valid_to")
     elif isinstance(fact, Close):
         if not isinstance(fact.fact_id, str) or not fact.fact_id:
             raise FactError(where, "fact_id", fact.fact_id, "expected a fact id")
         at = _check_time(fact.at, where, "at")
-        assert at is not None  # a required time is never None
         return fact if at == fact.at else replace(fact, at=at)
     else:
         raise FactError(where, "type", type(fact).__name__, "not a fact (NodeFact, EdgeFact, Close)")
-    if vt is not None and vf is not None and vt <= vf:
+    if vt is not None and vt <= vf:
         raise FactError(where, "valid_to", vt, "must be after valid_from")
     if attrs == fact.attrs and vf == fact.valid_from and vt == fact.valid_to:
         return fact
@@ -255,8 +256,8 @@ def node_from_dict(raw: Mapping[str, Any], where: str = "") -> NodeFact:
             raise FactError(where, required, None, "missing")
     t = raw.get("time", raw.get("valid_from"))
     vf = 0 if t is None else _check_time(t, where, "time")
-    fact = NodeFact(raw["kind"], raw["name"], raw.get("attrs") or {}, vf or 0,
-                    _check_time(raw.get("valid_to"), where, "valid_to", allow_none=True),
+    fact = NodeFact(raw["kind"], raw["name"], raw.get("attrs") or {}, vf,
+                    _check_opt_time(raw.get("valid_to"), where, "valid_to"),
                     origin=where)
     return validate(fact)  # type: ignore[return-value]
 
@@ -270,7 +271,7 @@ def edge_from_dict(raw: Mapping[str, Any], where: str = "") -> EdgeFact:
             raise FactError(where, required, None, "missing")
     t = raw.get("time", raw.get("valid_from"))
     vf = 0 if t is None else _check_time(t, where, "time")
-    fact = EdgeFact(raw["kind"], raw["from"], raw["to"], raw.get("attrs") or {}, vf or 0,
-                    _check_time(raw.get("valid_to"), where, "valid_to", allow_none=True),
+    fact = EdgeFact(raw["kind"], raw["from"], raw["to"], raw.get("attrs") or {}, vf,
+                    _check_opt_time(raw.get("valid_to"), where, "valid_to"),
                     origin=where)
     return validate(fact)  # type: ignore[return-value]

@@ -71,7 +71,8 @@ class Attr:
                 raise FactError(where, field_name, value, "expected an integer")
             if isinstance(value, int):
                 out: Any = value
-            elif isinstance(value, float) and value.is_integer() or isinstance(value, str) and re.fullmatch(r"-?\d+", value.strip()):
+            elif (isinstance(value, float) and value.is_integer()) or (
+                    isinstance(value, str) and re.fullmatch(r"-?\d+", value.strip())):
                 out = int(value)
             else:
                 what = "a time in microseconds" if t == "time" else "an integer"

@@ -91,12 +91,20 @@ def neo4j_uri() -> str:
     return _NEO4J.get()
 
 
+def wipe_neo4j(uri: str) -> None:
+    """Empty the test server's database (even one a newer schema wrote)."""
+    import neo4j
+
+    with neo4j.GraphDatabase.driver(uri) as driver, driver.session() as session:
+        session.run("MATCH (n) CALL (n) { DETACH DELETE n } IN TRANSACTIONS OF 10000 ROWS"
+                    ).consume()
+
+
 def _neo4j_store(uri: str, clock: FakeClock):  # type: ignore[no-untyped-def]
     from ccm.store.neo4j import Neo4jStore
 
-    store = Neo4jStore(uri, clock=clock)
-    store.wipe()
-    return store
+    wipe_neo4j(uri)
+    return Neo4jStore(uri, clock=clock)
 
 
 @pytest.fixture(params=["embedded", pytest.param("neo4j", marks=pytest.mark.neo4j)])
@@ -113,5 +121,15 @@ def store(request: pytest.FixtureRequest, tmp_path: Path, clock: FakeClock) -> I
 @pytest.fixture
 def embedded(tmp_path: Path, clock: FakeClock) -> Iterator[EmbeddedStore]:
     s = EmbeddedStore(tmp_path / "ccm.sqlite", clock=clock)
+    yield s
+    s.close()
+
+
+@pytest.fixture(scope="session")
+def demo_store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedStore]:
+    """The bundled Online Boutique demo, loaded once per session (read-only use)."""
+    from ccm.cli.demo import load_demo
+
+    s = load_demo(tmp_path_factory.mktemp("demo") / "demo.sqlite")
     yield s
     s.close()

@@ -5,10 +5,10 @@ from __future__ import annotations
 import json
 
 from click.testing import CliRunner
-from helpers import FIXTURES
 
 from ccm.cli import cli
 from ingest import registry
+from tests.helpers import FIXTURES
 
 
 def run(*args: str):  # type: ignore[no-untyped-def]

@@ -5,12 +5,12 @@ from __future__ import annotations
 import json
 
 import pytest
-from helpers import FIXTURES, LATER, attrs_of, edges
 
 from ccm.errors import ConfigError
 from graph_schema import NodeFact, parse_time
 from ingest import ingest_bytes, ingest_paths
 from ingest.alerts import DEFAULT_SIGNALS, load_signal_table, signal_for
+from tests.helpers import FIXTURES, LATER, attrs_of, edges
 
 FIRING = FIXTURES / "alertmanager" / "firing.json"
 RESOLVED = FIXTURES / "alertmanager" / "resolved.json"

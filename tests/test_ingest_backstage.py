@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from helpers import AT1, AT2, FIXTURES, attrs_of, edges
-
 from ingest import ingest_bytes, ingest_paths
+from tests.helpers import AT1, AT2, FIXTURES, attrs_of, edges
 
 CATALOG = (FIXTURES / "backstage" / "catalog-info.yaml").read_bytes()
 

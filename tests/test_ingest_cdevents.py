@@ -5,10 +5,9 @@ from __future__ import annotations
 
 import json
 
-from helpers import FIXTURES, LATER, attrs_of, edges
-
 from graph_schema import NodeFact, parse_time
 from ingest import ingest_bytes, ingest_paths
+from tests.helpers import FIXTURES, LATER, attrs_of, edges
 
 EVENTS = FIXTURES / "cdevents" / "events.jsonl"
 DEPLOYED = FIXTURES / "cdevents" / "service_deployed.json"

@@ -5,10 +5,10 @@ from __future__ import annotations
 import json
 
 import pytest
-from helpers import AT1, LATER, deps, errors_of
 
 from ccm.store import EmbeddedStore
 from ingest import IngestError, ingest_bytes, ingest_paths
+from tests.helpers import AT1, LATER, deps, errors_of
 
 
 def jsonl(*records: dict) -> str:
@@ -180,7 +180,7 @@ def test_a_cycle_too_big_for_one_transaction_is_written_nodes_first(tmp_path, em
     ("csv/incidents.csv", "incidents-csv"),
 ])
 def test_every_format_reports_progress_up_to_its_size(path, fmt, embedded):
-    from helpers import FIXTURES
+    from tests.helpers import FIXTURES
 
     source = FIXTURES / path
     seen: list[int] = []

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from helpers import FIXTURES, LATER, attrs_of, edges
-
 from graph_schema import NodeFact, parse_time
 from ingest import ingest_bytes, ingest_paths
+from tests.helpers import FIXTURES, LATER, attrs_of, edges
 
 
 def test_a_deploy_export_gives_changes_of_the_named_services(store):

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from helpers import FIXTURES, LATER, attrs_of, edges
-
 from graph_schema import NodeFact, parse_time
 from ingest import ingest_bytes, ingest_paths
+from tests.helpers import FIXTURES, LATER, attrs_of, edges
 
 POSTMORTEM = FIXTURES / "incident" / "cart-redis-timeout.yaml"
 STARTED = parse_time("2026-03-05T09:38:00Z")

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from helpers import AT1, AT2, FIXTURES, deps
-
 from ingest import ingest_bytes, ingest_paths
+from tests.helpers import AT1, AT2, FIXTURES, deps
 
 BODY = (FIXTURES / "jaeger" / "dependencies.json").read_bytes()
 

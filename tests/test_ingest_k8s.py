@@ -5,10 +5,10 @@ from __future__ import annotations
 import json
 
 import pytest
-from helpers import AT1, AT2, FIXTURES, LATER, attrs_of, deps, edges, errors_of
 
 from graph_schema import parse_time
 from ingest import ingest_bytes, ingest_paths
+from tests.helpers import AT1, AT2, FIXTURES, LATER, attrs_of, deps, edges, errors_of
 
 SHOP = FIXTURES / "k8s" / "shop"
 V1 = (SHOP / "v1.yaml").read_bytes()

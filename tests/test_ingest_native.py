@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from helpers import LATER, attrs_of, edges
-
 from ccm.cli.demo import demo_data_dir
 from graph_schema import parse_time
 from ingest import ingest_bytes, ingest_paths
+from tests.helpers import LATER, attrs_of, edges
 
 
 def test_the_bundled_demo_loads_with_its_planted_fault(store):

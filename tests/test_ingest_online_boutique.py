@@ -11,9 +11,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from helpers import AT1, FIXTURES
-
 from ingest import ingest_paths
+from tests.helpers import AT1, FIXTURES
 
 TRUTH = json.loads(Path("/work/shared/data/topologies/online_boutique.json").read_text()) \
     if Path("/work/shared/data/topologies/online_boutique.json").exists() else None

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from helpers import FIXTURES, LATER, attrs_of, deps
-
 from graph_schema import parse_time
 from ingest import ingest_bytes, ingest_paths
+from tests.helpers import FIXTURES, LATER, attrs_of, deps
 
 TRACES = FIXTURES / "otlp" / "traces.jsonl"
 WINDOW_START = parse_time("2026-03-05T09:41:00Z")

@@ -10,9 +10,9 @@ import hashlib
 import time
 
 import pytest
-from helpers import FIXTURES
 
 from ingest import ingest_paths, registry
+from tests.helpers import FIXTURES
 
 FORMATS = list(registry())
 #: a valid input of each format, to truncate

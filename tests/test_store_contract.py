@@ -309,3 +309,42 @@ def test_open_fact_ids_by_source_answers_for_many_sources_at_once(store):
     # each source at its own time
     assert store.open_fact_ids_by_source({"k8s:a": D2, "k8s:b": D4}) == {
         "k8s:a": {"service:a"}, "k8s:b": {"service:b"}}
+
+
+def _pretend_newer_schema(store) -> None:
+    from ccm.store import EmbeddedStore
+
+    if isinstance(store, EmbeddedStore):
+        with store._transaction() as tx:
+            tx.c.execute("UPDATE ccm_meta SET value='999' WHERE key='schema_version'")
+    else:
+        store._driver.execute_query("MATCH (m:CCMMeta {id: 'meta'}) SET m.schema_version = 999")
+
+
+def _reopen(store, clock):
+    from ccm.store import EmbeddedStore
+    from ccm.store.neo4j import Neo4jStore
+
+    if isinstance(store, EmbeddedStore):
+        return EmbeddedStore(store.path, clock=clock)
+    return Neo4jStore(store.uri, clock=clock)
+
+
+def test_a_store_written_by_a_newer_schema_is_refused(store, clock):
+    from ccm.errors import StoreSchemaTooNew
+
+    store.write(base_facts())
+    _pretend_newer_schema(store)
+    with pytest.raises(StoreSchemaTooNew, match="newer than this CCM's version"):
+        _reopen(store, clock)
+
+
+def test_a_reopened_store_keeps_everything(store, clock):
+    store.write(base_facts())
+    store.put_record("actions", "a1", {"state": "approved"})
+    again = _reopen(store, clock)
+    try:
+        assert set(again.graph(D2).nodes) == set(store.graph(D2).nodes)
+        assert again.get_record("actions", "a1").doc == {"state": "approved"}
+    finally:
+        again.close()

@@ -113,7 +113,7 @@ def history_tables(h: History) -> list[Table]:
     e = Table(title=f"Edges of {h.ref}", title_justify="left")
     for col in ("edge", "valid from", "valid to", "attributes"):
         e.add_column(col, overflow="fold")
-    for v in h.edges:
-        e.add_row(_fact_label(v), when(v.valid_from), when(v.valid_to),
-                  short_attrs(v.attrs, kind=v.kind))
+    for ev in h.edges:
+        e.add_row(_fact_label(ev), when(ev.valid_from), when(ev.valid_to),
+                  short_attrs(ev.attrs, kind=ev.kind))
     return [t, e]
