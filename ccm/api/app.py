@@ -1,0 +1,107 @@
+"""The app factory: ``create_app(settings)`` builds the FastAPI app; its lifespan opens
+the store (nothing connects at import time or in the factory)."""
+
+from __future__ import annotations
+
+import logging
+import re
+import uuid
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from fastapi.concurrency import run_in_threadpool
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from ccm import __version__
+from ccm.api.auth import TokenRegistry, load_token_registry
+from ccm.api.deps import ApiState
+from ccm.api.metrics import ApiMetrics, MetricsMiddleware
+from ccm.api.problems import install_problem_handlers
+from ccm.api.routers import graph, health
+from ccm.api.settings import Settings, get_settings
+from ccm.errors import ConfigError
+from ccm.store import Store, open_store
+from graph_schema.timeutil import now_micros
+
+__all__ = ["create_app"]
+
+log = logging.getLogger("ccm.api")
+_SAFE_ID = re.compile(r"^[A-Za-z0-9._\-]{1,64}$")
+
+DESCRIPTION = """\
+CCM, the Context & Control Model: a causal, time-versioned graph of production.
+Agents ask it what an action would break before acting (`POST /v1/impact`,
+`POST /v1/actions`); SREs ask it which chain of changes caused an alert
+(`POST /v1/rca`). Every call needs `Authorization: Bearer <token>` (roles agent,
+sre, admin; see docs/api.md). Every error is `application/problem+json`.
+"""
+
+
+class RequestIdMiddleware:
+    """Gives every request an id (``X-Request-ID``: the client's if sane, else new)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        given = dict(scope.get("headers") or []).get(b"x-request-id", b"").decode("latin-1")
+        rid = given if _SAFE_ID.match(given) else uuid.uuid4().hex
+        scope.setdefault("state", {})["request_id"] = rid
+
+        async def send_wrapper(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers") or [])
+                if not any(k.lower() == b"x-request-id" for k, _ in headers):
+                    headers.append((b"x-request-id", rid.encode("latin-1")))
+                message["headers"] = headers
+            await send(message)
+
+        await self.app(scope, receive, send_wrapper)
+
+
+def check_auth_configured(settings: Settings, tokens: TokenRegistry) -> None:
+    """Secure by default: no tokens and no explicit insecure opt-in is a refusal to start."""
+    if not len(tokens) and not settings.insecure_dev:
+        raise ConfigError(
+            "no API tokens are configured, so the API would be open to anyone: create one "
+            "with `ccm token create --role sre --identity <you>` (it writes "
+            "$CCM_API_TOKENS_FILE), or set CCM_API_TOKENS, or for a local try-out only pass "
+            "--insecure-dev (CCM_INSECURE_DEV=1)")
+
+
+def create_app(settings: Settings | None = None, *, store: Store | None = None,
+               clock: Callable[[], int] | None = None) -> FastAPI:
+    """The CCM API. ``store``: serve this open store (the caller closes it) instead of
+    opening ``settings.store`` in the lifespan; ``clock``: the time source for 'now'."""
+    settings = settings or get_settings()
+    clock = clock or now_micros
+    tokens = load_token_registry(settings.api_tokens_file, settings.api_tokens, clock)
+    check_auth_configured(settings, tokens)
+    metrics = ApiMetrics()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        opened = store if store is not None else await run_in_threadpool(
+            open_store, settings.store)
+        app.state.ccm = ApiState(settings, opened, tokens, metrics, clock)
+        if settings.insecure_dev:
+            log.warning("insecure dev mode: requests without a token act as the admin 'dev'")
+        try:
+            yield
+        finally:
+            if store is None:
+                opened.close()
+
+    app = FastAPI(title="CCM API", version=__version__, description=DESCRIPTION,
+                  lifespan=lifespan, openapi_url="/openapi.json", docs_url="/docs",
+                  redoc_url=None)
+    install_problem_handlers(app)
+    app.add_middleware(MetricsMiddleware, metrics=metrics)
+    app.add_middleware(RequestIdMiddleware)
+    for module in (health, graph):
+        app.include_router(module.router)
+    return app
