@@ -91,14 +91,19 @@ def neo4j_uri() -> str:
     return _NEO4J.get()
 
 
-def _neo4j_store(uri: str, clock: FakeClock):  # type: ignore[no-untyped-def]
+def wipe_neo4j(uri: str) -> None:
+    """Empty the test server's database (even one a newer schema wrote)."""
     import neo4j
-
-    from ccm.store.neo4j import Neo4jStore
 
     with neo4j.GraphDatabase.driver(uri) as driver, driver.session() as session:
         session.run("MATCH (n) CALL (n) { DETACH DELETE n } IN TRANSACTIONS OF 10000 ROWS"
                     ).consume()
+
+
+def _neo4j_store(uri: str, clock: FakeClock):  # type: ignore[no-untyped-def]
+    from ccm.store.neo4j import Neo4jStore
+
+    wipe_neo4j(uri)
     return Neo4jStore(uri, clock=clock)
 
 

@@ -131,3 +131,17 @@ def test_ingest_of_a_bad_record_names_file_line_field_and_value(tmp_path):
     assert f"{f}:2" in proc.stderr and "attrs.rps" in proc.stderr and "lots" in proc.stderr
     data = json.loads(ccm("graph", "--json", "--store", str(tmp_path / "s.sqlite")).stdout)
     assert [n["ref"] for n in data["nodes"]] == ["service:a"]
+
+
+@pytest.mark.neo4j
+def test_the_cli_works_on_neo4j(neo4j_uri):
+    from ccm.cli.demo import demo_data_dir
+    from tests.conftest import wipe_neo4j
+
+    wipe_neo4j(neo4j_uri)
+    files = [str(p) for p in sorted(demo_data_dir().glob("*.jsonl"))]
+    ccm("ingest", *files, "--store", neo4j_uri)
+    data = json.loads(ccm("history", "config:cartservice/REDIS_ADDR", "--json",
+                          env={"CCM_STORE": neo4j_uri}).stdout)
+    assert [v["attrs"]["value"] for v in data["node"]] == [
+        "redis-cart:6379", "redis-cart:6379,syncTimeout=50"]
