@@ -8,11 +8,11 @@ from pathlib import Path
 
 import httpx
 import pytest
-from api_support import TOKENS, api_settings, assert_problem, auth, serve, serve_store
 
 from ccm.api import Settings, create_app
 from ccm.errors import ConfigError
 from ccm.store import EmbeddedStore
+from tests.api_support import TOKENS, api_settings, assert_problem, auth, serve, serve_store
 
 
 @pytest.fixture

@@ -4,10 +4,10 @@ on both stores (the Neo4j run is the store-backed smoke path against a real serv
 from __future__ import annotations
 
 import pytest
-from api_support import assert_problem, serve_store
 
 from ccm.cli.demo import demo_data_dir
 from ingest import ingest_paths
+from tests.api_support import assert_problem, serve_store
 
 BEFORE = "2026-03-01T00:00:00Z"
 

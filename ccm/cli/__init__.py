@@ -6,7 +6,7 @@ from __future__ import annotations
 import click
 
 from ccm import __version__
-from ccm.cli import demo, graph_cmds, ingest_cmd, serve, token_cmd
+from ccm.cli import demo, graph_cmds, ingest_cmd, mcp_cmd, serve, token_cmd
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -22,7 +22,7 @@ def cli() -> None:
     """
 
 
-for module in (demo, ingest_cmd, graph_cmds, serve, token_cmd):
+for module in (demo, ingest_cmd, graph_cmds, serve, token_cmd, mcp_cmd):
     module.register(cli)
 
 
