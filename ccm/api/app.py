@@ -4,19 +4,17 @@ the store (nothing connects at import time or in the factory)."""
 from __future__ import annotations
 
 import logging
-import re
-import uuid
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 from fastapi.concurrency import run_in_threadpool
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ccm import __version__
 from ccm.api.auth import TokenRegistry, load_token_registry
 from ccm.api.deps import ApiState
 from ccm.api.metrics import ApiMetrics, MetricsMiddleware
+from ccm.api.middleware import BodyLimitMiddleware, RequestIdMiddleware
 from ccm.api.problems import install_problem_handlers
 from ccm.api.routers import graph, health
 from ccm.api.settings import Settings, get_settings
@@ -27,7 +25,6 @@ from graph_schema.timeutil import now_micros
 __all__ = ["create_app"]
 
 log = logging.getLogger("ccm.api")
-_SAFE_ID = re.compile(r"^[A-Za-z0-9._\-]{1,64}$")
 
 DESCRIPTION = """\
 CCM, the Context & Control Model: a causal, time-versioned graph of production.
@@ -36,31 +33,6 @@ Agents ask it what an action would break before acting (`POST /v1/impact`,
 (`POST /v1/rca`). Every call needs `Authorization: Bearer <token>` (roles agent,
 sre, admin; see docs/api.md). Every error is `application/problem+json`.
 """
-
-
-class RequestIdMiddleware:
-    """Gives every request an id (``X-Request-ID``: the client's if sane, else new)."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        given = dict(scope.get("headers") or []).get(b"x-request-id", b"").decode("latin-1")
-        rid = given if _SAFE_ID.match(given) else uuid.uuid4().hex
-        scope.setdefault("state", {})["request_id"] = rid
-
-        async def send_wrapper(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                headers = list(message.get("headers") or [])
-                if not any(k.lower() == b"x-request-id" for k, _ in headers):
-                    headers.append((b"x-request-id", rid.encode("latin-1")))
-                message["headers"] = headers
-            await send(message)
-
-        await self.app(scope, receive, send_wrapper)
 
 
 def check_auth_configured(settings: Settings, tokens: TokenRegistry) -> None:
@@ -100,6 +72,7 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None,
                   lifespan=lifespan, openapi_url="/openapi.json", docs_url="/docs",
                   redoc_url=None)
     install_problem_handlers(app)
+    app.add_middleware(BodyLimitMiddleware, limit=settings.max_body_bytes)
     app.add_middleware(MetricsMiddleware, metrics=metrics)
     app.add_middleware(RequestIdMiddleware)
     for module in (health, graph):

@@ -99,6 +99,14 @@ def problem_response(request: Request, status: int, slug: str | None, detail: st
                         media_type=PROBLEM_JSON, headers=headers)
 
 
+def problem_body(status: int, slug: str, scope: Any, detail: str) -> bytes:
+    """A problem as bytes, for ASGI middlewares that answer before the app runs."""
+    body = Problem(type=f"urn:ccm:problem:{slug}", title=HTTPStatus(status).phrase,
+                   status=status, detail=detail, instance=scope.get("path", ""),
+                   request_id=scope.get("state", {}).get("request_id", ""))
+    return body.model_dump_json(exclude_none=True).encode()
+
+
 def _field(loc: tuple[Any, ...] | list[Any]) -> str:
     return ".".join(str(p) for p in loc) or "(request)"
 
