@@ -11,8 +11,9 @@ from typing import Any
 from graph_schema.errors import FactError
 
 __all__ = [
-    "BatchRejected", "CCMError", "ConfigError", "Conflict", "FactError", "NotFound",
-    "StoreSchemaTooNew", "StoreUnavailable",
+    "ActionRefused", "ActionStateError", "AuditUnavailable", "BatchRejected", "CCMError",
+    "ConfigError", "Conflict", "FactError", "InvalidRequest", "NotFound", "StoreSchemaTooNew",
+    "StoreUnavailable",
 ]
 
 
@@ -36,8 +37,28 @@ class NotFound(CCMError):
     """A node, fact, record or entry that was asked for does not exist."""
 
 
+class InvalidRequest(CCMError):
+    """A request (an action, a symptom, an option) is malformed; the message names it."""
+
+
 class Conflict(CCMError):
     """A concurrent or out-of-order update was refused; retry with fresh state."""
+
+
+class AuditUnavailable(CCMError):
+    """No signed audit entry can be written (no signing key), so nothing may execute."""
+
+
+class ActionRefused(CCMError):
+    """An action, approval or execution was refused; ``reasons`` says why."""
+
+    def __init__(self, message: str, reasons: list[str] | None = None) -> None:
+        self.reasons = list(reasons or [])
+        super().__init__(message + ("" if not self.reasons else ": " + "; ".join(self.reasons)))
+
+
+class ActionStateError(CCMError):
+    """An action is not in a state that allows what was asked (e.g. executing a closed one)."""
 
 
 class BatchRejected(CCMError):

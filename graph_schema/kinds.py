@@ -89,6 +89,8 @@ NODE_KINDS: tuple[NodeKind, ...] = tuple(
             Attr("event_type", "str", "Source event type (e.g. a CDEvents type)."),
             Attr("outcome", "str", "Observed outcome, once known.",
                  choices=("healthy", "unhealthy", "unknown")),
+            Attr("tenant", "str", "Tenant whose memory it belongs to (changes CCM made); "
+                 "empty for ingested changes, which every tenant of the store sees."),
         ),
     ),
     NodeKind(
@@ -125,6 +127,7 @@ NODE_KINDS: tuple[NodeKind, ...] = tuple(
             Attr("chain", "str_list", "Confirmed causal chain, cause first."),
             Attr("url", "str", "Link to the postmortem."),
             Attr("timeline", "json", "Timeline entries [{time, text}]; data only."),
+            Attr("tenant", "str", "Tenant whose memory it belongs to; empty: shared."),
         ),
     ),
     NodeKind(
@@ -144,6 +147,20 @@ NODE_KINDS: tuple[NodeKind, ...] = tuple(
             Attr("proposed_at", "time", "When it was proposed."),
             Attr("closed_at", "time", "When it closed."),
             Attr("tenant", "str", "Tenant whose memory it belongs to."),
+            Attr("change_kind", "str", "What it is as a change to production.",
+                 choices=CHANGE_KINDS),
+            Attr("session", "str", "The agent's session (plan) it belongs to."),
+            Attr("predicted_p_fail", "float", "Predicted probability that it fails.",
+                 min=0, max=1),
+            Attr("predicted_services_p95", "float", "Predicted p95 of impacted services.",
+                 min=0),
+            Attr("predicted_nodes", "json", "Predicted impact probability per node "
+                 "(the most likely ones): {ref: p}."),
+            Attr("edge_evidence", "json", "Observed propagation per dependency "
+                 "{'caller|callee': 1 reached / 0 spared} after an unhealthy outcome."),
+            Attr("dry_run", "bool", "Executed in dry-run mode (nothing happened)."),
+            Attr("revert_of", "str", "Id of the action this one reverted."),
+            Attr("reverted", "bool", "It was reverted after an unhealthy outcome."),
         ),
     ),
     NodeKind(

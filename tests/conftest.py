@@ -123,3 +123,13 @@ def embedded(tmp_path: Path, clock: FakeClock) -> Iterator[EmbeddedStore]:
     s = EmbeddedStore(tmp_path / "ccm.sqlite", clock=clock)
     yield s
     s.close()
+
+
+@pytest.fixture(scope="session")
+def demo_store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedStore]:
+    """The bundled Online Boutique demo, loaded once per session (read-only use)."""
+    from ccm.cli.demo import load_demo
+
+    s = load_demo(tmp_path_factory.mktemp("demo") / "demo.sqlite")
+    yield s
+    s.close()

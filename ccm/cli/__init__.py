@@ -6,7 +6,21 @@ from __future__ import annotations
 import click
 
 from ccm import __version__
-from ccm.cli import demo, graph_cmds, ingest_cmd, mcp_cmd, serve, token_cmd
+from ccm.cli import (
+    actions_cmds,
+    admin_cmds,
+    audit_cmds,
+    bench_cmd,
+    calibrate_cmd,
+    demo,
+    graph_cmds,
+    ingest_cmd,
+    mcp_cmd,
+    predict_cmd,
+    rca_cmd,
+    serve,
+    token_cmd,
+)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -22,7 +36,8 @@ def cli() -> None:
     """
 
 
-for module in (demo, ingest_cmd, graph_cmds, serve, token_cmd, mcp_cmd):
+for module in (demo, ingest_cmd, graph_cmds, rca_cmd, predict_cmd, bench_cmd, actions_cmds,
+               audit_cmds, calibrate_cmd, admin_cmds, serve, token_cmd, mcp_cmd):
     module.register(cli)
 
 

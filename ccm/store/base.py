@@ -12,7 +12,7 @@ import json
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
-from typing import Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from ccm.errors import BatchRejected, Conflict, NotFound
 from ccm.store.timeline import Piece, assert_content, close_at, reconcile
@@ -27,6 +27,9 @@ from ccm.store.types import (
 )
 from graph_schema import Close, EdgeFact, FactError, NodeFact, validate
 from graph_schema.timeutil import KNOWN_NOW, OPEN, now_micros
+
+if TYPE_CHECKING:
+    from ccm.engine.snapshot import Snapshot
 
 Clock = Callable[[], int]
 
@@ -49,6 +52,8 @@ class Store(Protocol):
 
     def write(self, facts: Iterable[Any], *, recorded_at: int | None = None) -> WriteResult: ...
     def graph(self, valid_at: int | None = None, known_at: int | None = None) -> Graph: ...
+    def snapshot(self, valid_at: int | None = None, known_at: int | None = None,
+                 window: int | None = None) -> Snapshot: ...
     def history(self, ref: str, known_at: int | None = None) -> History: ...
     def diff(self, t1: int, t2: int, known_at: int | None = None) -> GraphDiff: ...
     def open_fact_ids(self, source: str, valid_at: int) -> set[str]: ...
@@ -107,6 +112,7 @@ class VersionedStore:
 
     def __init__(self, clock: Clock | None = None) -> None:
         self._clock: Clock = clock or now_micros
+        self._snapshots: Any = None
 
     # -- backend hooks -------------------------------------------------------------
     def _transaction(self) -> AbstractContextManager[Txn]:
@@ -272,6 +278,20 @@ class VersionedStore:
         present = g.nodes
         g.edges = {e.fact_id: e for e in edges if e.src in present and e.dst in present}
         return g
+
+    def snapshot(self, valid_at: int | None = None, known_at: int | None = None,
+                 window: int | None = None) -> Snapshot:
+        """The graph at ``valid_at`` (default: now) as known at ``known_at``, compiled into
+        arrays for the engine (:class:`ccm.engine.snapshot.Snapshot`), with the changes of
+        the last ``window`` microseconds (default: all). Cached while :meth:`revision` and
+        the arguments are unchanged."""
+        from ccm.engine.collect import snapshot_of
+        from ccm.engine.snapshot import SnapshotCache
+
+        if self._snapshots is None:
+            self._snapshots = SnapshotCache()
+        t = self._clock() if valid_at is None else valid_at
+        return snapshot_of(self, self._snapshots, t, known_at, window)
 
     def history(self, ref: str, known_at: int | None = None) -> History:
         """Every version of node ``ref`` and of its edges, as known at ``known_at``."""

@@ -1,0 +1,51 @@
+"""Predicting an action's impact with the engine, for the policy.
+
+``Predictor`` is any callable ``(store, proposal, spec, priors, at) -> impact or
+None``; the controller stores an :class:`~ccm.policy.impact.ImpactSummary` of it.
+:func:`engine_predictor` asks :func:`ccm.engine.predict_impact`, with memory's
+priors.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from ccm.actions.proposal import Proposal
+from ccm.actions.registry import ActionSpec
+from ccm.engine import ACTION_KINDS, Action, Impact, predict_impact
+from ccm.memory.priors import Priors
+from ccm.store import Store
+
+Predictor = Callable[[Store, Proposal, ActionSpec, Priors, int], Any]
+
+#: Monte Carlo samples and seed of the predictions the control plane makes
+SAMPLES = 2000
+SEED = 7
+#: change kinds of the registry the engine has no action kind for, and the nearest one
+#: (a rollback is a deploy of an earlier version)
+NEAREST_KIND = {"rollback": "deploy"}
+
+
+def engine_action(proposal: Proposal, spec: ActionSpec) -> Action:
+    """The engine's view of a proposal: kind, target, keys, content."""
+    inputs = dict(proposal.inputs)
+    kind = spec.change_kind or "deploy"
+    kind = kind if kind in ACTION_KINDS else NEAREST_KIND.get(kind, "deploy")
+    keys = (str(inputs["key"]),) if isinstance(inputs.get("key"), str) else ()
+    attributes: dict[str, Any] = {k: v for k, v in inputs.items()
+                                  if k in ("version", "previous_version", "flag", "image")}
+    if keys:
+        attributes["diff"] = [{"key": keys[0], "old": inputs.get("previous_value"),
+                               "new": inputs.get("value")}]
+    return Action(kind=kind, target=proposal.target, keys=keys,
+                  destructive=spec.destructive or bool(inputs.get("destructive")),
+                  reversible=spec.reversible, attributes=attributes)
+
+
+def engine_predictor(store: Store, proposal: Proposal, spec: ActionSpec, priors: Priors,
+                     at: int) -> Impact:
+    """The engine's blast radius for ``proposal`` on the graph at ``at``."""
+    snapshot = store.snapshot(at)
+    return predict_impact(snapshot, engine_action(proposal, spec), samples=SAMPLES, seed=SEED,
+                          priors=priors)

@@ -1,0 +1,110 @@
+"""Durable action records: the lifecycle state of each action, in the store.
+
+Every transition is a compare-and-set on the record's revision
+(``put_record(..., expected_rev=...)``): two processes racing on one action
+cannot both move it, and repeating a transition that already happened is a
+no-op that returns the current state.
+
+States: ``proposed -> evaluated -> approved -> executing -> executed | failed ->
+outcome -> reverting -> closed``; ``refused`` ends an action the policy refused.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from ccm.actions.proposal import Proposal
+from ccm.errors import Conflict, NotFound
+from ccm.policy.types import Needs, Verdict
+from ccm.store import Store
+
+COLLECTION = "actions"
+STATES = ("proposed", "evaluated", "approved", "refused", "executing", "executed", "failed",
+          "outcome", "reverting", "closed")
+FINAL = frozenset({"refused", "closed"})
+RAN = frozenset({"executing", "executed", "failed", "outcome", "reverting", "closed"})
+_RETRIES = 50
+
+
+@dataclass(frozen=True)
+class ActionRecord:
+    """One action's stored lifecycle document and its revision."""
+
+    doc: dict[str, Any]
+    rev: int
+
+    @property
+    def id(self) -> str:
+        return str(self.doc["id"])
+
+    @property
+    def state(self) -> str:
+        return str(self.doc["state"])
+
+    @property
+    def proposal(self) -> Proposal:
+        return Proposal.from_dict(self.doc["proposal"])
+
+    @property
+    def verdict(self) -> Verdict | None:
+        raw = self.doc.get("verdict")
+        return Verdict.from_dict(raw) if raw else None
+
+    @property
+    def approvals(self) -> list[dict[str, Any]]:
+        return list(self.doc.get("approvals", []))
+
+    def to_dict(self) -> dict[str, Any]:
+        return copy.deepcopy(self.doc)
+
+
+def load(store: Store, action_id: str) -> ActionRecord:
+    rec = store.get_record(COLLECTION, action_id)
+    if rec is None:
+        raise NotFound(f"no action {action_id!r}")
+    return ActionRecord(rec.doc, rec.rev)
+
+
+def transition(store: Store, action_id: str, allowed: frozenset[str] | set[str],
+               change: Callable[[dict[str, Any]], bool | None], *, now: int,
+               by: str) -> tuple[ActionRecord, bool]:
+    """Apply ``change`` if the action is in one of the ``allowed`` states.
+
+    Returns the record and whether this call changed it. ``change`` edits the
+    document (setting ``state`` to move it) and may return False to do nothing.
+    """
+    for _ in range(_RETRIES):
+        current = load(store, action_id)
+        if current.state not in allowed:
+            return current, False
+        doc = copy.deepcopy(current.doc)
+        if change(doc) is False:
+            return current, False
+        if doc["state"] != current.state:
+            doc.setdefault("history", []).append({"state": doc["state"], "at": now, "by": by})
+        doc["updated_at"] = now
+        try:
+            rev = store.put_record(COLLECTION, action_id, doc, expected_rev=current.rev)
+        except Conflict:
+            continue
+        return ActionRecord(doc, rev), True
+    raise Conflict(f"action {action_id} kept changing under {_RETRIES} attempts: retry")
+
+
+def approvals_satisfy(needs: Needs, approvals: list[dict[str, Any]], proposer: str
+                      ) -> tuple[bool, str]:
+    """Whether the approvals meet ``needs`` (distinct identities, never the proposer)."""
+    valid = {a["by"]: a for a in approvals if a["by"] != proposer}
+    missing = []
+    if len(valid) < needs.approvals:
+        missing.append(f"{needs.approvals - len(valid)} more approval"
+                       f"{'s' if needs.approvals - len(valid) > 1 else ''}")
+    if needs.human and not any(a.get("kind") == "human" for a in valid.values()):
+        missing.append("a human approval")
+    if needs.signature and not any(a.get("kind") == "human" and a.get("signed")
+                                   for a in valid.values()):
+        missing.append("a signed human approval")
+    return not missing, ", ".join(missing)

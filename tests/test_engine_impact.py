@@ -1,0 +1,116 @@
+"""Blast radius: probabilities, Monte Carlo summaries, paths, p_fail, errors."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+
+from ccm.engine import oracle
+from ccm.engine.impact import action_prior, action_seeds, predict_impact, resolve
+from ccm.engine.model import EdgeTable
+from ccm.engine.snapshot import NodeTable, build_snapshot
+from ccm.engine.types import Action
+from ccm.errors import InvalidRequest, NotFound
+from graph_schema import parse_time
+from tests.engine_graphs import LEARNED, snapshots
+
+AT = parse_time("2026-03-05T10:00:00Z")
+
+
+def star():
+    """web (entry, 30 rps) and api (entry, 10 rps) both need db; web also needs cache."""
+    refs = ["datastore:db", "cache:cache", "service:web", "service:api"]
+    nodes = NodeTable.build(refs, ["datastore", "cache", "service", "service"],
+                            entry=[False, False, True, True], rps=[np.nan, np.nan, 30.0, 10.0])
+    return build_snapshot(nodes, EdgeTable.build([2, 3, 2], [0, 0, 1], learned=[1.0, 0.5, 1.0]))
+
+
+def test_node_probabilities_are_the_noisy_or_fixpoint_and_only_nonzero():
+    impact = predict_impact(star(), Action("infra_change", "datastore:db"), params=LEARNED)
+    assert impact.nodes == pytest.approx({"datastore:db": 1.0, "service:web": 0.99,
+                                          "service:api": 0.5})
+    assert list(impact.nodes) == ["datastore:db", "service:web", "service:api"]
+
+
+def test_monte_carlo_summaries_count_components_and_traffic_share():
+    impact = predict_impact(star(), Action("infra_change", "datastore:db"), samples=4000,
+                            seed=7, params=LEARNED)
+    # db always; web 0.99; api 0.5
+    assert impact.services.mean == pytest.approx(1 + 0.99 + 0.5, abs=0.05)
+    assert impact.traffic.mean == pytest.approx((0.99 * 30 + 0.5 * 10) / 40, abs=0.02)
+    assert impact.traffic.p95 == pytest.approx(1.0)
+    assert impact.services.p50 in (2.0, 3.0) and impact.samples == 4000 and impact.seed == 7
+
+
+def test_the_same_seed_gives_the_same_distribution():
+    a = predict_impact(star(), Action("deploy", "cache:cache"), seed=3)
+    b = predict_impact(star(), Action("deploy", "cache:cache"), seed=3)
+    assert a.services == b.services and a.traffic == b.traffic
+
+
+def test_paths_lead_from_the_failing_node_to_each_impacted_entrypoint():
+    impact = predict_impact(star(), Action("infra_change", "datastore:db"))
+    assert impact.paths == {"service:web": ["datastore:db", "service:web"],
+                            "service:api": ["datastore:db", "service:api"]}
+
+
+def test_a_config_change_starts_at_its_key_or_at_the_owner_for_an_unknown_key(demo_store):
+    snap = demo_store.snapshot(AT)
+    known = Action("config_change", "service:cartservice", keys=("REDIS_ADDR", "NEW_KEY"))
+    seeds, probs = action_seeds(snap, known)
+    assert [snap.refs[v] for v in seeds] == ["config:cartservice/REDIS_ADDR",
+                                             "service:cartservice"]
+    assert probs.tolist() == [1.0, 0.9]
+    impact = predict_impact(snap, Action("config_change", "service:cartservice",
+                                         keys=("REDIS_ADDR",)))
+    assert impact.paths["service:frontend"] == ["config:cartservice/REDIS_ADDR",
+                                                "service:cartservice", "service:frontend"]
+
+
+def test_p_fail_comes_from_the_change_prior_model():
+    assert action_prior(Action("deploy", "service:a")) == pytest.approx(0.10)
+    risky = Action("config_change", "service:a", keys=("CLIENT_TIMEOUT_MS",))
+    assert action_prior(risky) == pytest.approx(0.20)
+    drop = Action("schema_migration", "datastore:db", destructive=True, reversible=False)
+    assert action_prior(drop) > 0.4
+
+
+def test_a_target_missing_at_that_time_is_not_found():
+    with pytest.raises(NotFound, match="service:nope"):
+        predict_impact(star(), Action("deploy", "service:nope"))
+
+
+def test_bare_names_resolve_to_a_unique_component(demo_store):
+    snap = demo_store.snapshot(AT)
+    assert resolve(snap, "cartservice") == "service:cartservice"
+    assert resolve(snap, "redis-cart") == "cache:redis-cart"
+    with pytest.raises(NotFound):
+        resolve(snap, "nothing-like-it")
+
+
+def test_zero_samples_is_refused():
+    with pytest.raises(InvalidRequest, match="samples"):
+        predict_impact(star(), Action("deploy", "service:web"), samples=0)
+
+
+def test_the_impact_serialises_to_json_with_timings():
+    impact = predict_impact(star(), Action("deploy", "service:web"), samples=10)
+    data = json.loads(json.dumps(impact.to_dict()))
+    assert data["action"]["kind"] == "deploy" and data["samples"] == 10
+    assert set(data["timings"]) == {"compile_s", "run_s"} and data["timings"]["run_s"] >= 0
+    assert data["expected_traffic"] == pytest.approx(impact.p_fail * impact.traffic.mean)
+
+
+@settings(max_examples=60, deadline=None)
+@given(snapshots().filter(lambda s: s.n > 0))
+def test_node_probabilities_agree_with_the_oracle_on_random_graphs(snap):
+    target = snap.refs[0]
+    impact = predict_impact(snap, Action("deploy", target), samples=20, params=LEARNED)
+    want, _ = oracle.noisy_or(oracle.to_networkx(snap, LEARNED), {0: 1.0})
+    assert impact.nodes == pytest.approx({snap.refs[v]: r for v, r in want.items() if r > 0},
+                                         abs=1e-9)
+    assert 0 <= impact.traffic.p95 <= 1 + 1e-12
+    assert impact.services.p95 <= snap.component.sum()

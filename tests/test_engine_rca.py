@@ -1,0 +1,177 @@
+"""Root-cause ranking: agreement with the networkx oracle, the model's rules, the demo."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+
+from ccm.engine import oracle
+from ccm.engine.model import EdgeTable
+from ccm.engine.rca import root_causes, symptoms_from_alerts
+from ccm.engine.snapshot import ChangeTable, NodeTable, build_snapshot
+from ccm.engine.types import Symptom
+from ccm.errors import NotFound
+from graph_schema import parse_time
+from tests.engine_graphs import HOUR, T0, incidents
+
+AT = "2026-03-05T10:00:00Z"
+
+
+@settings(max_examples=120, deadline=None)
+@given(incidents())
+def test_every_hypothesis_scores_as_the_networkx_oracle_says(case):
+    snap, symptoms = case
+    result = root_causes(snap, symptoms, k=10_000)
+    want = oracle.root_cause_scores(snap, symptoms)
+    assert {c.root: c.log_score for c in result} == pytest.approx(want, abs=1e-8)
+    assert result.hypotheses == len(want)
+    scores = [c.log_score for c in result]
+    assert scores == sorted(scores, reverse=True)
+    assert len({c.root for c in result}) == len(result.chains)
+    if result.chains:
+        assert sum(c.score for c in result) == pytest.approx(1.0)
+
+
+def chain_graph(change_hours_before: float | None = None, change_at_target: int = 0):
+    """db <- api <- web (web is the entrypoint); alerts on api and web."""
+    refs = ["datastore:db", "service:api", "service:web"]
+    nodes = NodeTable.build(refs, ["datastore", "service", "service"],
+                            entry=[False, False, True], rps=[np.nan, np.nan, 10.0])
+    edges = EdgeTable.build([1, 2], [0, 1])
+    onset = T0 + 100 * HOUR
+    changes = None
+    if change_hours_before is not None:
+        t = onset - int(change_hours_before * HOUR)
+        changes = ChangeTable(["change:c1"], np.array([t], np.int64), ["deploy"],
+                              np.array([change_at_target], np.int32),
+                              np.array([0, 1], np.int64),
+                              np.array([change_at_target], np.int32),
+                              [{"target": refs[change_at_target], "keys": [], "diff": []}])
+    snap = build_snapshot(nodes, edges, changes=changes, valid_at=onset + HOUR)
+    symptoms = [Symptom("service:api", "errors", onset), Symptom("service:web", "errors",
+                                                                 onset + 60_000_000)]
+    return snap, symptoms
+
+
+def test_a_change_after_the_symptoms_began_is_not_a_cause():
+    snap, symptoms = chain_graph(change_hours_before=-2)
+    roots = [c.root for c in root_causes(snap, symptoms)]
+    assert "change:c1" not in roots
+
+
+def test_a_change_weeks_old_is_still_considered_with_a_smaller_prior():
+    fresh = root_causes(*chain_graph(change_hours_before=1))
+    old_snap, symptoms = chain_graph(change_hours_before=24 * 30)
+    old = root_causes(old_snap, symptoms)
+    p_fresh = next(c.prior for c in fresh if c.root == "change:c1")
+    p_old = next(c.prior for c in old if c.root == "change:c1")
+    assert 0 < p_old < p_fresh
+
+
+def test_the_window_argument_drops_older_changes():
+    snap, symptoms = chain_graph(change_hours_before=48)
+    assert "change:c1" in [c.root for c in root_causes(snap, symptoms)]
+    narrow = root_causes(snap, symptoms, window=24 * HOUR)
+    assert "change:c1" not in [c.root for c in narrow]
+
+
+def test_a_fresh_change_on_the_deepest_alerting_node_ranks_first_and_ends_at_the_entrypoint():
+    snap, symptoms = chain_graph(change_hours_before=1, change_at_target=1)
+    top = root_causes(snap, symptoms)[0]
+    assert top.root == "change:c1"
+    assert top.nodes == ["change:c1", "service:api", "service:web"]
+    assert top.explained == ["service:api", "service:web"]
+
+
+def test_a_quiet_monitored_dependency_argues_against_its_own_failure():
+    snap, symptoms = chain_graph()
+    ranked = [c.root for c in root_causes(snap, symptoms)]
+    assert ranked.index("service:api") < ranked.index("datastore:db")
+
+
+def three_tier():
+    """web -> api -> db (web is the entrypoint: nobody calls it)."""
+    refs = ["datastore:db", "service:api", "service:web"]
+    nodes = NodeTable.build(refs, ["datastore", "service", "service"])
+    return build_snapshot(nodes, EdgeTable.build([1, 2], [0, 1]), valid_at=T0 + HOUR)
+
+
+def test_traffic_drop_points_to_the_failing_caller_not_the_callee():
+    symptoms = [Symptom("service:web", "errors", T0), Symptom("service:api", "traffic_drop", T0),
+                Symptom("datastore:db", "traffic_drop", T0)]
+    top = root_causes(three_tier(), symptoms)[0]
+    assert top.root == "service:web"
+    assert len(top.explained) == 3
+    assert top.nodes == ["service:web"]  # the user-visible symptom is the entrypoint itself
+
+
+def test_a_traffic_drop_chain_runs_from_the_caller_down_to_the_starved_callee():
+    symptoms = [Symptom("service:api", "traffic_drop", T0),
+                Symptom("datastore:db", "traffic_drop", T0)]
+    top = root_causes(three_tier(), symptoms)[0]
+    assert top.root == "service:web"
+    assert top.nodes == ["service:web", "service:api", "datastore:db"]
+    assert [link.edge for link in top.links] == [
+        "service:web -[DEPENDS_ON]-> service:api", "service:api -[DEPENDS_ON]-> datastore:db"]
+    assert "traffic drop" in top.links[0].why
+
+
+def test_no_symptoms_means_no_hypotheses():
+    snap, _ = chain_graph(change_hours_before=1)
+    result = root_causes(snap, [])
+    assert result.chains == [] and result.hypotheses == 0
+
+
+def test_a_symptom_on_an_unknown_node_is_refused_with_its_name():
+    snap, _ = chain_graph()
+    with pytest.raises(NotFound, match="service:nope"):
+        root_causes(snap, [Symptom("service:nope", "errors", T0)])
+
+
+def test_the_demo_ranks_the_redis_timeout_change_first(demo_store):
+    snap = demo_store.snapshot(parse_time(AT))
+    result = root_causes(snap)
+    top = result[0]
+    assert top.nodes == ["change:chg-102", "config:cartservice/REDIS_ADDR",
+                         "service:cartservice", "service:frontend"]
+    assert top.explained == ["service:cartservice", "service:checkoutservice",
+                             "service:frontend"]
+    assert result.timings.run_s < 5
+
+
+def test_the_alerts_firing_at_the_snapshot_time_are_the_default_symptoms(demo_store):
+    before = demo_store.snapshot(parse_time("2026-03-05T09:41:30Z"))
+    assert [s.ref for s in symptoms_from_alerts(before)] == ["service:cartservice"]
+    after = demo_store.snapshot(parse_time(AT))
+    assert sorted(s.ref for s in symptoms_from_alerts(after)) == [
+        "service:cartservice", "service:checkoutservice", "service:frontend"]
+    assert {s.signal for s in symptoms_from_alerts(after)} == {"errors"}
+
+
+def test_replaying_before_the_fault_known_changes_excludes_later_ones(demo_store):
+    snap = demo_store.snapshot(parse_time("2026-03-02T12:00:00Z"))
+    assert "change:chg-106" not in snap.changes.refs
+    assert "change:chg-102" in snap.changes.refs
+
+
+def test_nodes_alerting_outside_the_given_symptoms_are_unobserved_not_quiet(demo_store):
+    snap = demo_store.snapshot(parse_time(AT))
+    only = [Symptom("service:checkoutservice", "latency", parse_time(AT))]
+    top = root_causes(snap, only)[0]
+    # cart and frontend alert too: they must not count against the cart config change
+    assert top.root == "change:chg-102"
+    assert top.nodes[-1] == "service:checkoutservice"
+
+
+@settings(max_examples=80, deadline=None)
+@given(incidents())
+def test_pruned_top_k_equals_the_top_k_of_the_full_ranking(case):
+    snap, symptoms = case
+    full = root_causes(snap, symptoms, k=10_000)
+    for k in (1, 2, 3):
+        top = root_causes(snap, symptoms, k=k)
+        assert [c.log_score for c in top] == pytest.approx([c.log_score for c in full][:k])
+        assert [c.root for c in top] == [c.root for c in full][:k]
+        for a, b in zip(top, full, strict=False):
+            assert a.score <= b.score + 1e-12  # posteriors are exact or conservative
