@@ -23,6 +23,7 @@ from ccm.api.auth import hash_token
 #: fixed test tokens (never random in fixtures): name -> (token, identity, role, tenant)
 TOKENS: dict[str, tuple[str, str, str, str]] = {
     "agent": ("ccm_test-agent-token", "deploy-bot", "agent", "default"),
+    "agent2": ("ccm_test-agent2-token", "canary-bot", "agent", "default"),
     "sre": ("ccm_test-sre-token", "alice", "sre", "default"),
     "admin": ("ccm_test-admin-token", "root", "admin", "default"),
     "other_agent": ("ccm_test-other-agent", "other-bot", "agent", "payments"),
@@ -103,3 +104,66 @@ def assert_problem(resp: httpx.Response, status: int, slug: str | None = None) -
     if slug is not None:
         assert body["type"] == f"urn:ccm:problem:{slug}", body
     return body
+
+
+# -- the control plane: fixed keys and registered identities for the test tokens ---------
+
+def fixed_key_b64(seed: str) -> str:
+    """The base64 raw Ed25519 private key fixed for ``seed`` (no randomness in fixtures)."""
+    import base64
+    import hashlib
+
+    return base64.b64encode(hashlib.sha256(seed.encode()).digest()).decode()
+
+
+def fixed_key(seed: str) -> Any:
+    from ccm.audit.keys import Signer
+
+    return Signer.from_b64(fixed_key_b64(seed))
+
+
+def audit_key_b64() -> str:
+    import base64
+    import hashlib
+
+    return base64.b64encode(hashlib.sha256(b"api-test-audit").digest()).decode()
+
+
+#: identity -> (kind, key seed), for every identity behind the test tokens
+IDENTITIES = {"deploy-bot": "agent", "canary-bot": "agent", "other-bot": "agent", "alice": "human", "bob": "human",
+              "root": "human"}
+
+
+def register_identities(store: Any) -> None:
+    from ccm.actions.identities import IdentityRecord, put_identity
+
+    for ident, kind in IDENTITIES.items():
+        put_identity(store, IdentityRecord(ident, kind, fixed_key(ident).public_b64,
+                                           "claude" if kind == "agent" else ""))
+
+
+def signed_proposal(body: dict[str, Any], identity: str, tenant: str, created_at: int
+                    ) -> dict[str, Any]:
+    """``body`` (an ActionRequest) completed and signed as ``identity`` would sign it."""
+    from ccm.actions.proposal import Proposal
+
+    p = Proposal.from_dict({"action": body["action"], "target": body["target"],
+                            "inputs": body.get("inputs", {}), "agent": identity,
+                            "model": body.get("model", ""), "tenant": tenant,
+                            "created_at": created_at, "nonce": body.get("nonce", ""),
+                            "reason": body.get("reason", "")})
+    return {**body, **p.signed(fixed_key(identity)).to_dict()}
+
+
+def command_registry(path: Any) -> Any:
+    """The shipped registry, with a real executor: a process that reads the request."""
+    import sys
+    from importlib import resources
+
+    import yaml
+
+    doc = yaml.safe_load((resources.files("ccm.actions") / "default_actions.yaml").read_text())
+    doc["executor"] = {"type": "command",
+                       "argv": [sys.executable, "-c", "import sys; sys.stdin.read()"]}
+    path.write_text(yaml.safe_dump(doc))
+    return path

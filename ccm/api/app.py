@@ -6,19 +6,27 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from typing import cast
 
 from fastapi import FastAPI
 from fastapi.concurrency import run_in_threadpool
 
 from ccm import __version__
+from ccm.actions.impact import engine_predictor
+from ccm.actions.lifecycle import Controller
+from ccm.actions.registry import load_registry
 from ccm.api.auth import TokenRegistry, load_token_registry
 from ccm.api.deps import ApiState
 from ccm.api.metrics import ApiMetrics, MetricsMiddleware
 from ccm.api.middleware import BodyLimitMiddleware, RequestIdMiddleware
 from ccm.api.problems import install_problem_handlers
-from ccm.api.routers import graph, health
+from ccm.api.routers import actions, admin, graph, health, impact, rca
 from ccm.api.settings import Settings, get_settings
+from ccm.audit.keys import Signer
 from ccm.errors import ConfigError
+from ccm.ops.predictions import MemoPredictor
+from ccm.ops.snapshots import RecentSnapshots, SnapshotReuse
+from ccm.policy.config import load_policy
 from ccm.store import Store, open_store
 from graph_schema.timeutil import now_micros
 
@@ -45,6 +53,33 @@ def check_auth_configured(settings: Settings, tokens: TokenRegistry) -> None:
             "--insecure-dev (CCM_INSECURE_DEV=1)")
 
 
+def audit_signer(settings: Settings) -> Signer | None:
+    """The audit signing key from the settings (None: nothing can execute)."""
+    if settings.audit_key is not None:
+        return Signer.from_b64(settings.audit_key.get_secret_value(), "CCM_AUDIT_KEY")
+    if settings.audit_key_file is not None:
+        return Signer.from_file(settings.audit_key_file, "CCM_AUDIT_KEY_FILE")
+    return None
+
+
+def controller_factory(settings: Settings, clock: Callable[[], int]
+                       ) -> Callable[[Store], Controller]:
+    """Reads the registry, the policy and the audit key now (a bad file fails at start) and
+    returns what builds the controller once the store is open."""
+    registry = load_registry(settings.actions)
+    policy = load_policy(settings.policy)
+    signer = audit_signer(settings)
+
+    reuse = int(settings.snapshot_reuse_s * 1_000_000)
+
+    def make(store: Store) -> Controller:
+        view = cast(Store, SnapshotReuse(store, RecentSnapshots(reuse))) if reuse else store
+        return Controller(view, registry=registry, policy=policy, signer=signer, clock=clock,
+                          predictor=MemoPredictor(engine_predictor))
+
+    return make
+
+
 def create_app(settings: Settings | None = None, *, store: Store | None = None,
                clock: Callable[[], int] | None = None) -> FastAPI:
     """The CCM API. ``store``: serve this open store (the caller closes it) instead of
@@ -55,11 +90,14 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None,
     check_auth_configured(settings, tokens)
     metrics = ApiMetrics()
 
+    make_controller = controller_factory(settings, clock)
+
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         opened = store if store is not None else await run_in_threadpool(
             open_store, settings.store)
-        app.state.ccm = ApiState(settings, opened, tokens, metrics, clock)
+        ctl = make_controller(opened)
+        app.state.ccm = ApiState(settings, opened, tokens, metrics, clock, ctl)
         if settings.insecure_dev:
             log.warning("insecure dev mode: requests without a token act as the admin 'dev'")
         try:
@@ -75,6 +113,12 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None,
     app.add_middleware(BodyLimitMiddleware, limit=settings.max_body_bytes)
     app.add_middleware(MetricsMiddleware, metrics=metrics)
     app.add_middleware(RequestIdMiddleware)
-    for module in (health, graph):
+    for module in (health, graph, impact, rca, actions, admin):
         app.include_router(module.router)
     return app
+
+
+def app_from_environment() -> FastAPI:
+    """The app from the ``CCM_*`` environment (``ccm serve --workers N`` starts each
+    worker process with it)."""
+    return create_app(get_settings())

@@ -30,7 +30,6 @@ import json
 import os
 import secrets
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
@@ -38,6 +37,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from ccm.errors import ConfigError
+from ccm.ops.access import Identity
 from graph_schema import TimeParseError, parse_time
 from graph_schema.timeutil import now_micros
 
@@ -74,27 +74,6 @@ ROLE_SCOPES: dict[str, frozenset[str]] = {
     "admin": frozenset(SCOPES),
 }
 TOKEN_PREFIX = "ccm_"
-
-
-@dataclass(frozen=True, slots=True)
-class Identity:
-    """Who is calling: the acting identity, its role, scopes and tenant."""
-
-    id: str
-    role: str
-    scopes: frozenset[str]
-    tenant: str = "default"
-
-    def can(self, scope: str) -> bool:
-        return scope in self.scopes
-
-    def sees_tenant(self, tenant: str) -> bool:
-        """Admins see every tenant; everyone else only their own."""
-        return self.role == "admin" or tenant == self.tenant
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"id": self.id, "role": self.role, "tenant": self.tenant,
-                "scopes": sorted(self.scopes)}
 
 
 class TokenEntry(BaseModel):

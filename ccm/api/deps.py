@@ -7,7 +7,6 @@ authenticates the caller and checks that the token holds the scope.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Annotated
@@ -15,16 +14,17 @@ from typing import Annotated
 from fastapi import Depends, Request, Security
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer, SecurityScopes
 
+from ccm.actions.lifecycle import Controller
 from ccm.api.auth import ROLE_SCOPES, Identity, TokenRegistry
 from ccm.api.metrics import ApiMetrics
 from ccm.api.problems import Forbidden, Unauthenticated
 from ccm.api.settings import Settings
+from ccm.ops.times import parse_when
 from ccm.store import Store
-from graph_schema import TimeParseError, parse_duration, parse_time
 
 __all__ = [
     "ActionApprover", "ActionExecutor", "ActionProposer", "ActionReader", "Admin",
-    "ApiState", "AuditReader", "GraphReader", "IdentityDep", "ImpactReader", "Ingester",
+    "ApiState", "AuditReader", "ControllerDep", "GraphReader", "IdentityDep", "ImpactReader", "Ingester",
     "MemoryReader", "OutcomeReporter", "RcaReader", "StateDep", "StoreDep", "parse_when",
 ]
 
@@ -40,6 +40,8 @@ class ApiState:
     tokens: TokenRegistry
     metrics: ApiMetrics
     clock: Callable[[], int]
+    #: the action lifecycle (registry, policy, audit signer) on ``store``
+    controller: Controller
 
 
 def get_state(request: Request) -> ApiState:
@@ -55,6 +57,13 @@ def get_store(state: StateDep) -> Store:
 
 
 StoreDep = Annotated[Store, Depends(get_store)]
+
+
+def get_controller(state: StateDep) -> Controller:
+    return state.controller
+
+
+ControllerDep = Annotated[Controller, Depends(get_controller)]
 
 _bearer = HTTPBearer(auto_error=False, description="A CCM token (ccm token create)")
 
@@ -94,25 +103,3 @@ MemoryReader = Annotated[Identity, Security(authenticate, scopes=["memory:read"]
 Ingester = Annotated[Identity, Security(authenticate, scopes=["ingest:write"])]
 AuditReader = Annotated[Identity, Security(authenticate, scopes=["audit:read"])]
 Admin = Annotated[Identity, Security(authenticate, scopes=["admin"])]
-
-_RELATIVE = re.compile(r"^now\s*-\s*(.+)$", re.IGNORECASE)
-
-
-def parse_when(text: str | None, field: str, clock: Callable[[], int]) -> int | None:
-    """A time from a request: ISO 8601, ``now``, ``now-2d``; None stays None.
-
-    A bad value raises :class:`TimeParseError` naming ``field`` (a 422 problem).
-    """
-    if text is None:
-        return None
-    t = text.strip()
-    try:
-        if t.lower() == "now":
-            return clock()
-        m = _RELATIVE.match(t)
-        if m:
-            return clock() - parse_duration(m.group(1).strip())
-        return parse_time(t)
-    except (TimeParseError, OverflowError, ValueError) as exc:
-        raise TimeParseError(f"{field}: {exc} (use ISO 8601 like 2026-03-04T10:20:00Z, "
-                             "'now' or 'now-2d')") from None

@@ -21,30 +21,28 @@ from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from ccm.errors import (
+    ActionRefused,
+    ActionStateError,
+    AuditUnavailable,
     BatchRejected,
     CCMError,
     ConfigError,
     Conflict,
+    InvalidRequest,
     NotFound,
     StoreSchemaTooNew,
     StoreUnavailable,
 )
+from ccm.ops.access import Forbidden, Unauthenticated
 from graph_schema import TimeParseError
 from graph_schema.errors import SchemaError
+from ingest import IngestError
 
 __all__ = ["PROBLEM_JSON", "FieldProblem", "Forbidden", "Problem", "Unauthenticated",
            "install_problem_handlers", "problem_response"]
 
 PROBLEM_JSON = "application/problem+json"
 log = logging.getLogger("ccm.api")
-
-
-class Unauthenticated(CCMError):
-    """No bearer token, or one that is unknown or expired."""
-
-
-class Forbidden(CCMError):
-    """The caller's role, scopes or tenant do not allow this request."""
 
 
 class FieldProblem(BaseModel):
@@ -72,10 +70,15 @@ class Problem(BaseModel):
 _DOMAIN: list[tuple[type[BaseException], int, str]] = [
     (Unauthenticated, 401, "unauthenticated"),
     (Forbidden, 403, "forbidden"),
+    (ActionRefused, 403, "action-refused"),
     (NotFound, 404, "not-found"),
+    (ActionStateError, 409, "invalid-state"),
     (Conflict, 409, "conflict"),
     (BatchRejected, 422, "batch-rejected"),
     (ConfigError, 422, "invalid-request"),
+    (InvalidRequest, 422, "invalid-request"),
+    (IngestError, 422, "ingest-failed"),
+    (AuditUnavailable, 503, "audit-unavailable"),
     (StoreUnavailable, 503, "store-unavailable"),
     (StoreSchemaTooNew, 503, "store-unavailable"),
 ]

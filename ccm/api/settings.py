@@ -10,7 +10,7 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 __all__ = ["Settings", "get_settings"]
@@ -35,6 +35,17 @@ class Settings(BaseSettings):
     metrics_auth: bool = False
     #: most nodes ``GET /v1/graph`` returns in one response
     graph_limit: int = Field(default=50_000, ge=1)
+    #: seconds a compiled snapshot of "now" answers later requests while the store is
+    #: unchanged (0: compile for every request; see ccm.ops.snapshots)
+    snapshot_reuse_s: float = Field(default=60.0, ge=0, le=3600)
+    #: the action registry (YAML; default: the shipped set)
+    actions: Path | None = None
+    #: the policy (YAML; default: the shipped policy)
+    policy: Path | None = None
+    #: the audit signing key (base64 Ed25519), or a file holding it; without one nothing
+    #: executes (the audit log could not sign it)
+    audit_key: SecretStr | None = None
+    audit_key_file: Path | None = None
 
 
 @lru_cache(maxsize=1)

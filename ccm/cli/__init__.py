@@ -11,6 +11,7 @@ from ccm.cli import (
     admin_cmds,
     audit_cmds,
     bench_cmd,
+    bench_load,
     calibrate_cmd,
     demo,
     graph_cmds,
@@ -37,7 +38,7 @@ def cli() -> None:
 
 
 for module in (demo, ingest_cmd, graph_cmds, rca_cmd, predict_cmd, bench_cmd, actions_cmds,
-               audit_cmds, calibrate_cmd, admin_cmds, serve, token_cmd, mcp_cmd):
+               audit_cmds, calibrate_cmd, admin_cmds, serve, token_cmd, mcp_cmd, bench_load):
     module.register(cli)
 
 

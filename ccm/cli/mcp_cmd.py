@@ -19,11 +19,15 @@ from ccm.errors import ConfigError
 @click.option("--port", type=click.IntRange(0, 65535), default=8765, show_default=True,
               help="HTTP: port.")
 @store_option
+@click.option("--agent-key-file", type=click.Path(dir_okay=False, exists=True),
+              envvar="CCM_AGENT_KEY_FILE", default=None,
+              help="stdio: the agent's Ed25519 key (registered with its identity); the "
+                   "server signs the agent's proposals with it.")
 @click.option("--insecure-dev", is_flag=True, envvar="CCM_INSECURE_DEV",
               help="Without a token, act as the admin 'dev' (loopback/stdio; try-outs only).")
 @handle_errors
 def mcp_cmd(transport: str, host: str, port: int, store_location: str | None,
-            insecure_dev: bool) -> None:
+            agent_key_file: str | None, insecure_dev: bool) -> None:
     """Run CCM's MCP server: tools predict_impact, find_root_causes, propose_action,
     report_outcome and graph_at, for an LLM agent to call before it acts.
 
@@ -33,8 +37,10 @@ def mcp_cmd(transport: str, host: str, port: int, store_location: str | None,
     """
     import uvicorn
 
+    from ccm.api.app import controller_factory
     from ccm.api.auth import load_token_registry
     from ccm.api.deps import DEV_IDENTITY
+    from ccm.audit.keys import Signer
     from ccm.mcp.http import mcp_http_app
     from ccm.mcp.server import McpState, build_mcp
     from graph_schema.timeutil import now_micros
@@ -57,8 +63,13 @@ def mcp_cmd(transport: str, host: str, port: int, store_location: str | None,
     elif not len(tokens) and not insecure_dev:
         raise ConfigError("no API tokens are configured (ccm token create), so the MCP "
                           "server would be open to anyone; or pass --insecure-dev")
+    key = Signer.from_file(agent_key_file, "--agent-key-file") if agent_key_file else None
+    if key is not None and transport != "stdio":
+        raise ConfigError("--agent-key-file signs as the one agent of a stdio server; over "
+                          "HTTP each agent signs its own proposals")
+    make_controller = controller_factory(settings, now_micros)
     with opened_store(settings.store) as store:
-        state = McpState(store, tokens, now_micros, identity)
+        state = McpState(store, tokens, now_micros, make_controller(store), identity, key)
         if transport == "stdio":
             build_mcp(state).run("stdio")
         else:

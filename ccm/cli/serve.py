@@ -51,11 +51,14 @@ def service_settings(store_location: str | None, insecure_dev: bool) -> Settings
 @click.option("--insecure-dev", is_flag=True, envvar="CCM_INSECURE_DEV",
               help="Serve without tokens (requests without one act as the admin 'dev'). "
                    "Loopback addresses only; for trying CCM out on your own machine.")
+@click.option("--workers", type=click.IntRange(1, 64), default=1, show_default=True,
+              help="Server processes (each with its own caches); one per core sidesteps "
+                   "Python's global lock under concurrent load.")
 @click.option("--log-level", type=click.Choice(["debug", "info", "warning", "error"]),
               default="info", show_default=True)
 @handle_errors
 def serve_cmd(host: str, port: int, store_location: str | None, insecure_dev: bool,
-              log_level: str) -> None:
+              workers: int, log_level: str) -> None:
     """Run the HTTP API (OpenAPI at /openapi.json, docs at /docs, metrics at /metrics).
 
     Needs API tokens (CCM_API_TOKENS_FILE, default ~/.config/ccm/tokens.yaml, made by
@@ -70,12 +73,22 @@ def serve_cmd(host: str, port: int, store_location: str | None, insecure_dev: bo
         raise ConfigError(f"--insecure-dev serves without authentication, so it only binds "
                           f"to loopback addresses (127.0.0.1, ::1), not {host}")
     settings = service_settings(store_location, insecure_dev)
-    app = create_app(settings)
+    app = create_app(settings)  # checks tokens, registry and policy before anything starts
     if insecure_dev:
         err_console.print("[yellow]warning:[/yellow] --insecure-dev: no authentication; "
                           "requests without a token act as the admin 'dev'", markup=True)
-    uvicorn.run(app, host=host, port=port, log_level=log_level, server_header=False,
-                proxy_headers=False)
+    common = {"host": host, "port": port, "log_level": log_level, "server_header": False,
+              "proxy_headers": False}
+    if workers == 1:
+        uvicorn.run(app, **common)  # type: ignore[arg-type]
+        return
+    for name, value in (("CCM_STORE", settings.store),
+                        ("CCM_API_TOKENS_FILE", settings.api_tokens_file),
+                        ("CCM_INSECURE_DEV", "1" if settings.insecure_dev else None)):
+        if value is not None:
+            os.environ[name] = str(value)  # the worker processes read the same settings
+    uvicorn.run("ccm.api.app:app_from_environment", factory=True, workers=workers,
+                **common)  # type: ignore[arg-type]
 
 
 def register(cli: click.Group) -> None:

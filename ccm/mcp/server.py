@@ -17,10 +17,18 @@ from mcp.server.mcpserver.exceptions import ToolError
 from pydantic import Field
 
 from ccm import __version__
-from ccm.api.auth import Identity, TokenRegistry
-from ccm.api.deps import parse_when
+from ccm.actions.lifecycle import Controller
+from ccm.api.auth import TokenRegistry
+from ccm.api.models.actions import ProposalRequest
+from ccm.api.models.rca import RcaRequest
+from ccm.audit.keys import Signer
 from ccm.errors import CCMError
+from ccm.ops.access import Identity, actor_for, require_own, visible_action
 from ccm.ops.graph import graph_view
+from ccm.ops.impact import dry_run
+from ccm.ops.proposals import make_proposal
+from ccm.ops.rca import explain
+from ccm.ops.times import parse_when
 from ccm.store import Store
 from graph_schema import TimeParseError
 
@@ -42,13 +50,17 @@ IDENTITY_KEY = "ccm_identity"
 
 @dataclass
 class McpState:
-    """What the tools use: the open store, the tokens, the clock, and (stdio) the caller."""
+    """What the tools use: the open store, the tokens, the clock, the controller, and over
+    stdio the caller (and optionally the key it signs proposals with)."""
 
     store: Store
     tokens: TokenRegistry
     clock: Callable[[], int]
+    controller: Controller
     #: stdio: the identity of CCM_TOKEN (or dev); HTTP: None (per request)
     identity: Identity | None = None
+    #: stdio: the agent's Ed25519 key; proposals without a signature are signed with it
+    agent_key: Signer | None = None
 
 
 def caller(state: McpState, ctx: Context | None, scope: str) -> Identity:
@@ -101,4 +113,65 @@ def build_mcp(state: McpState) -> MCPServer:
         result: dict[str, Any] = _run(go)
         return result
 
+    _action_tools(mcp, state)
     return mcp
+
+
+def _action_tools(mcp: MCPServer, state: McpState) -> None:
+    ctl = state.controller
+
+    @mcp.tool(description="Before changing production: the predicted blast radius of a "
+                          "registered action and the policy's verdict (proceed, review or "
+                          "refuse), exactly as proposing it would get them. Nothing is "
+                          "recorded.")
+    def predict_impact(ctx: Context, action: ProposalRequest, at: Time = None
+                       ) -> dict[str, Any]:
+        who = caller(state, ctx, "impact:read")
+
+        def go() -> dict[str, Any]:
+            p = make_proposal(action.model_dump(), who, state.clock(), state.agent_key)
+            return dry_run(ctl, p, parse_when(at, "at", state.clock)).to_dict()
+
+        result: dict[str, Any] = _run(go)
+        return result
+
+    @mcp.tool(description="Which chain of changes and dependencies explains symptoms or "
+                          "alerts (default: the alerts firing at `at`): ranked chains with "
+                          "the evidence for every link.")
+    def find_root_causes(ctx: Context, question: RcaRequest) -> dict[str, Any]:
+        who = caller(state, ctx, "rca:read")
+        result: dict[str, Any] = _run(
+            lambda: explain(ctl, who.tenant, question.resolve(state.clock)).to_dict())
+        return result
+
+    @mcp.tool(description="Propose a registered action: CCM records it, predicts its impact "
+                          "and applies the policy. Act only on state 'approved' (execute it "
+                          "through your executor or the API); 'evaluated' waits for a human "
+                          "approval; 'refused' is final.")
+    def propose_action(ctx: Context, action: ProposalRequest) -> dict[str, Any]:
+        who = caller(state, ctx, "actions:propose")
+
+        def go() -> dict[str, Any]:
+            p = make_proposal(action.model_dump(), who, state.clock(), state.agent_key)
+            return ctl.propose(p).to_dict()
+
+        result: dict[str, Any] = _run(go)
+        return result
+
+    @mcp.tool(description="Report what was observed after your action ran: healthy or not, "
+                          "and the nodes seen impacted. An unhealthy reversible action is "
+                          "reverted; the outcome is remembered.")
+    def report_outcome(ctx: Context, action_id: Annotated[str, Field(max_length=200)],
+                       healthy: bool,
+                       impacted: Annotated[list[str], Field(max_length=10_000)] = [],  # noqa: B006
+                       note: Annotated[str, Field(max_length=2000)] = "") -> dict[str, Any]:
+        who = caller(state, ctx, "actions:report")
+
+        def go() -> dict[str, Any]:
+            rec = visible_action(ctl, action_id, who)
+            require_own(who, rec, "report the outcome of")
+            return ctl.record_outcome(action_id, healthy, observed_impacted=impacted,
+                                      by=actor_for(who, rec, ctl), note=note).to_dict()
+
+        result: dict[str, Any] = _run(go)
+        return result

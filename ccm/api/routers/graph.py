@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Query
 
 from ccm.api.deps import GraphReader, StateDep, parse_when
-from ccm.api.models import DiffOut, GraphOut, HistoryOut
+from ccm.api.models.graph import DiffOut, GraphOut, HistoryOut
 from ccm.ops.graph import graph_view
 from graph_schema import NODE_KIND_MAP
 
