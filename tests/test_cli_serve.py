@@ -8,6 +8,7 @@ import sys
 import time
 
 import httpx
+import pytest
 
 from tests.api_support import free_port
 
@@ -35,13 +36,14 @@ def test_insecure_dev_refuses_a_non_loopback_address(tmp_path):
     assert proc.returncode == 1 and "only binds to loopback" in proc.stderr
 
 
-def test_serve_runs_with_a_token_from_ccm_token_create(tmp_path):
+@pytest.mark.parametrize("workers", [1, 2])
+def test_serve_runs_with_a_token_from_ccm_token_create(tmp_path, workers):
     e = env(tmp_path)
     token = run(["token", "create", "--role", "sre", "--identity", "alice"], e).stdout.strip()
     port = free_port()
     server = subprocess.Popen([sys.executable, "-m", "ccm", "serve", "--port", str(port),
-                               "--log-level", "warning"], env=e, stdout=subprocess.PIPE,
-                              stderr=subprocess.PIPE, text=True)
+                               "--log-level", "warning", "--workers", str(workers)], env=e,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         url = f"http://127.0.0.1:{port}"
         deadline = time.monotonic() + 60
@@ -55,8 +57,9 @@ def test_serve_runs_with_a_token_from_ccm_token_create(tmp_path):
             assert time.monotonic() < deadline, "ccm serve did not start"
             time.sleep(0.2)
         assert httpx.get(f"{url}/v1/graph").status_code == 401
-        ok = httpx.get(f"{url}/v1/graph", headers={"Authorization": f"Bearer {token}"})
-        assert ok.status_code == 200 and ok.json()["nodes"] == []
+        for _ in range(4):  # with two workers, both answer
+            ok = httpx.get(f"{url}/v1/graph", headers={"Authorization": f"Bearer {token}"})
+            assert ok.status_code == 200 and ok.json()["nodes"] == []
         assert (tmp_path / "s.sqlite").exists()
     finally:
         server.terminate()
