@@ -12,8 +12,8 @@ from graph_schema.errors import FactError
 
 __all__ = [
     "ActionRefused", "ActionStateError", "AuditUnavailable", "BatchRejected", "CCMError",
-    "ConfigError", "Conflict", "FactError", "InvalidRequest", "NotFound", "StoreSchemaTooNew",
-    "StoreUnavailable",
+    "CaseInvalid", "ConfigError", "Conflict", "FactError", "InvalidRequest", "NotFound",
+    "StoreSchemaTooNew", "StoreUnavailable",
 ]
 
 
@@ -82,3 +82,15 @@ class BatchRejected(CCMError):
     @property
     def where(self) -> str:
         return self.error.where
+
+
+class CaseInvalid(CCMError):
+    """A benchmark case is malformed; names the case, the file and the field."""
+
+    def __init__(self, case: str, file: str, field: str, problem: str) -> None:
+        self.case = case
+        self.file = file
+        self.field = field
+        self.problem = problem
+        where = f"field '{field}': " if field else ""
+        super().__init__(f"case {case!r}: {file}: {where}{problem}")

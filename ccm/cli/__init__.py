@@ -10,7 +10,9 @@ from ccm.cli import (
     actions_cmds,
     admin_cmds,
     audit_cmds,
+    bench_chains,
     bench_cmd,
+    bench_generate,
     bench_load,
     calibrate_cmd,
     demo,
@@ -37,8 +39,9 @@ def cli() -> None:
     """
 
 
-for module in (demo, ingest_cmd, graph_cmds, rca_cmd, predict_cmd, bench_cmd, actions_cmds,
-               audit_cmds, calibrate_cmd, admin_cmds, serve, token_cmd, mcp_cmd, bench_load):
+for module in (demo, ingest_cmd, graph_cmds, rca_cmd, predict_cmd, bench_cmd, bench_chains,
+               bench_generate, bench_load, actions_cmds, audit_cmds, calibrate_cmd, admin_cmds,
+               serve, token_cmd, mcp_cmd):
     module.register(cli)
 
 

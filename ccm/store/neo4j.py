@@ -14,18 +14,24 @@ from __future__ import annotations
 
 import json
 import os
+import random
+import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, TypeVar
 
 from ccm.errors import ConfigError, Conflict, StoreSchemaTooNew, StoreUnavailable
 from ccm.store.base import Clock, Record, VersionedStore, chunks, split_edge_id
 from ccm.store.timeline import Piece
-from ccm.store.types import EdgeVersion, NodeVersion
+from ccm.store.types import EdgeVersion, NodeVersion, WriteResult
 from graph_schema.derive import neo4j_schema
 from graph_schema.kinds import EDGE_KIND_MAP, NODE_KIND_MAP, SCHEMA_VERSION
 from graph_schema.timeutil import OPEN
+
+T = TypeVar("T")
+#: attempts for a transaction that Neo4j aborts as transient (a deadlock, a leader switch)
+RETRIES = 6
 
 _VERSION_FIELDS = ("attrs", "hash", "valid_from", "valid_to", "recorded_at", "superseded_at",
                    "source", "origin", "seq")
@@ -274,8 +280,34 @@ class Neo4jStore(VersionedStore):
         }
 
     # -- control-plane records and logs --------------------------------------------------
+    def _retrying(self, attempt: Callable[[], T]) -> T:
+        """Run ``attempt`` (one whole transaction) again when Neo4j aborts it as transient
+        (deadlock detected, leader switch): the aborted try was rolled back, so nothing of
+        it is visible, as the driver's managed transactions do."""
+        transient = (self._neo4j.exceptions.TransientError,
+                     self._neo4j.exceptions.SessionExpired,
+                     self._neo4j.exceptions.ServiceUnavailable)
+        for n in range(RETRIES):
+            try:
+                return attempt()
+            except transient:
+                if n == RETRIES - 1:
+                    raise
+                time.sleep(min(1.0, 0.02 * 2**n) * (0.5 + random.random()))
+        raise AssertionError("unreachable")
+
+    def write(self, facts: Iterable[Any], *, recorded_at: int | None = None) -> WriteResult:
+        batch = list(facts)
+        return self._retrying(lambda: super(Neo4jStore, self).write(
+            batch, recorded_at=recorded_at))
+
     def put_record(self, collection: str, key: str, doc: dict[str, Any], *,
                    expected_rev: int | None = None) -> int:
+        return self._retrying(lambda: self._put_record_once(collection, key, doc,
+                                                            expected_rev))
+
+    def _put_record_once(self, collection: str, key: str, doc: dict[str, Any],
+                         expected_rev: int | None) -> int:
         rid = f"{collection}\x00{key}"
         with self._session() as s:
             tx = s.begin_transaction()
@@ -309,6 +341,11 @@ class Neo4jStore(VersionedStore):
     def append_log(self, stream: str,
                    build: Callable[[dict[str, Any] | None, int], dict[str, Any]]
                    ) -> tuple[int, dict[str, Any]]:
+        return self._retrying(lambda: self._append_log_once(stream, build))
+
+    def _append_log_once(self, stream: str,
+                         build: Callable[[dict[str, Any] | None, int], dict[str, Any]]
+                         ) -> tuple[int, dict[str, Any]]:
         with self._session() as s:
             tx = s.begin_transaction()
             try:

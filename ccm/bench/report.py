@@ -1,0 +1,102 @@
+"""A run's report: a markdown page and a PNG plot (matplotlib, Agg backend).
+
+:func:`write_report` takes the JSON of a run (``BenchResult.to_dict()``) so a report
+can also be made later from a saved ``--json`` file.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+__all__ = ["markdown", "plot_root_at_1", "write_report"]
+
+_LABELS = (("root@1", "root@1"), ("root@3", "root@3"), ("mrr", "MRR"),
+           ("chain_f1", "chain F1"), ("chain_exact", "exact chain"))
+
+
+def _overall(data: Mapping[str, Any]) -> list[str]:
+    head = "| method | " + " | ".join(lbl for _, lbl in _LABELS) + " | ms/case | errors |"
+    lines = [head, "|---" * (len(_LABELS) + 3) + "|"]
+    for m, row in data["methods"].items():
+        vals = " | ".join(f"{row[k]:.3f}" for k, _ in _LABELS)
+        lines.append(f"| `{m}` | {vals} | {row['mean_ms']:.1f} | {row['errors']} |")
+    return lines
+
+
+def _by_category(data: Mapping[str, Any], metric: str) -> list[str]:
+    methods = list(data["methods"])
+    lines = ["| category | cases | " + " | ".join(f"`{m}`" for m in methods) + " |",
+             "|---|---:|" + "---:|" * len(methods)]
+    for cat, block in data["categories"].items():
+        vals = " | ".join(f"{block['methods'][m][metric]:.2f}" for m in methods)
+        lines.append(f"| {cat} | {block['cases']} | {vals} |")
+    return lines
+
+
+def _load_text(timing: Mapping[str, Any]) -> str:
+    load = timing.get("load_avg")
+    return f"; load average {load[0]:.1f} -> {load[1]:.1f}" if load else ""
+
+
+def markdown(data: Mapping[str, Any], sources: Sequence[str] = (),
+             plot_name: str = "root_at_1.png") -> str:
+    """The report as markdown."""
+    t = data["timing"]
+    out = ["# Chain-match benchmark", "",
+           f"{data['cases']} cases" + (f" from {', '.join(sources)}" if sources else "")
+           + f"; {t['wall_s']:.1f} s wall time ({t['cases_per_s']:.1f} cases/s, "
+           "ingest included" + _load_text(t) + ").", ""]
+    if data.get("invalid"):
+        out += [f"{len(data['invalid'])} invalid cases were skipped:", ""]
+        out += [f"- `{e['case']}`: {e['file']}: {e['field'] or '-'}: {e['problem']}"
+                for e in data["invalid"]] + [""]
+    out += ["## All cases", "", *_overall(data), "",
+            "## root@1 by category", "", *_by_category(data, "root@1"), "",
+            "## chain F1 by category", "", *_by_category(data, "chain_f1"), "",
+            f"![root@1 by method and category]({plot_name})", ""]
+    return "\n".join(out)
+
+
+def plot_root_at_1(data: Mapping[str, Any], path: Path) -> None:
+    """Grouped bars: root@1 of every method, over all cases and per category."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    methods = list(data["methods"])
+    groups = ["all", *data["categories"]]
+    values = [[data["methods"][m]["root@1"] for m in methods]]
+    values += [[data["categories"][c]["methods"][m]["root@1"] for m in methods]
+               for c in data["categories"]]
+    width = 0.8 / max(len(methods), 1)
+    fig, ax = plt.subplots(figsize=(min(16.0, 3.0 + 1.1 * len(groups)), 4.8))
+    for j, m in enumerate(methods):
+        xs = [i + (j - (len(methods) - 1) / 2) * width for i in range(len(groups))]
+        ax.bar(xs, [v[j] for v in values], width, label=m)
+    counts = [data["cases"], *(data["categories"][c]["cases"] for c in data["categories"])]
+    ax.set_xticks(range(len(groups)))
+    ax.set_xticklabels([f"{g}\n(n={n})" for g, n in zip(groups, counts, strict=True)],
+                       rotation=30, ha="right", fontsize=8)
+    ax.set_ylim(0, 1.05)
+    ax.set_ylabel("root@1")
+    ax.set_title("root@1 by method and case category")
+    ax.legend(fontsize=8, ncol=min(len(methods), 5), loc="upper center",
+              bbox_to_anchor=(0.5, -0.28), frameon=False)
+    ax.grid(axis="y", alpha=0.3)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+
+
+def write_report(data: Mapping[str, Any], folder: Path, sources: Sequence[str] = ()
+                 ) -> list[Path]:
+    """Write ``report.md`` and ``root_at_1.png`` into ``folder``; return their paths."""
+    folder.mkdir(parents=True, exist_ok=True)
+    png = folder / "root_at_1.png"
+    plot_root_at_1(data, png)
+    md = folder / "report.md"
+    md.write_text(markdown(data, sources, png.name), encoding="utf-8")
+    return [md, png]

@@ -1,0 +1,33 @@
+"""Replaying a case: a fresh store per case, ingested with CCM's own ingest."""
+
+from __future__ import annotations
+
+import pytest
+
+from ccm.bench.cases import load_case
+from ccm.bench.replay import replayed
+from ccm.errors import CaseInvalid
+from tests.benchcases import ALERTS, write_case
+
+
+def test_each_replay_gets_a_fresh_store_that_is_removed_afterwards(tmp_path):
+    case = load_case(write_case(tmp_path / "cases"))
+    with replayed(case, str(tmp_path)) as first:
+        path = first.path
+        stats = first.stats()
+        assert stats["entities"] > 0
+    assert not path.exists()
+    with replayed(case, str(tmp_path)) as second:
+        assert second.path != path
+        assert second.stats() == stats  # the same case into an empty store: the same facts
+
+
+def test_a_record_ingest_rejects_makes_the_case_invalid_naming_the_file(tmp_path):
+    alerts = ALERTS + [{"id": "bad", "time": "2026-03-04T10:09:00Z", "service": "service:cart",
+                        "signal": "on-fire"}]
+    case = load_case(write_case(tmp_path, alerts=alerts))
+    with pytest.raises(CaseInvalid) as info, replayed(case):
+        pass
+    err = info.value
+    assert (err.case, err.file) == ("cart-redis-timeout", "alerts/alerts.jsonl")
+    assert "signal" in str(err) and "on-fire" in str(err)
