@@ -110,6 +110,8 @@ def test_the_full_lifecycle_under_review(api):
         assert done.status_code == 200, done.text
         assert done.json()["state"] == "closed"
         assert agent.get(f"/v1/actions/{aid}").json()["state"] == "closed"
+        remembered = agent.get("/v1/memory/actions").json()["actions"]
+        assert any(aid in a["ref"] for a in remembered), remembered
     kinds = audit_actors(api)
     assert ("approval", "alice") in kinds
     assert ("execution", "deploy-bot") in kinds
