@@ -26,8 +26,21 @@ def ref(kind: str, name: str) -> str:
     return f"{kind}:{name}"
 
 
+#: references already found valid, with their kind (validation is pure: safe to remember)
+_VALID_REFS: dict[str, str] = {}
+_VALID_REFS_MAX = 500_000
+
+
+def _remember(ref_: str, kind: str) -> None:
+    if len(_VALID_REFS) >= _VALID_REFS_MAX:
+        _VALID_REFS.clear()
+    _VALID_REFS[ref_] = kind
+
+
 def parse_ref(value: Any, where: str = "", field_name: str = "ref") -> tuple[str, str]:
     """Split ``<kind>:<name>`` and check the kind exists; raise FactError if not."""
+    if type(value) is str and value in _VALID_REFS:
+        return _VALID_REFS[value], value.split(":", 1)[1]
     if not isinstance(value, str) or ":" not in value:
         raise FactError(where, field_name, value, "expected a node reference '<kind>:<name>'")
     kind, name = value.split(":", 1)
@@ -36,6 +49,7 @@ def parse_ref(value: Any, where: str = "", field_name: str = "ref") -> tuple[str
         raise FactError(where, field_name, value,
                         f"unknown node kind {kind!r} (known: {', '.join(NODE_KIND_MAP)})")
     nk.check_name(name, where)
+    _remember(value, kind)
     return kind, name
 
 
@@ -130,6 +144,8 @@ def _check_opt_time(value: Any, where: str, field_name: str) -> int | None:
 
 
 def _check_time(value: Any, where: str, field_name: str) -> int:
+    if type(value) is int and MIN_TIME <= value < OPEN:
+        return value
     if isinstance(value, bool) or not isinstance(value, int):
         if isinstance(value, (str, float)) or hasattr(value, "tzinfo"):
             try:
@@ -174,7 +190,9 @@ def validate(fact: Any, index: int | None = None) -> Fact:
         if nk is None:
             raise FactError(where, "kind", fact.kind,
                             f"unknown node kind (known: {', '.join(NODE_KIND_MAP)})")
-        nk.check_name(fact.name, where)
+        if type(fact.name) is not str or f"{fact.kind}:{fact.name}" not in _VALID_REFS:
+            nk.check_name(fact.name, where)
+            _remember(f"{fact.kind}:{fact.name}", fact.kind)
         attrs = check_attrs(nk.attr_map, fact.attrs, where, fact.kind)
         vf = _check_time(fact.valid_from, where, "valid_from")
         vt = _check_opt_time(fact.valid_to, where, "valid_to")

@@ -87,6 +87,8 @@ NODE_KINDS: tuple[NodeKind, ...] = tuple(
             Attr("destructive", "bool", "Destroys data or state (e.g. a dropping migration)."),
             Attr("flag", "str", "Feature flag name, for flag flips."),
             Attr("event_type", "str", "Source event type (e.g. a CDEvents type)."),
+            Attr("artifact", "str", "Artifact deployed (e.g. a package URL)."),
+            Attr("environment", "str", "Environment it happened in, as the source names it."),
             Attr("outcome", "str", "Observed outcome, once known.",
                  choices=("healthy", "unhealthy", "unknown")),
             Attr("tenant", "str", "Tenant whose memory it belongs to (changes CCM made); "

@@ -41,6 +41,21 @@ class Attr:
 
     def check(self, value: Any, where: str) -> Any:
         """Return ``value`` normalised to this attribute's type, or raise FactError."""
+        t = self.type
+        # fast paths for values already of the right type (the common case)
+        vt = type(value)
+        if t == "str" and vt is str and not self.choices and len(value) <= MAX_STR_LEN:
+            return value
+        if t == "bool" and vt is bool:
+            return value
+        numeric = (t in ("int", "time") and vt is int) or (
+            t == "float" and vt is float and math.isfinite(value))
+        if numeric and (self.min is None or value >= self.min) and (
+                self.max is None or value <= self.max):
+            return value
+        return self._check_slow(value, where)
+
+    def _check_slow(self, value: Any, where: str) -> Any:
         field_name = f"attrs.{self.name}"
         if value is None:
             return None

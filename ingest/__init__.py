@@ -1,7 +1,8 @@
 """ingest: adapters that turn real-world production context into graph facts.
 
->>> from ingest import ingest_paths            # doctest: +SKIP
->>> report = ingest_paths(store, ["manifests/"])  # doctest: +SKIP
+>>> from ingest import ingest_paths                # doctest: +SKIP
+>>> report = ingest_paths(store, ["manifests/"])   # doctest: +SKIP
+>>> ingest_bytes(store, "alertmanager", body, "webhook")   # doctest: +SKIP
 """
 
 from ingest.core import (
@@ -12,9 +13,10 @@ from ingest.core import (
     IngestError,
     IngestReport,
     Resolver,
-    ingest_paths,
+    Source,
     registry,
 )
+from ingest.pipeline import ingest_bytes, ingest_paths, ingest_sources
 
 __all__ = ["Adapter", "Batch", "Context", "FileReport", "IngestError", "IngestReport",
-           "Resolver", "ingest_paths", "registry"]
+           "Resolver", "Source", "ingest_bytes", "ingest_paths", "ingest_sources", "registry"]

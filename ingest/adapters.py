@@ -1,15 +1,34 @@
 """The registry of ingest adapters, in detection order.
 
 To add a format: write ``ingest/<format>.py`` with a class providing ``name``,
-``description``, ``order``, ``sniff(path, head)`` and ``read(path, ctx)`` (see
-:class:`ingest.core.Adapter`), and list it here.
+``description``, ``order``, ``sniff(src, head)`` and ``read(src, ctx)`` (see
+:class:`ingest.core.Adapter`), and list it here. ``order`` puts topology formats
+(< 40) before change formats (40-59) before alerts and incidents (>= 60).
 """
 
 from __future__ import annotations
 
-from ingest import native
+from ingest import (
+    alertmanager,
+    backstage,
+    cdevents,
+    csv_exports,
+    incidents,
+    jaeger,
+    k8s,
+    native,
+    otlp,
+)
 from ingest.core import Adapter
 
 ADAPTERS: tuple[Adapter, ...] = (
     *native.ADAPTERS,
+    *k8s.ADAPTERS,
+    *backstage.ADAPTERS,
+    *jaeger.ADAPTERS,
+    *otlp.ADAPTERS,
+    *cdevents.ADAPTERS,
+    *alertmanager.ADAPTERS,
+    *incidents.ADAPTERS,
+    *csv_exports.ADAPTERS,
 )

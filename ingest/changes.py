@@ -21,7 +21,7 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from graph_schema import BEGINNING, EdgeFact, FactError, NodeFact, validate
+from graph_schema import BEGINNING, EdgeFact, FactError, NodeFact
 from graph_schema.facts import Fact
 from ingest.core import Context
 
@@ -69,7 +69,7 @@ def change_facts(ctx: Context, *, change_id: str, time: int, change_kind: str, t
         for item in diff:
             facts.extend(_config_facts(ctx, change_id, target_ref, t_name, item, time,
                                        where, source))
-    return [validate(f) for f in facts]
+    return facts
 
 
 def _config_facts(ctx: Context, change_id: str, target_ref: str, owner: str,

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator, Mapping
-from pathlib import Path
 from typing import Any
 
 from graph_schema import (
@@ -28,12 +27,12 @@ from graph_schema import (
     NodeFact,
     TimeParseError,
     parse_time,
-    validate,
 )
 from graph_schema.facts import Fact
 from ingest.alerts import alert_facts
 from ingest.changes import change_facts
-from ingest.core import Batch, Context, iter_lines
+from ingest.core import Batch, Context
+from ingest.source import Source, iter_lines
 
 _EXTS = (".jsonl", ".ndjson", ".json")
 _CHANGE_ATTRS = {"version": "version", "description": "description", "author": "author",
@@ -89,14 +88,15 @@ def topology_facts(ctx: Context, rec: Mapping[str, Any], where: str) -> list[Fac
     t = get_time(rec, "time", where, required=False) or 0
     vt = get_time(rec, "valid_to", where, required=False)
     if rec["type"] == "node":
-        fact = validate(NodeFact(rec.get("kind"), rec.get("name"),  # type: ignore[arg-type]
-                                 rec.get("attrs") or {}, t, vt, origin=where))
-        ctx.resolver.note(fact.ref)  # type: ignore[union-attr]
+        fact = NodeFact(rec.get("kind"), rec.get("name"),  # type: ignore[arg-type]
+                        rec.get("attrs") or {}, t, vt, origin=where)
+        if isinstance(fact.kind, str) and isinstance(fact.name, str):
+            ctx.resolver.note(fact.ref)
         return [fact]
     src = ctx.resolver.resolve(get_str(rec, "from", where))
     dst = ctx.resolver.resolve(get_str(rec, "to", where))
-    return [validate(EdgeFact(rec.get("kind"), src, dst,  # type: ignore[arg-type]
-                              rec.get("attrs") or {}, t, vt, origin=where))]
+    return [EdgeFact(rec.get("kind"), src, dst,  # type: ignore[arg-type]
+                     rec.get("attrs") or {}, t, vt, origin=where)]
 
 
 def native_change_facts(ctx: Context, rec: Mapping[str, Any], where: str) -> list[Fact]:
@@ -139,6 +139,14 @@ def record_facts(ctx: Context, rec: Any, where: str) -> list[Fact]:
     return _HANDLERS[kind](ctx, rec, where)
 
 
+def names_of(rec: Any) -> list[str]:
+    """The names a record will resolve (to look them up in one query per batch)."""
+    if not isinstance(rec, Mapping):
+        return []
+    return [v for k in ("from", "to", "target", "service")
+            if isinstance(v := rec.get(k), str) and v]
+
+
 class NativeJsonl:
     """Native JSONL adapter; ``kind`` picks which records make a file detectable."""
 
@@ -148,10 +156,10 @@ class NativeJsonl:
         self.order = order
         self.description = description
 
-    def sniff(self, path: Path, head: str) -> bool:
-        return path.suffix.lower() in _EXTS and _first_shape(head) == self.kind
+    def sniff(self, src: Source, head: str) -> bool:
+        return src.named_like(*_EXTS) and _first_shape(head) == self.kind
 
-    def read(self, path: Path, ctx: Context) -> Iterator[Batch]:
+    def read(self, src: Source, ctx: Context) -> Iterator[Batch]:
         done = 0
 
         def count(n: int) -> None:
@@ -159,48 +167,51 @@ class NativeJsonl:
             done += n
 
         lines: list[tuple[int, str | FactError]] = []
-        for n, line in iter_lines(path, count):
+        for n, line in iter_lines(src, count):
             if isinstance(line, str) and not line.strip():
                 continue
             lines.append((n, line))
             if len(lines) >= ctx.batch_size:
-                yield self._batch(ctx, path, lines, done)
+                yield self._batch(ctx, src, lines, done)
                 lines = []
         if lines:
-            yield self._batch(ctx, path, lines, done)
+            yield self._batch(ctx, src, lines, done)
 
-    def _batch(self, ctx: Context, path: Path, lines: list[tuple[int, str | FactError]],
+    def _batch(self, ctx: Context, src: Source, lines: list[tuple[int, str | FactError]],
                done: int) -> Batch:
         first, last = lines[0][0], lines[-1][0]
-        where = f"{path}:{first}" if first == last else f"{path}:{first}-{last}"
-        facts: list[Fact] = []
-        error = None
+        where = f"{src}:{first}" if first == last else f"{src}:{first}-{last}"
+        records: list[tuple[str, Any]] = []
+        error: FactError | None = None
         for n, line in lines:
-            error = self._facts_of(ctx, path, n, line, facts)
-            if error is not None:
+            rec = self._parse(src, n, line)
+            if isinstance(rec, FactError):
+                error = rec
                 break
+            records.append((f"{src}:{n}", rec))
+        facts: list[Fact] = []
+        if error is None:
+            ctx.resolver.prefetch(name for _, rec in records for name in names_of(rec))
+            try:
+                for rec_where, rec in records:
+                    facts.extend(record_facts(ctx, rec, rec_where))
+            except FactError as exc:
+                error = exc
         batch = Batch(where, len(lines), [] if error else facts, error, done)
         if error is None:
-            batch.redo = lambda: self._batch(ctx, path, lines, done)
+            batch.redo = lambda: self._batch(ctx, src, lines, done)
         return batch
 
     @staticmethod
-    def _facts_of(ctx: Context, path: Path, n: int, line: str | FactError,
-                  facts: list[Fact]) -> FactError | None:
+    def _parse(src: Source, n: int, line: str | FactError) -> Any:
         if isinstance(line, FactError):
             return line
-        where = f"{path}:{n}"
         try:
-            rec = json.loads(line)
+            return json.loads(line)
         except ValueError as exc:
-            return FactError(where, "(line)", line.strip()[:80], f"not JSON: {exc}")
+            return FactError(f"{src}:{n}", "(line)", line.strip()[:80], f"not JSON: {exc}")
         except RecursionError:
-            return FactError(where, "(line)", line.strip()[:80], "JSON nested too deeply")
-        try:
-            facts.extend(record_facts(ctx, rec, where))
-        except FactError as exc:
-            return exc
-        return None
+            return FactError(f"{src}:{n}", "(line)", line.strip()[:80], "JSON nested too deeply")
 
 
 ADAPTERS = (

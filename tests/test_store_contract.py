@@ -279,6 +279,40 @@ def test_time_travel_over_many_versions_agrees_with_a_replay(store, clock):
     assert len(store.history("service:cart").node) == 10
 
 
+def test_versions_at_returns_the_version_of_each_fact_true_then(store):
+    store.write(base_facts(D1))
+    store.write([EdgeFact("DEPENDS_ON", "service:cart", "cache:redis-cart",
+                          {"timeout_ms": 50}, D3)])
+    fid = "service:cart|DEPENDS_ON|cache:redis-cart"
+    before = store.versions_at([fid, "service:cart", "service:nope", "a|BOGUS|b"], D2)
+    assert set(before) == {fid, "service:cart"}
+    assert before[fid].attrs == {"timeout_ms": 500} and before["service:cart"].attrs == {}
+    assert store.versions_at([fid], D4)[fid].attrs == {"timeout_ms": 50}
+    assert store.versions_at([fid], D1 - 1) == {}
+
+
+def test_a_validated_write_skips_schema_checks_but_not_endpoints(store):
+    from graph_schema import validate
+
+    facts = [validate(f) for f in base_facts(D1)]
+    assert store.write(facts, validated=True).added == 5
+    with pytest.raises(BatchRejected) as info:
+        store.write([validate(EdgeFact("DEPENDS_ON", "service:cart", "service:ghost", {}, D1))],
+                    validated=True)
+    assert info.value.field == "to"
+
+
+def test_open_fact_ids_by_source_answers_for_many_sources_at_once(store):
+    store.write([NodeFact("service", "a", {}, D1, source="k8s:a"),
+                 NodeFact("service", "b", {}, D3, source="k8s:b"),
+                 EdgeFact("DEPENDS_ON", "service:a", "service:b", {}, D3, source="k8s:a")])
+    assert store.open_fact_ids_by_source({"k8s:a": D4, "k8s:b": D4, "k8s:none": D4}) == {
+        "k8s:a": {"service:a", "service:a|DEPENDS_ON|service:b"}, "k8s:b": {"service:b"}}
+    # each source at its own time
+    assert store.open_fact_ids_by_source({"k8s:a": D2, "k8s:b": D4}) == {
+        "k8s:a": {"service:a"}, "k8s:b": {"service:b"}}
+
+
 def _pretend_newer_schema(store) -> None:
     from ccm.store import EmbeddedStore
 

@@ -24,6 +24,7 @@ import yaml
 from ccm.errors import CaseInvalid
 from graph_schema import TimeParseError, parse_duration, parse_time
 from ingest.core import detect, expand, registry
+from ingest.source import Source
 
 CASE_FILE = "case.yaml"
 TRUTH_FILE = "truth.yaml"
@@ -121,11 +122,7 @@ def _blank(path: Path) -> bool:
 
 def _detectable(path: Path, adapters: Mapping[str, Any]) -> bool:
     """Whether ``ccm ingest`` recognises the format of ``path``."""
-    try:  # the staged pipeline detects formats of a Source
-        from ingest.source import Source
-    except ImportError:
-        return detect(path, adapters) is not None  # type: ignore[arg-type]
-    return detect(Source.from_path(path), adapters) is not None  # type: ignore[arg-type]
+    return detect(Source.from_path(path), adapters) is not None
 
 
 def _input_files(case: str, folder: Path) -> tuple[Path, ...]:

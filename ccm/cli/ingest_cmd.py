@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import sys
 
 import click
@@ -26,10 +27,12 @@ from ccm.cli.common import (
     store_option,
 )
 from ingest import IngestReport, ingest_paths, registry
+from ingest.alerts import load_signal_table
 
 
 def _formats_help() -> str:
-    return "; ".join(f"{a.name}: {a.description}" for a in registry().values())
+    lines = [f"  {a.name:<15} {a.description}" for a in registry().values()]
+    return "\b\nFormats (detected from each file, or named with --format):\n" + "\n".join(lines)
 
 
 def report_table(report: IngestReport) -> Table:
@@ -54,18 +57,28 @@ def report_table(report: IngestReport) -> Table:
 @click.option("--at", "at", type=TIME, default=None,
               help="Valid time for sources that carry no timestamp (default: now).")
 @click.option("--batch-size", type=click.IntRange(1, 1_000_000), default=1000,
-              show_default=True, help="Records per transaction for line-oriented formats.")
+              show_default=True, help="Records (lines, objects, events, rows) per transaction.")
+@click.option("--signals", "signals_file", type=click.Path(exists=True, dir_okay=False),
+              envvar="CCM_ALERT_SIGNALS", default=None,
+              help="YAML file of 'AlertName: signal' entries overriding the alertname -> "
+                   "signal table (default: $CCM_ALERT_SIGNALS).")
 @store_option
 @json_option
 @handle_errors
 def ingest_cmd(paths: tuple[str, ...], fmt: str | None, at: int | None, batch_size: int,
-               store_location: str | None, as_json: bool) -> None:
+               signals_file: str | None, store_location: str | None, as_json: bool) -> None:
     """Ingest PATHS (files and folders) into the store.
 
-    Each file's format is detected (or given with --format). Every batch is written
-    atomically: a bad record rejects its batch, with the file, line, field and value
-    named; other batches are kept. Exit status 1 when anything was rejected.
+    Each file's format is detected (or given with --format); a folder is read
+    topology first, then changes, then alerts and incidents. Every batch is written
+    atomically: a bad record rejects its batch, with the file, line or document,
+    field and value named; other batches are kept. Ingesting the same input again
+    changes nothing. Exit status 1 when anything was rejected. See docs/ingest.md.
     """
+    if fmt is not None and fmt not in registry():
+        raise click.BadParameter(f"unknown format {fmt!r} (known: {', '.join(registry())})",
+                                 param_hint="--format")
+    signals = load_signal_table(signals_file) if signals_file else None
     with opened_store(store_location) as store:
         show = not as_json and err_console.is_terminal
         with Progress(TextColumn("{task.description}"), BarColumn(), DownloadColumn(),
@@ -79,7 +92,7 @@ def ingest_cmd(paths: tuple[str, ...], fmt: str | None, at: int | None, batch_si
                 progress.update(tasks[path], completed=done)
 
             report = ingest_paths(store, paths, fmt=fmt, at=at, batch_size=batch_size,
-                                  progress=on_progress)
+                                  progress=on_progress, signals=signals)
     if as_json:
         print_json(report.to_dict())
     else:
@@ -93,7 +106,7 @@ def ingest_cmd(paths: tuple[str, ...], fmt: str | None, at: int | None, batch_si
         sys.exit(1)
 
 
-ingest_cmd.help = (ingest_cmd.help or "") + "\n\nFormats: " + _formats_help()
+ingest_cmd.help = inspect.cleandoc(ingest_cmd.help or "") + "\n\n" + _formats_help()
 
 
 def register(cli: click.Group) -> None:

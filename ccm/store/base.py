@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
+from json.encoder import c_make_encoder, encode_basestring  # type: ignore[attr-defined]
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from ccm.errors import BatchRejected, Conflict, NotFound
@@ -50,13 +51,19 @@ class Store(Protocol):
 
     uri: str
 
-    def write(self, facts: Iterable[Any], *, recorded_at: int | None = None) -> WriteResult: ...
+    def write(self, facts: Iterable[Any], *, recorded_at: int | None = None,
+              validated: bool = False, parts: Sequence[int] | None = None) -> WriteResult: ...
     def graph(self, valid_at: int | None = None, known_at: int | None = None) -> Graph: ...
     def snapshot(self, valid_at: int | None = None, known_at: int | None = None,
                  window: int | None = None) -> Snapshot: ...
     def history(self, ref: str, known_at: int | None = None) -> History: ...
     def diff(self, t1: int, t2: int, known_at: int | None = None) -> GraphDiff: ...
     def open_fact_ids(self, source: str, valid_at: int) -> set[str]: ...
+    def open_fact_ids_by_source(self, times: Mapping[str, int]) -> dict[str, set[str]]: ...
+    def versions_at(self, fact_ids: Iterable[str], valid_at: int
+                    ) -> dict[str, NodeVersion | EdgeVersion]: ...
+    def versions_at_times(self, items: Iterable[tuple[str, int]]
+                          ) -> dict[tuple[str, int], NodeVersion | EdgeVersion]: ...
     def find_refs(self, names: Iterable[str]) -> dict[str, list[str]]: ...
     def refs(self, kind: str | None = None) -> list[str]: ...
     def revision(self) -> int: ...
@@ -89,9 +96,24 @@ class Txn(Protocol):
               recorded_at: int) -> None: ...
 
 
+def _not_json(o: Any) -> Any:
+    raise TypeError(f"not JSON serializable: {o!r}")
+
+
+_CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False,
+                              check_circular=False)  # attrs are validated: no cycles
+# the same encoding, built once (json.dumps builds an encoder per call: half the cost)
+_C_CANONICAL = c_make_encoder(None, _not_json, encode_basestring, None, ":", ",", True, False,
+                              True) if c_make_encoder is not None else None
+_EMPTY_ATTRS = ("{}", hashlib.blake2b(b"{}", digest_size=8).hexdigest())
+
+
 def canonical_attrs(attrs: Any) -> tuple[str, str]:
     """The canonical JSON of attributes and its content hash."""
-    text = json.dumps(attrs, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    if not attrs:
+        return _EMPTY_ATTRS
+    text = "".join(_C_CANONICAL(attrs, 0)) if _C_CANONICAL is not None \
+        else _CANONICAL.encode(attrs)
     return text, hashlib.blake2b(text.encode("utf-8"), digest_size=8).hexdigest()
 
 
@@ -126,28 +148,53 @@ class VersionedStore:
                       ) -> tuple[list[NodeVersion], list[EdgeVersion]] | None:
         raise NotImplementedError
 
+    def _live_versions(self, fact_ids: Sequence[str]
+                       ) -> dict[str, list[NodeVersion | EdgeVersion]]:
+        """Every live (not superseded) version of each fact, by fact id."""
+        raise NotImplementedError
+
     # -- writes ----------------------------------------------------------------------
-    def write(self, facts: Iterable[Any], *, recorded_at: int | None = None) -> WriteResult:
+    def write(self, facts: Iterable[Any], *, recorded_at: int | None = None,
+              validated: bool = False, parts: Sequence[int] | None = None) -> WriteResult:
         """Write one batch of facts atomically: all of it, or (on any error) none of it.
 
-        Facts are validated against the schema; an edge must end at nodes that
-        exist (in the store or in this batch). A bad fact raises
+        Facts are validated against the schema (``validated=True`` says the caller
+        passes facts returned by :func:`graph_schema.validate`, as the ingest
+        pipeline does, and skips that step); an edge must end at nodes that exist
+        (in the store or in this batch). A bad fact raises
         :class:`~ccm.errors.BatchRejected` naming it, its field and its value.
+        ``parts`` (sizes of consecutive runs of ``facts``, summing to their number)
+        asks for the counts of each run too, in ``result.parts``: several batches
+        written as one transaction.
         """
         batch = list(facts)
-        checked: list[NodeFact | EdgeFact | Close] = []
-        for i, fact in enumerate(batch):
-            try:
-                checked.append(validate(fact, i))
-            except FactError as exc:
-                raise BatchRejected(exc, i, len(batch)) from None
+        checked: list[NodeFact | EdgeFact | Close]
+        if validated:
+            checked = batch
+        else:
+            checked = []
+            for i, fact in enumerate(batch):
+                try:
+                    checked.append(validate(fact, i))
+                except FactError as exc:
+                    raise BatchRejected(exc, i, len(batch)) from None
+        sizes = list(parts) if parts is not None else [len(checked)]
+        if sum(sizes) != len(checked) or any(n < 0 for n in sizes):
+            raise ValueError(f"parts {sizes} do not add up to the {len(checked)} facts")
         if not checked:
-            return WriteResult(recorded_at=recorded_at)
+            return WriteResult(recorded_at=recorded_at,
+                               parts=[WriteResult() for _ in sizes] if parts is not None else [])
         with self._transaction() as tx:
             now = self._recorded_at(tx, recorded_at)
-            result = self._plan_and_apply(tx, checked, len(batch), now)
-        result.recorded_at = now
-        return result
+            results = self._plan_and_apply(tx, checked, len(batch), now, sizes)
+        total = WriteResult(recorded_at=now)
+        for r in results:
+            total.added += r.added
+            total.unchanged += r.unchanged
+            total.closed += r.closed
+        if parts is not None:
+            total.parts = results
+        return total
 
     def _recorded_at(self, tx: Txn, requested: int | None) -> int:
         last = tx.last_recorded_at()
@@ -159,20 +206,27 @@ class VersionedStore:
         return max(self._clock(), last)
 
     def _plan_and_apply(self, tx: Txn, facts: list[NodeFact | EdgeFact | Close],
-                        total: int, now: int) -> WriteResult:
+                        total: int, now: int, sizes: list[int]) -> list[WriteResult]:
         node_refs: dict[str, NodeFact] = {}
         endpoints: dict[str, tuple[int, EdgeFact, str]] = {}
         closes_nodes: list[str] = []
-        edge_ids: set[str] = set()
+        edges: dict[str, EdgeFact] = {}
+        close_edges: set[str] = set()
+        batch_edges_of: dict[str, set[str]] = {}
         for i, f in enumerate(facts):
             if isinstance(f, NodeFact):
-                node_refs.setdefault(f.ref, f)
+                node_refs.setdefault(f"{f.kind}:{f.name}", f)
             elif isinstance(f, EdgeFact):
-                edge_ids.add(f.fact_id)
-                endpoints.setdefault(f.src, (i, f, "from"))
-                endpoints.setdefault(f.dst, (i, f, "to"))
+                fid = f"{f.src}|{f.kind}|{f.dst}"
+                edges.setdefault(fid, f)
+                if f.src not in endpoints:
+                    endpoints[f.src] = (i, f, "from")
+                if f.dst not in endpoints:
+                    endpoints[f.dst] = (i, f, "to")
+                batch_edges_of.setdefault(f.src, set()).add(fid)
+                batch_edges_of.setdefault(f.dst, set()).add(fid)
             elif "|" in f.fact_id:
-                edge_ids.add(f.fact_id)
+                close_edges.add(f.fact_id)
             else:
                 closes_nodes.append(f.fact_id)
         wanted = sorted(set(node_refs) | set(endpoints) | set(closes_nodes))
@@ -183,32 +237,46 @@ class VersionedStore:
                                 "unknown node: write the node first, or in the same batch")
                 raise BatchRejected(err, i, total)
         incident = tx.incident_edge_ids(closes_nodes) if closes_nodes else set()
-        batch_edges_of: dict[str, set[str]] = {}
-        for f in facts:
-            if isinstance(f, EdgeFact):
-                batch_edges_of.setdefault(f.src, set()).add(f.fact_id)
-                batch_edges_of.setdefault(f.dst, set()).add(f.fact_id)
-        all_edges = sorted(edge_ids | incident)
-        original = tx.live_rows(sorted(set(node_refs) | set(closes_nodes)), all_edges)
+        # only facts whose nodes existed before this batch can have stored versions
+        old_edges = {fid for fid, f in edges.items() if f.src in known and f.dst in known}
+        original = tx.live_rows(
+            sorted({r for r in node_refs if r in known} | set(closes_nodes)),
+            sorted(old_edges | close_edges | incident))
         timelines = {k: list(v) for k, v in original.items()}
-        result = WriteResult()
+        results = [WriteResult() for _ in sizes]
+        part, left = 0, sizes[0]
         for i, f in enumerate(facts):
+            while left == 0:
+                part += 1
+                left = sizes[part]
+            left -= 1
             if isinstance(f, Close):
                 self._apply_close(f, i, total, known, incident, batch_edges_of, timelines,
-                                  result, tx)
+                                  results[part], tx)
                 continue
-            attrs_json, h = canonical_attrs(dict(f.attrs))
-            piece = Piece(f.valid_from, OPEN if f.valid_to is None else f.valid_to, h,
-                          attrs_json, f.source, f.origin)
-            out = assert_content(timelines.get(f.fact_id, []), piece, f.valid_to is not None)
-            timelines[f.fact_id] = out.pieces
-            if out.changed:
-                result.added += 1
-                result.closed += int(out.ended_version)
-            else:
-                result.unchanged += 1
-        self._apply(tx, facts, known, original, timelines, now)
-        return result
+            self._assert(f, timelines, results[part])
+        self._apply(tx, node_refs, known, original, timelines, now)
+        return results
+
+    @staticmethod
+    def _assert(f: NodeFact | EdgeFact, timelines: dict[str, list[Piece]],
+                result: WriteResult) -> None:
+        attrs_json, h = canonical_attrs(f.attrs)
+        fid = f"{f.kind}:{f.name}" if isinstance(f, NodeFact) else f"{f.src}|{f.kind}|{f.dst}"
+        piece = Piece(f.valid_from, OPEN if f.valid_to is None else f.valid_to, h,
+                      attrs_json, f.source, f.origin)
+        pieces = timelines.get(fid)
+        if not pieces:  # a fact with no versions yet: nothing to cut or merge
+            timelines[fid] = [piece]
+            result.added += 1
+            return
+        out = assert_content(pieces, piece, f.valid_to is not None)
+        timelines[fid] = out.pieces
+        if out.changed:
+            result.added += 1
+            result.closed += int(out.ended_version)
+        else:
+            result.unchanged += 1
 
     def _apply_close(self, f: Close, i: int, total: int, known: set[str], incident: set[str],
                      batch_edges_of: dict[str, set[str]],
@@ -238,21 +306,17 @@ class VersionedStore:
         if not changed_any:
             result.unchanged += 1
 
-    def _apply(self, tx: Txn, facts: list[NodeFact | EdgeFact | Close], known: set[str],
+    def _apply(self, tx: Txn, node_refs: dict[str, NodeFact], known: set[str],
                original: dict[str, list[Piece]], timelines: dict[str, list[Piece]],
                now: int) -> None:
-        entities = []
-        seen: set[str] = set()
-        for f in facts:
-            if isinstance(f, NodeFact) and f.ref not in known and f.ref not in seen:
-                seen.add(f.ref)
-                entities.append((f.ref, f.kind, f.name))
+        entities = [(r, f.kind, f.name) for r, f in node_refs.items() if r not in known]
         node_rows: list[tuple[str, Piece]] = []
         edge_rows: list[tuple[str, str, str, Piece]] = []
         sup_nodes: list[int] = []
         sup_edges: list[tuple[str, int]] = []
         for fid, pieces in timelines.items():
-            supersede, inserts = reconcile(original.get(fid, []), pieces)
+            old = original.get(fid)
+            supersede, inserts = reconcile(old, pieces) if old else ([], pieces)
             if "|" in fid:
                 src, kind, dst = split_edge_id(fid)
                 sup_edges.extend((kind, s) for s in supersede)
@@ -264,6 +328,26 @@ class VersionedStore:
             tx.apply(entities, node_rows, edge_rows, sup_nodes, sup_edges, now)
 
     # -- reads -----------------------------------------------------------------------
+    def versions_at(self, fact_ids: Iterable[str], valid_at: int
+                    ) -> dict[str, NodeVersion | EdgeVersion]:
+        """The version of each fact true at ``valid_at`` (as known now), by fact id."""
+        found = self.versions_at_times((fid, valid_at) for fid in fact_ids)
+        return {fid: v for (fid, _), v in found.items()}
+
+    def versions_at_times(self, items: Iterable[tuple[str, int]]
+                          ) -> dict[tuple[str, int], NodeVersion | EdgeVersion]:
+        """For each ``(fact id, time)``, the version of the fact true then (as known
+        now): one query for facts asked about at many different times."""
+        wanted = set(items)
+        live = self._live_versions(sorted({fid for fid, _ in wanted}))
+        out: dict[tuple[str, int], NodeVersion | EdgeVersion] = {}
+        for fid, t in wanted:
+            for v in live.get(fid, ()):
+                if v.valid_from <= t < v.valid_to:
+                    out[(fid, t)] = v
+                    break
+        return out
+
     def now(self) -> int:
         """The store clock's current time (microseconds, UTC)."""
         return self._clock()

@@ -12,7 +12,7 @@ import json
 import os
 import sqlite3
 import threading
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
@@ -73,8 +73,10 @@ class _SqliteTxn:
         out: set[str] = set()
         for part in chunks(refs, _IN // 2):
             marks = ",".join("?" * len(part))
-            q = (f"SELECT DISTINCT fact_id FROM edge_versions WHERE superseded_at = {OPEN} "
-                 f"AND (src IN ({marks}) OR dst IN ({marks}))")
+            # two indexed lookups (by src, by dst): an OR would scan every live edge
+            q = (f"SELECT fact_id FROM edge_versions WHERE src IN ({marks}) "
+                 f"AND superseded_at = {OPEN} UNION SELECT fact_id FROM edge_versions "
+                 f"WHERE dst IN ({marks}) AND superseded_at = {OPEN}")
             out.update(r[0] for r in self.c.execute(q, list(part) * 2))
         return out
 
@@ -92,7 +94,7 @@ class _SqliteTxn:
         c.executemany(
             "INSERT INTO node_versions(ref, kind, attrs, hash, valid_from, valid_to, recorded_at,"
             " superseded_at, source, origin) VALUES (?,?,?,?,?,?,?,?,?,?)",
-            [(ref, ref.split(":", 1)[0], p.attrs_json, p.hash, p.valid_from, p.valid_to,
+            [(ref, ref[:ref.index(":")], p.attrs_json, p.hash, p.valid_from, p.valid_to,
               recorded_at, OPEN, p.source, p.origin) for ref, p in node_rows])
         c.executemany(
             "INSERT INTO edge_versions(fact_id, kind, src, dst, attrs, hash, valid_from, valid_to,"
@@ -217,10 +219,39 @@ class EmbeddedStore(VersionedStore):
 
     def open_fact_ids(self, source: str, valid_at: int) -> set[str]:
         """Facts from ``source`` true at ``valid_at`` (as known now): for stale cleanup."""
-        p = {"s": source, "t": valid_at}
-        cond = f"source = :s AND superseded_at = {OPEN} AND valid_from <= :t AND valid_to > :t"
-        out = {r[0] for r in self._query(f"SELECT ref FROM node_versions WHERE {cond}", p)}
-        out.update(r[0] for r in self._query(f"SELECT fact_id FROM edge_versions WHERE {cond}", p))
+        return self.open_fact_ids_by_source({source: valid_at}).get(source, set())
+
+    def open_fact_ids_by_source(self, times: Mapping[str, int]) -> dict[str, set[str]]:
+        """For each source, the facts it asserts true at its time (as known now)."""
+        out: dict[str, set[str]] = {}
+        for part in chunks(sorted(times), _IN):
+            marks = ",".join("?" * len(part))
+            for table, key in (("node_versions", "ref"), ("edge_versions", "fact_id")):
+                q = (f"SELECT source, {key}, valid_from, valid_to FROM {table} "
+                     f"INDEXED BY {table}_source WHERE source IN ({marks}) "
+                     f"AND superseded_at = {OPEN}")
+                for src, fid, vf, vt in self._query(q, list(part)):
+                    if vf <= times[src] < vt:
+                        out.setdefault(src, set()).add(fid)
+        return out
+
+    def _live_versions(self, fact_ids: Sequence[str]
+                       ) -> dict[str, list[NodeVersion | EdgeVersion]]:
+        out: dict[str, list[NodeVersion | EdgeVersion]] = {}
+        nodes = [i for i in fact_ids if "|" not in i]
+        edges = [i for i in fact_ids if "|" in i]
+        live = f"superseded_at = {OPEN}"
+        for part in chunks(nodes, _IN):
+            q = (f"SELECT {self._NODE_COLS} FROM node_versions WHERE {live} "
+                 f"AND ref IN ({','.join('?' * len(part))})")
+            for r in self._query(q, list(part)):
+                out.setdefault(r[0], []).append(NodeVersion(*r))
+        for part in chunks(edges, _IN):
+            q = (f"SELECT {self._EDGE_COLS} FROM edge_versions WHERE {live} "
+                 f"AND fact_id IN ({','.join('?' * len(part))})")
+            for r in self._query(q, list(part)):
+                v = EdgeVersion(*r)
+                out.setdefault(v.fact_id, []).append(v)
         return out
 
     def find_refs(self, names: Iterable[str]) -> dict[str, list[str]]:

@@ -24,9 +24,14 @@ from dataclasses import dataclass
 from graph_schema.timeutil import OPEN
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Piece:
-    """One interval of a fact's timeline; ``seq`` is set when it is a stored row."""
+    """One interval of a fact's timeline; ``seq`` is set when it is a stored row.
+
+    Treated as immutable (operations build new pieces); not declared frozen because
+    frozen dataclasses are several times slower to construct, and the write path
+    builds one per fact.
+    """
 
     valid_from: int
     valid_to: int

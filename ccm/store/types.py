@@ -191,6 +191,8 @@ class WriteResult:
     unchanged: int = 0
     closed: int = 0
     recorded_at: int | None = None
+    #: the same counts for each part of a write made of parts (``write(parts=...)``)
+    parts: list[WriteResult] = field(default_factory=list)
 
     def __add__(self, other: WriteResult) -> WriteResult:
         return WriteResult(self.added + other.added, self.unchanged + other.unchanged,

@@ -1,0 +1,222 @@
+"""CDEvents (spec v0.4) as JSON: one event per file, or one per line.
+
+Handled event types (any event version):
+
+- ``dev.cdevents.service.deployed|upgraded`` -> a ``deploy`` change,
+  ``...rolledback`` -> ``rollback``, ``...removed`` -> ``removal``: the service node
+  (and so its edges) is closed at the event's time, and the change node names it
+  in ``target`` (no CHANGED edge: it would end as it starts);
+- ``dev.cdevents.environment.modified`` -> an ``infra_change`` (``config_change``
+  when ``customData.changes`` lists ``{key, old, new}``) on the environment: the
+  component of that name if there is one, else ``zone:<environment>``;
+- ``dev.cdevents.incident.detected|reported`` -> an open ``incident:<subject.id>``
+  INVOLVES its ``content.service``; ``...resolved`` -> its resolved version.
+
+The change id is ``context.id``, its time ``context.timestamp``, its target the last
+path segment of ``subject.id`` (``service/cart`` -> the node named ``cart``,
+resolved as the spec says); the version is the ``@version`` of the
+``content.artifactId`` package URL. Other event types are skipped. Changes use the
+shared mapping of :mod:`ingest.changes`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Mapping
+from typing import Any
+from urllib.parse import unquote
+
+from graph_schema import Close, EdgeFact, FactError, NodeFact, TimeParseError, parse_time
+from graph_schema.facts import Fact
+from ingest.changes import change_facts
+from ingest.core import Batch, Context, node_at
+from ingest.snapshot import merge_current
+from ingest.source import Source, iter_json_records
+
+_TYPE = re.compile(r"^dev\.cdevents\.(?P<subject>[A-Za-z]+)\.(?P<predicate>[A-Za-z]+)\."
+                   r"(?P<version>\d+\.\d+\.\d+\S*)$")
+_CHANGE_KINDS = {("service", "deployed"): "deploy", ("service", "upgraded"): "deploy",
+                 ("service", "rolledback"): "rollback", ("service", "removed"): "removal",
+                 ("environment", "modified"): "infra_change"}
+_INCIDENT = {"detected": "open", "reported": "open", "resolved": "resolved"}
+
+
+def _str(m: Mapping[str, Any], key: str, where: str, field: str) -> str:
+    value = m.get(key)
+    if not isinstance(value, str) or not value.strip():
+        raise FactError(where, field, value, "missing" if value is None else "expected a string")
+    return value.strip()
+
+
+def last_segment(subject_id: str) -> str:
+    """``service/cart`` -> ``cart`` (the name the spec resolves)."""
+    return subject_id.rstrip("/").rsplit("/", 1)[-1]
+
+
+def purl_version(artifact: Any) -> str | None:
+    """``pkg:oci/cart@v1.4.2?repository_url=...`` -> ``v1.4.2``."""
+    if not isinstance(artifact, str) or "@" not in artifact:
+        return None
+    version = unquote(artifact.rsplit("@", 1)[1].split("?", 1)[0].split("#", 1)[0])
+    return version or None
+
+
+def event_facts(ctx: Context, event: Any, where: str) -> list[Fact]:
+    """Facts of one CDEvent ([] for event types CCM does not use)."""
+    if not isinstance(event, Mapping) or not isinstance(event.get("context"), Mapping):
+        raise FactError(where, "context", None, "not a CDEvent (no context)")
+    context = event["context"]
+    typ = _str(context, "type", where, "context.type")
+    m = _TYPE.match(typ)
+    if m is None:
+        raise FactError(where, "context.type", typ, "not a dev.cdevents.<subject>.<predicate>."
+                        "<version> type")
+    subject_name, predicate = m.group("subject").lower(), m.group("predicate").lower()
+    if (subject_name, predicate) not in _CHANGE_KINDS and not (
+            subject_name == "incident" and predicate in _INCIDENT):
+        return []
+    event_id = _str(context, "id", where, "context.id")
+    where = f"{where} (event {event_id})"
+    try:
+        at = parse_time(_str(context, "timestamp", where, "context.timestamp"))
+    except TimeParseError as exc:
+        raise FactError(where, "context.timestamp", context.get("timestamp"), str(exc)) from None
+    subject = event.get("subject")
+    if not isinstance(subject, Mapping):
+        raise FactError(where, "subject", subject, "missing")
+    content: Mapping[str, Any] = subject["content"] \
+        if isinstance(subject.get("content"), Mapping) else {}
+    custom: Mapping[str, Any] = event["customData"] \
+        if isinstance(event.get("customData"), Mapping) else {}
+    if subject_name == "incident":
+        return _incident(ctx, subject, content, custom, _INCIDENT[predicate], at, where)
+    return _change(ctx, typ, subject_name, predicate, subject, content, custom, event_id, at,
+                   where)
+
+
+def _change(ctx: Context, typ: str, subject_name: str, predicate: str,
+            subject: Mapping[str, Any], content: Mapping[str, Any], custom: Mapping[str, Any],
+            event_id: str, at: int, where: str) -> list[Fact]:
+    name = last_segment(_str(subject, "id", where, "subject.id"))
+    kind = _CHANGE_KINDS[(subject_name, predicate)]
+    diff = custom.get("changes") or []
+    if not isinstance(diff, list):
+        raise FactError(where, "customData.changes", diff, "expected a list of {key, old, new}")
+    if subject_name == "environment":
+        target = ctx.resolver.find(name) or f"zone:{name}"
+        kind = "config_change" if diff else kind
+    else:
+        target = ctx.resolver.resolve(name)
+    attrs: dict[str, Any] = {"event_type": typ}
+    env = content.get("environment")
+    if isinstance(env, Mapping) and isinstance(env.get("id"), str):
+        attrs["environment"] = env["id"]
+    if isinstance(content.get("artifactId"), str) and content["artifactId"]:
+        attrs["artifact"] = content["artifactId"]
+        if (version := purl_version(content["artifactId"])) is not None:
+            attrs["version"] = version
+    if isinstance(custom.get("description"), str):
+        attrs["description"] = custom["description"]
+    exists = ctx.resolver.exists(target)
+    if kind == "removal":
+        # no CHANGED edge: the target's edges end with it; the change names it instead
+        attrs.update(change_kind=kind, time=at, target=target)
+        change = NodeFact("change", event_id, attrs, at, origin=where)
+        return [Close(target, at, origin=where), change] if exists else [change]
+    facts = change_facts(ctx, change_id=event_id, time=at, change_kind=kind, target=target,
+                         where=where, diff=diff, attrs=attrs)
+    if exists and target.split(":", 1)[0] != "zone":
+        # a deploy after a removal brings the service back (a no-op while it runs)
+        facts.insert(0, node_at(target, at, origin=where))
+    return facts
+
+
+def _incident(ctx: Context, subject: Mapping[str, Any], content: Mapping[str, Any],
+              custom: Mapping[str, Any], status: str, at: int, where: str) -> list[Fact]:
+    inc_id = last_segment(_str(subject, "id", where, "subject.id"))
+    attrs: dict[str, Any] = {"status": status}
+    if status == "open":
+        attrs.update(started_at=at, detected_at=at)
+    else:
+        attrs["resolved_at"] = at
+    if isinstance(content.get("description"), str):
+        attrs["title" if status == "open" else "summary"] = content["description"]
+    if isinstance(content.get("ticketURI"), str):
+        attrs["url"] = content["ticketURI"]
+    if isinstance(custom.get("severity"), str):
+        attrs["severity"] = custom["severity"]
+    # what earlier events of this run said (the store has not seen them yet)
+    seen: dict[str, dict[str, Any]] = ctx.state.setdefault("cdevents-incidents", {})
+    if status == "resolved" and inc_id in seen:
+        attrs = {**{k: v for k, v in seen[inc_id].items() if k != "status"}, **attrs}
+    seen[inc_id] = {**seen.get(inc_id, {}), **attrs}
+    facts: list[Fact] = [NodeFact("incident", inc_id, attrs, at, origin=where)]
+    ctx.resolver.note(f"incident:{inc_id}")
+    service = content.get("service")
+    name = service.get("id") if isinstance(service, Mapping) else service
+    if isinstance(name, str) and name.strip():
+        ref = ctx.resolver.resolve(last_segment(name.strip()))
+        if not ctx.resolver.exists(ref):
+            facts.append(node_at(ref, at, origin=where))
+            ctx.resolver.note(ref)
+        facts.append(EdgeFact("INVOLVES", f"incident:{inc_id}", ref, {}, at, origin=where))
+    return facts
+
+
+def _owned(kind: str) -> tuple[str, ...]:
+    return ("status", "resolved_at") if kind == "incident" else ()
+
+
+def names_in(event: Any) -> list[str]:
+    subject = event.get("subject") if isinstance(event, Mapping) else None
+    sid = subject.get("id") if isinstance(subject, Mapping) else None
+    return [last_segment(sid)] if isinstance(sid, str) and sid else []
+
+
+class CDEvents:
+    """The ``cdevents`` format."""
+
+    name = "cdevents"
+    description = "CDEvents v0.4 JSON: service, environment and incident events"
+    order = 45
+
+    def sniff(self, src: Source, head: str) -> bool:
+        return src.named_like(".json", ".jsonl", ".ndjson") and '"dev.cdevents.' in head
+
+    def read(self, src: Source, ctx: Context) -> Iterator[Batch]:
+        done = 0
+
+        def count(n: int) -> None:
+            nonlocal done
+            done += n
+
+        chunk: list[tuple[str, Any]] = []
+        for item in iter_json_records(src, count):
+            chunk.append(item)
+            if len(chunk) >= ctx.batch_size:
+                yield self._batch(ctx, src, chunk, done)
+                chunk = []
+        if chunk:
+            yield self._batch(ctx, src, chunk, done)
+
+    def _batch(self, ctx: Context, src: Source, chunk: list[tuple[str, Any]],
+               done: int) -> Batch:
+        where = chunk[0][0] if len(chunk) == 1 else f"{chunk[0][0]} to {chunk[-1][0]}"
+        facts: list[Fact] = []
+        try:
+            ctx.resolver.prefetch(n for _, ev in chunk for n in names_in(ev))
+            for ev_where, event in chunk:
+                if isinstance(event, FactError):
+                    raise event
+                facts.extend(event_facts(ctx, event, ev_where))
+            # each fact merged with what other sources say of it at its own time
+            facts = merge_current(ctx, facts, None, _owned)
+        except FactError as exc:
+            return Batch(where, len(chunk), error=exc, bytes_done=done)
+        batch = Batch(where, len(chunk), facts, bytes_done=done)
+        batch.redo = lambda: self._batch(ctx, src, chunk, done)
+        return batch
+
+
+
+ADAPTERS = (CDEvents(),)

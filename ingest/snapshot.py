@@ -1,0 +1,141 @@
+"""Sources that state the *current* shape of something: manifests and catalogs.
+
+A Kubernetes object or a Backstage entity is a **snapshot source**, with a stable
+id (``k8s:<namespace>/<Kind>/<name>``, ``backstage:<kind>:<namespace>/<name>``).
+Each ingest states everything the object says now, valid from the ingest's time:
+
+- facts it states that were not true yet get a new version (a ConfigMap value);
+- facts it stated before and no longer does are closed at that time
+  (:func:`replace_all`);
+- an object that vanished from a file it was in (same file path, or same payload
+  name) has all its facts closed (:class:`Membership`).
+
+Several sources may describe one node or edge (a Deployment and a Backstage
+Component both describe ``service:cart``; a manifest and a trace both describe a
+dependency). :func:`merge_current` keeps the attributes other sources set: an
+adapter replaces only the attributes it owns.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Collection, Iterable
+from dataclasses import dataclass, replace
+from typing import Any
+
+from graph_schema import Close, EdgeFact, NodeFact
+from graph_schema.facts import Fact
+from ingest.core import Context
+
+MEMBERS = "ingest.members"
+
+
+def fact_id(f: Fact) -> str:
+    return f.fact_id
+
+
+@dataclass
+class Snapshot:
+    """What one snapshot source states now: its facts, from ``at``."""
+
+    source: str
+    facts: list[Fact]
+    at: int
+    where: str
+
+
+def replace_all(ctx: Context, snapshots: list[Snapshot],
+                owned: Callable[[str], Collection[str]] | None) -> list[Fact]:
+    """Each snapshot's facts, merged with what other sources say of them
+    (:func:`merge_current`; ``owned`` None: the sources own every attribute they
+    state, no merge), plus closes for what each source asserted before (true at its
+    time) and no longer asserts. Two store queries in all."""
+    all_facts = [f for s in snapshots for f in s.facts]
+    merged = merge_current(ctx, all_facts, None, owned) if owned is not None else all_facts
+    asserted = ctx.open_facts({s.source: s.at for s in snapshots})
+    out: list[Fact] = []
+    i = 0
+    for snap in snapshots:
+        facts, i = merged[i:i + len(snap.facts)], i + len(snap.facts)
+        current = {f.fact_id for f in facts if not isinstance(f, Close)}
+        gone = asserted.get(snap.source, set()) - current
+        out.extend(facts)
+        out.extend(Close(fid, snap.at, source=snap.source, origin=snap.where)
+                   for fid in sorted(gone))
+    return out
+
+
+def merge_current(ctx: Context, facts: list[Fact], at: int | None,
+                  owned: Callable[[str], Collection[str]],
+                  weak: Collection[str] = ()) -> list[Fact]:
+    """Merge each node or edge fact with the version of it true at ``at`` (None: at the
+    fact's own ``valid_from``).
+
+    The new attributes win, except ``weak`` ones, which only fill a gap (a trace's
+    ``evidence`` does not replace a manifest's); of the current ones, those
+    ``owned(kind)`` names (the adapter is their only authority) are dropped, the
+    others (set by other sources) are kept. Facts that do not exist yet are
+    unchanged.
+    """
+    def key(f: NodeFact | EdgeFact) -> tuple[str, int]:
+        return f.fact_id, f.valid_from if at is None else at
+
+    current = ctx.current_attrs(key(f) for f in facts if isinstance(f, (NodeFact, EdgeFact)))
+    if not current:
+        return facts
+    out: list[Fact] = []
+    for f in facts:
+        now = current.get(key(f)) if isinstance(f, (NodeFact, EdgeFact)) else None
+        if now is None or isinstance(f, Close):
+            out.append(f)
+            continue
+        strong = {k: v for k, v in f.attrs.items() if k not in weak or k not in now}
+        mine = set(owned(f.kind)) | set(strong)
+        merged = {k: v for k, v in now.items() if k not in mine}
+        if merged or len(strong) != len(f.attrs):
+            merged.update(strong)
+            out.append(replace(f, attrs=merged))
+        else:
+            out.append(f)
+    return out
+
+
+class Membership:
+    """Which snapshot sources a file (or named payload) held, across runs, with a
+    short summary of each (what later runs need to resolve names against them).
+
+    Stored as one control-plane record per format and file; when a file no longer
+    holds an object it held, every fact of that object is closed.
+    """
+
+    def __init__(self, ctx: Context, fmt: str, key: str) -> None:
+        self.ctx = ctx
+        self.record_key = record_key(fmt, key)
+        rec = ctx.store.get_record(MEMBERS, self.record_key)
+        self.previous: dict[str, Any] = dict(rec.doc.get("sources", {})) if rec else {}
+
+    def vanished_closes(self, current: Iterable[str], still_elsewhere: Collection[str],
+                        at: int, where: str) -> list[Close]:
+        """Closes for the facts of objects the file held and holds no more (unless
+        another file of this run holds them now)."""
+        gone = sorted(set(self.previous) - set(current) - set(still_elsewhere))
+        asserted = self.ctx.open_facts(dict.fromkeys(gone, at)) if gone else {}
+        return [Close(fid, at, source=source, origin=f"{where} ({source} removed)")
+                for source in gone for fid in sorted(asserted.get(source, ()))]
+
+    def save(self, summaries: dict[str, Any]) -> None:
+        self.ctx.store.put_record(MEMBERS, self.record_key, {"sources": summaries})
+
+
+def record_key(fmt: str, key: str) -> str:
+    return f"{fmt}:{key}"
+
+
+def saved_summaries(ctx: Context, fmt: str, skip: Collection[str] = ()) -> dict[str, Any]:
+    """Every object summary earlier runs saved for ``fmt``, except from files ``skip``
+    (record keys of files this run re-reads)."""
+    out: dict[str, Any] = {}
+    prefix = f"{fmt}:"
+    for rec in ctx.store.list_records(MEMBERS):
+        if rec.key.startswith(prefix) and rec.key not in skip:
+            out.update(rec.doc.get("sources", {}))
+    return out

@@ -1,0 +1,66 @@
+"""``ccm ingest``: summary table, JSON for machines, exit status, formats in --help."""
+
+from __future__ import annotations
+
+import json
+
+from click.testing import CliRunner
+
+from ccm.cli import cli
+from ingest import registry
+from tests.helpers import FIXTURES
+
+
+def run(*args: str):  # type: ignore[no-untyped-def]
+    return CliRunner().invoke(cli, list(args), catch_exceptions=False)
+
+
+def test_help_lists_every_format():
+    result = run("ingest", "--help")
+    assert result.exit_code == 0
+    for name, adapter in registry().items():
+        assert f"  {name} " in result.output and adapter.description in result.output
+
+
+def test_a_folder_ends_with_a_summary_table(tmp_path):
+    store = tmp_path / "s.sqlite"
+    result = run("ingest", str(FIXTURES / "k8s" / "shop" / "v1.yaml"),
+                 str(FIXTURES / "alertmanager" / "firing.json"), "--store", str(store),
+                 "--at", "2026-02-01T00:00:00Z")
+    assert result.exit_code == 0, result.stderr
+    assert "Ingest summary" in result.stdout
+    for col in ("added", "unchanged", "closed", "rejected"):
+        assert col in result.stdout
+    assert "k8s" in result.stdout and "alertmanager" in result.stdout and "total" in result.stdout
+
+
+def test_json_output_and_exit_status_one_when_something_was_rejected(tmp_path):
+    bad = tmp_path / "deploys.csv"
+    bad.write_text("id,time,service\nd1,2026-03-01T00:00:00Z,a\nd2,never,b\n")
+    result = run("ingest", str(bad), "--store", str(tmp_path / "s.sqlite"), "--json",
+                 "--batch-size", "1")
+    assert result.exit_code == 1
+    out = json.loads(result.stdout)
+    assert out["ok"] is False and out["totals"]["added"] > 0
+    assert out["totals"]["rejected"] == 1
+    assert "row 2" in out["files"][0]["errors"][0]
+
+
+def test_an_unknown_format_is_a_usage_error(tmp_path):
+    result = run("ingest", str(FIXTURES / "csv" / "deploys.csv"), "--format", "excel",
+                 "--store", str(tmp_path / "s.sqlite"))
+    assert result.exit_code == 2 and "unknown format 'excel'" in result.stderr
+
+
+def test_a_signal_table_file_overrides_signals(tmp_path):
+    table = tmp_path / "signals.yaml"
+    table.write_text("HighRequestErrorRate: saturation\n")
+    store = tmp_path / "s.sqlite"
+    result = run("ingest", str(FIXTURES / "alertmanager" / "firing.json"), "--store", str(store),
+                 "--signals", str(table), "--json")
+    assert result.exit_code == 0
+    graph = run("graph", "--store", str(store), "--at", "2026-03-05T10:00:00Z", "--json",
+                "--kind", "alert")
+    signals = {n["attrs"]["alertname"]: n["attrs"]["signal"]
+               for n in json.loads(graph.stdout)["nodes"] if n["kind"] == "alert"}
+    assert signals["HighRequestErrorRate"] == "saturation"

@@ -1,0 +1,94 @@
+"""Backstage catalog files -> components, APIs, systems, teams and their relations."""
+
+from __future__ import annotations
+
+from ingest import ingest_bytes, ingest_paths
+from tests.helpers import AT1, AT2, FIXTURES, attrs_of, edges
+
+CATALOG = (FIXTURES / "backstage" / "catalog-info.yaml").read_bytes()
+
+
+def test_entities_map_to_nodes_of_their_kind(store):
+    report = ingest_paths(store, [FIXTURES / "backstage"], at=AT1)
+    assert report.ok and report.files[0].format == "backstage", report.to_dict()
+    g = store.graph(AT1 + 1)
+    assert set(g.nodes) == {
+        "service:artist-lookup", "service:wayback-search", "service:wayback-archive",
+        "datastore:artists-db", "cache:artists-cache", "queue:play-events",
+        "api:wayback-archive", "api:wayback-search", "system:artist-engagement-portal",
+        "team:team-a"}  # no node for the library, nor for the User
+    assert attrs_of(g, "service:artist-lookup") == {
+        "description": "Artist Lookup", "lifecycle": "experimental", "owner": "team-a",
+        "system": "artist-engagement-portal"}
+    assert attrs_of(g, "api:wayback-archive")["api_type"] == "openapi"
+    assert attrs_of(g, "team:team-a") == {"description": "Team A",
+                                          "email": "team-a@example.com"}
+
+
+def test_relations_become_edges_and_consumers_depend_on_providers(embedded):
+    ingest_bytes(embedded, None, CATALOG, "catalog-info.yaml", at=AT1)
+    g = embedded.graph(AT1 + 1)
+    assert edges(g, "DEPENDS_ON") == {
+        ("service:artist-lookup", "DEPENDS_ON", "datastore:artists-db"),
+        ("service:artist-lookup", "DEPENDS_ON", "cache:artists-cache"),
+        ("service:wayback-search", "DEPENDS_ON", "queue:play-events"),
+        # consumesApis wayback-archive, which wayback-archive provides
+        ("service:wayback-search", "DEPENDS_ON", "service:wayback-archive"),
+    }
+    assert edges(g, "PROVIDES_API", "CONSUMES_API", "PART_OF") == {
+        ("service:wayback-archive", "PROVIDES_API", "api:wayback-archive"),
+        ("service:wayback-search", "PROVIDES_API", "api:wayback-search"),
+        ("service:wayback-search", "CONSUMES_API", "api:wayback-archive"),
+        ("service:artist-lookup", "PART_OF", "system:artist-engagement-portal"),
+        ("datastore:artists-db", "PART_OF", "system:artist-engagement-portal"),
+    }
+    owned = {src for src, _, dst in edges(g, "OWNED_BY") if dst == "team:team-a"}
+    assert owned == {"service:artist-lookup", "service:wayback-search",
+                     "service:wayback-archive", "datastore:artists-db", "cache:artists-cache",
+                     "queue:play-events", "api:wayback-archive",
+                     "system:artist-engagement-portal"}
+
+
+def test_a_newer_catalog_closes_what_it_no_longer_says(embedded):
+    ingest_bytes(embedded, None, CATALOG, "catalog-info.yaml", at=AT1)
+    newer = CATALOG.replace(b"dependsOn: ['resource:artists-db', 'resource:default/artists-cache']",
+                            b"dependsOn: ['resource:artists-db']")
+    assert newer != CATALOG
+    report = ingest_bytes(embedded, None, newer, "catalog-info.yaml", at=AT2)
+    assert report.ok and report.added == 0 and report.closed == 1
+    dep = ("service:artist-lookup", "DEPENDS_ON", "cache:artists-cache")
+    assert dep in edges(embedded.graph(AT2 - 1))
+    assert dep not in edges(embedded.graph(AT2 + 1))
+    again = ingest_bytes(embedded, None, newer, "catalog-info.yaml", at=AT2)
+    assert (again.added, again.closed) == (0, 0)
+
+
+def test_a_component_in_kubernetes_and_backstage_keeps_both_sources_attributes(embedded):
+    manifest = b"""apiVersion: apps/v1
+kind: Deployment
+metadata: {name: artist-lookup, namespace: music}
+spec:
+  replicas: 4
+  template:
+    spec: {containers: [{name: a, image: "artist-lookup:3.1"}]}
+"""
+    ingest_bytes(embedded, None, manifest, "artist-lookup.yaml", at=AT1)
+    ingest_bytes(embedded, None, CATALOG, "catalog-info.yaml", at=AT1)
+    ingest_bytes(embedded, None, manifest, "artist-lookup.yaml", at=AT2)
+    a = attrs_of(embedded.graph(AT2 + 1), "service:artist-lookup")
+    assert a["replicas"] == 4 and a["owner"] == "team-a" and a["version"] == "3.1"
+    # one version: the catalog completed the manifest's at the same time, and the
+    # manifest's second ingest kept the catalog's attributes instead of flipping them
+    assert len(embedded.history("service:artist-lookup").node) == 1
+
+
+def test_a_bad_reference_rejects_the_entity_by_name(embedded):
+    bad = b"""apiVersion: backstage.io/v1alpha1
+kind: Component
+metadata: {name: oops}
+spec: {type: service, owner: team-a, dependsOn: ["resource:a/b/c"]}
+"""
+    report = ingest_bytes(embedded, None, bad, "catalog-info.yaml", at=AT1)
+    error, = report.errors
+    assert "component default/oops" in error and "spec.dependsOn" in error \
+        and "'resource:a/b/c'" in error

@@ -1,0 +1,62 @@
+"""OTLP/JSON traces -> service edges with call counts, error rates and latencies."""
+
+from __future__ import annotations
+
+from graph_schema import parse_time
+from ingest import ingest_bytes, ingest_paths
+from tests.helpers import FIXTURES, LATER, attrs_of, deps
+
+TRACES = FIXTURES / "otlp" / "traces.jsonl"
+WINDOW_START = parse_time("2026-03-05T09:41:00Z")
+
+
+def test_client_server_pairs_db_and_messaging_spans_become_edges(store):
+    report = ingest_paths(store, [TRACES])
+    assert report.ok and report.files[0].format == "otlp", report.to_dict()
+    g = store.graph(LATER)
+    assert deps(g) == {
+        ("service:frontend", "service:cartservice"),        # CLIENT -> SERVER child
+        ("service:cartservice", "cache:redis-cart"),        # db.system=redis
+        ("service:checkoutservice", "queue:orders"),        # PRODUCER, kafka topic
+        ("service:emailservice", "queue:orders"),           # CONSUMER of it
+        ("service:checkoutservice", "service:paymentservice"),  # peer.service, no server span
+    }
+    cart = attrs_of(g, "service:frontend|DEPENDS_ON|service:cartservice")
+    assert cart == {"call_count": 2, "error_rate": 0.5, "protocol": "grpc",
+                    "p50_ms": 30.0, "p95_ms": 48.0, "p99_ms": 49.6, "evidence": "otlp traces"}
+    assert attrs_of(g, "service:cartservice|DEPENDS_ON|cache:redis-cart")["protocol"] == "redis"
+    orders = attrs_of(g, "service:checkoutservice|DEPENDS_ON|queue:orders")
+    assert orders["async"] is True and orders["protocol"] == "kafka"
+
+
+def test_facts_are_valid_from_the_earliest_span(embedded):
+    ingest_paths(embedded, [TRACES])
+    assert embedded.history("service:frontend").edges[0].valid_from == WINDOW_START
+    assert embedded.graph(WINDOW_START - 1).edges == {}
+
+
+def test_one_object_per_file_is_read_too_and_twice_is_a_no_op(embedded):
+    single = FIXTURES / "otlp" / "traces-single.json"
+    first = ingest_paths(embedded, [single]).files[0]
+    assert first.format == "otlp" and first.ok
+    # frontend's client spans have no server child here: server.address names the callee
+    assert deps(embedded.graph(LATER)) == {("service:frontend", "service:cartservice")}
+    assert ingest_paths(embedded, [single]).totals()["added"] == 0
+
+
+def test_a_broken_line_is_rejected_and_the_other_spans_count(embedded):
+    lines = TRACES.read_bytes().splitlines(keepends=True)
+    broken = lines[0] + b'{"resourceSpans": [{"resource": \n' + b"".join(lines[1:])
+    report = ingest_bytes(embedded, None, broken, "traces.jsonl")
+    error, = report.errors
+    assert "traces.jsonl:2" in error and "not JSON" in error
+    assert ("service:cartservice", "cache:redis-cart") in deps(embedded.graph(LATER))
+
+
+def test_a_span_with_a_bad_time_names_its_path(embedded):
+    bad = b'{"resourceSpans": [{"resource": {"attributes": []}, "scopeSpans": [{"spans": [' \
+          b'{"traceId": "a", "spanId": "b", "kind": 3, "startTimeUnixNano": "soon", ' \
+          b'"endTimeUnixNano": "1"}]}]}]}\n'
+    report = ingest_bytes(embedded, "otlp", bad, "t.jsonl")
+    error, = report.errors
+    assert "resourceSpans[0].scopeSpans[0].spans[0]" in error and "startTimeUnixNano" in error
