@@ -20,7 +20,7 @@ from ccm.api.deps import ApiState
 from ccm.api.metrics import ApiMetrics, MetricsMiddleware
 from ccm.api.middleware import BodyLimitMiddleware, RequestIdMiddleware
 from ccm.api.problems import install_problem_handlers
-from ccm.api.routers import actions, admin, graph, health, impact, rca
+from ccm.api.routers import actions, admin, graph, health, impact, ingest, rca
 from ccm.api.settings import Settings, get_settings
 from ccm.audit.keys import Signer
 from ccm.errors import ConfigError
@@ -113,7 +113,7 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None,
     app.add_middleware(BodyLimitMiddleware, limit=settings.max_body_bytes)
     app.add_middleware(MetricsMiddleware, metrics=metrics)
     app.add_middleware(RequestIdMiddleware)
-    for module in (health, graph, impact, rca, actions, admin):
+    for module in (health, graph, impact, rca, actions, ingest, admin):
         app.include_router(module.router)
     return app
 

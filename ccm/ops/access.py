@@ -15,7 +15,7 @@ from ccm.actions.records import ActionRecord
 from ccm.audit.log import Actor
 from ccm.errors import CCMError, NotFound
 
-__all__ = ["Forbidden", "Identity", "Unauthenticated", "actor_for", "require_own",
+__all__ = ["Forbidden", "Identity", "Unauthenticated", "actor_for", "person", "require_own",
            "visible_action"]
 
 
@@ -63,8 +63,13 @@ def require_own(who: Identity, rec: ActionRecord, what: str) -> None:
                         f"by {rec.doc['proposal']['agent']}")
 
 
+def person(who: Identity) -> Actor:
+    """The audited actor for a call that is not about an action (admin, ingest)."""
+    return Actor(who.id, "agent" if who.role == "agent" else "human")
+
+
 def actor_for(who: Identity, rec: ActionRecord, ctl: Controller) -> Actor:
     """The audited actor: the proposing agent with its model, or a person."""
     if who.id == rec.doc["proposal"]["agent"]:
         return ctl.actor_of(rec.proposal)
-    return Actor(who.id, "agent" if who.role == "agent" else "human")
+    return person(who)

@@ -10,7 +10,6 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, status
 
-from ccm.api.auth import Identity
 from ccm.api.deps import Admin, AuditReader, MemoryReader, StateDep, parse_when
 from ccm.api.models.admin import (
     AuditPage,
@@ -24,15 +23,11 @@ from ccm.api.models.admin import (
     VerifyOut,
 )
 from ccm.api.problems import Forbidden
-from ccm.audit.log import Actor
 from ccm.audit.verify import verify_store
+from ccm.ops.access import person
 from ccm.policy.controls import grant, list_grants, list_switches, revoke, set_switch
 
 router = APIRouter(prefix="/v1", tags=["admin", "audit"])
-
-
-def person(who: Identity) -> Actor:
-    return Actor(who.id, "agent" if who.role == "agent" else "human")
 
 
 @router.get("/admin/switches", response_model=SwitchList, summary="Kill switches")
