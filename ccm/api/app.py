@@ -25,6 +25,7 @@ from ccm.api.settings import Settings, get_settings
 from ccm.audit.keys import Signer
 from ccm.errors import ConfigError
 from ccm.ops.predictions import MemoPredictor
+from ccm.ops.runtime import prefer_passive_threads
 from ccm.ops.snapshots import RecentSnapshots, SnapshotReuse
 from ccm.policy.config import load_policy
 from ccm.store import Store, open_store
@@ -86,6 +87,7 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None,
     opening ``settings.store`` in the lifespan; ``clock``: the time source for 'now'."""
     settings = settings or get_settings()
     clock = clock or now_micros
+    prefer_passive_threads()
     tokens = load_token_registry(settings.api_tokens_file, settings.api_tokens, clock)
     check_auth_configured(settings, tokens)
     metrics = ApiMetrics()

@@ -43,8 +43,10 @@ def mcp_cmd(transport: str, host: str, port: int, store_location: str | None,
     from ccm.audit.keys import Signer
     from ccm.mcp.http import mcp_http_app
     from ccm.mcp.server import McpState, build_mcp
+    from ccm.ops.runtime import prefer_passive_threads
     from graph_schema.timeutil import now_micros
 
+    prefer_passive_threads()
     if insecure_dev and transport == "http" and not is_loopback(host):
         raise ConfigError(f"--insecure-dev only binds to loopback addresses, not {host}")
     settings = service_settings(store_location, insecure_dev)
