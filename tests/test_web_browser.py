@@ -234,3 +234,24 @@ def test_a_handed_out_token_connects_at_once_and_a_dry_run_shows_its_verdict(
     assert drawn(page, "#graph g.node.seed") == ["service:cartservice",
                                                    "config:cartservice/REDIS_ADDR"]
     print("screenshot:", shot(page, tmp_path, "web-what-if"))
+
+
+def test_the_page_layout_puts_callers_left_and_a_cycle_in_one_layer(server, page):
+    page.goto(server)
+    page.wait_for_selector("#token:visible")
+    pos = page.evaluate("""async () => {
+        const { dependencyGraph, layeredLayout } = await import("/web/static/layout.js");
+        const node = (ref) => ({ ref, kind: ref.split(":")[0], name: ref.split(":")[1] });
+        const edge = (a, b) => ({ kind: "DEPENDS_ON", from: a, to: b, attrs: {} });
+        const graph = {
+            nodes: ["service:web", "service:cart", "cache:redis", "service:search",
+                    "datastore:index", "change:c1"].map(node),
+            edges: [edge("service:web", "service:cart"), edge("service:cart", "cache:redis"),
+                    edge("service:web", "service:search"), edge("service:search", "datastore:index"),
+                    edge("datastore:index", "service:search"), edge("service:web", "service:web")]};
+        return Object.fromEntries(layeredLayout(dependencyGraph(graph)));
+    }""")
+    assert set(pos) == {"service:web", "service:cart", "cache:redis", "service:search",
+                        "datastore:index"}  # components only
+    assert pos["service:web"]["x"] < pos["service:cart"]["x"] < pos["cache:redis"]["x"]
+    assert pos["service:search"]["x"] == pos["datastore:index"]["x"] == 1

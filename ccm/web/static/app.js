@@ -11,6 +11,8 @@ import { COMPONENT_KINDS } from "./layout.js";
 const $ = (id) => document.getElementById(id);
 const api = new Api();
 const TOKEN_KEY = "ccm-web-token";
+// what the page draws or lists: components, their config keys, changes and alerts
+const KINDS = [...COMPONENT_KINDS, "config", "change", "alert"];
 const state = {
   mode: "paste", events: [], t: null, graph: null, alerts: [], alertPick: null, chains: [],
   chain: null, impact: null, actions: [], actionsNote: null, actionPick: null, registry: [], seq: 0,
@@ -83,7 +85,7 @@ function timeChosen(t, now = false) {
 
 async function showTime(t, keep = false) {
   const seq = ++state.seq;
-  const graph = await api.get("/v1/graph", { at: iso(t) });
+  const graph = await api.get("/v1/graph", { at: iso(t), kind: KINDS });
   if (seq !== state.seq) return;  // a later time was picked meanwhile
   state.graph = graph;
   state.events = mergeEvents(state.events, eventsOf(graph));
@@ -269,7 +271,7 @@ async function whatIf(event) {
 // -- start ------------------------------------------------------------------------------
 async function connect() {
   status("connecting\u2026");
-  const now = await api.get("/v1/graph", { at: "now" });
+  const now = await api.get("/v1/graph", { at: "now", kind: KINDS });
   connected();
   state.events = mergeEvents([], eventsOf(now));
   const times = state.events.map((e) => e.t);
