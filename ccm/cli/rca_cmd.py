@@ -32,7 +32,7 @@ def evidence_summary(chain: Chain, n_symptoms: int) -> str:
         keys = f" of {', '.join(a['keys'])}" if a.get("keys") else ""
         parts.append(f"{a['change_kind']}{keys}{age}, q={a['q']:.2f}")
     else:
-        parts.append(f"spontaneous failure, prior {chain.prior:.3f}")
+        parts.append(f"spontaneous failure, rate {chain.prior:.0e}/h")
     hops = [f"{link.p:.2f}" for link in chain.links[1 if chain.cause == "change" else 0:]]
     if hops:
         parts.append("link p " + " x ".join(hops))

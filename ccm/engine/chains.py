@@ -21,6 +21,8 @@ from ccm.engine.types import Chain, Link, Symptom
 from graph_schema import format_time
 
 _KIND_NAMES = ("DEPENDS_ON", "HAS_CONFIG")
+#: a hypothesis's ``change`` for a spontaneous failure
+SPONTANEOUS = -1
 
 
 def impact_of(snapshot: Snapshot, seeds: np.ndarray, params: Params
