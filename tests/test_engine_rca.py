@@ -8,6 +8,7 @@ from hypothesis import given, settings
 
 from ccm.engine import oracle
 from ccm.engine.model import EdgeTable
+from ccm.engine.params import Params
 from ccm.engine.rca import root_causes, symptoms_from_alerts
 from ccm.engine.snapshot import AlertTable, ChangeTable, NodeTable, build_snapshot
 from ccm.engine.types import Symptom
@@ -180,3 +181,25 @@ def test_pruned_top_k_equals_the_top_k_of_the_full_ranking(case):
         assert [c.root for c in top] == [c.root for c in full][:k]
         for a, b in zip(top, full, strict=False):
             assert a.score <= b.score + 1e-12  # posteriors are exact or conservative
+
+
+def cascade(n: int, p: float):
+    """s0 <- s1 <- ... (each depends on the previous one with probability p); every node
+    alerts, one minute after the previous one."""
+    refs = [f"service:s{i}" for i in range(n)]
+    nodes = NodeTable.build(refs, ["service"] * n)
+    edges = EdgeTable.build(list(range(1, n)), list(range(n - 1)), learned=[p] * (n - 1))
+    snap = build_snapshot(nodes, edges, valid_at=T0 + HOUR)
+    return snap, [Symptom(r, "errors", T0 + i * 60_000_000) for i, r in enumerate(refs)]
+
+
+def test_a_long_cascade_whose_every_step_alerted_costs_its_links_not_every_prefix():
+    snap, symptoms = cascade(8, 0.6)
+    params = Params(memory_weight=1.0, p_traffic_drop=0.0)  # no traffic-drop terms
+    scores = {c.root: c.log_score for c in root_causes(snap, symptoms, params=params)}
+    assert max(scores, key=scores.get) == "service:s0"
+    # each alerting step beyond the first costs about one link: p (1 - missed) / false
+    step = np.log(0.6 * (1 - params.missed_alert) / params.false_alert)
+    first = np.log((1 - params.missed_alert) / params.false_alert)
+    assert scores["service:s0"] - np.log(params.spontaneous_rate_of("service")) == \
+        pytest.approx(first + 7 * step, abs=0.05)

@@ -236,15 +236,19 @@ def hypothesis_evidence(g: nx.DiGraph, seeds: Iterable[int], h_time: int, flags:
     """``(ll, onset)``: log P(observations | H) - log P(observations | nothing failed) for
     one hypothesis (flags: 1 monitored, 2 upstream alert, 4 traffic-drop alert), and the
     earliest alert it explains (failure alerts first, else traffic drops; NO_TIME if
-    none). ``quiet``: P(no alert | affected) of a quiet node in the two directions
+    none). Failure spreads with every node passing on its belief given its own
+    observation; then every affected node starves its dependencies with its belief.
+    ``quiet``: P(no alert | affected) of a quiet node in the two directions
     (default: the missed-alert rate, and the missed traffic-drop rate since few services
     have such alerts); an alerting node uses the missed-alert rate in both."""
     P, skew = params, int(params.clock_skew_s * 1e6)
     miss, miss_td = P.missed_alert, P.missed_alert
     quiet = (miss, P.missed_traffic_drop) if quiet is None else quiet
-    up, _ = noisy_or(g, dict.fromkeys(seeds, 1.0), floor=P.floor)
-    starting = {v: r for v, r in up.items() if r > 0}
-    _, starve = noisy_or(g, starting, reverse=True, floor=P.floor)
+    up_obs = (flags, t_up, 2, h_time, skew, miss, quiet[0], P.false_alert)
+    up, _ = noisy_or(g, dict.fromkeys(seeds, 1.0), floor=P.floor, obs=up_obs)
+    starting = {v: belief(r, v, up_obs) for v, r in up.items() if r > 0}
+    td_obs = (flags, t_td, 4, h_time, skew, miss_td, quiet[1], P.false_alert)
+    _, starve = noisy_or(g, starting, reverse=True, floor=P.floor, obs=td_obs, whole=False)
     total, onsets = 0.0, []
     for values, bit, t_obs, m, mq in ((up, 2, t_up, miss, quiet[0]),
                                       (starve, 4, t_td, miss_td, quiet[1])):

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
-from ccm.engine.kernels._propagate import PLAIN, _spread
+from ccm.engine.kernels._propagate import OBSERVE_OTHERS, OBSERVE_WHOLE, _spread
 
 MONITORED, ALERT_UP, ALERT_TD = 1, 2, 4
 #: "no time": a hypothesis without a time (a spontaneous failure), a node never reached
@@ -126,8 +126,11 @@ def _score_hypotheses(n: int, in_ptr: np.ndarray, in_idx: np.ndarray, in_p: np.n
     failure-direction alerts when there are any, else from the traffic drops.
 
     For each hypothesis: failure spreads to dependants (``in`` edges, noisy-OR with
-    ``in_p``), then (when ``full``) every impacted node starves its dependencies (``out``
-    edges with ``out_ptd``). Each monitored node contributes its alert-or-quiet
+    ``in_p``), each node passing on its belief given its own observation (an alerting
+    node has almost surely failed, a quiet one probably not), so that a long cascade
+    whose every step alerted is as likely as its links, not as the product of every
+    prefix; then (when ``full``) every node starves its dependencies (``out`` edges with
+    ``out_ptd``) with its belief. Each monitored node contributes its alert-or-quiet
     likelihood ratio. ``miss``/``miss_td``: P(no alert | affected) for the two
     directions; ``miss_quiet``/``miss_td_quiet``: P(no alert yet | affected) for a quiet
     node at the question time (at least as large). Without ``full`` only the failure direction is scored: since the
@@ -149,7 +152,8 @@ def _score_hypotheses(n: int, in_ptr: np.ndarray, in_idx: np.ndarray, in_p: np.n
             tag = i + 1
             seeds = h_seeds[h_ptr[h]:h_ptr[h + 1]]
             seed_s = h_seed_s[h_ptr[h]:h_ptr[h + 1]]
-            up_obs = (flags, t_up, ALERT_UP, h_time[h], skew, miss, miss_quiet, fa, PLAIN)
+            up_obs = (flags, t_up, ALERT_UP, h_time[h], skew, miss, miss_quiet, fa,
+                      OBSERVE_WHOLE)
             n_up = _spread(n, in_ptr, in_idx, in_p, out_ptr, out_idx, out_p, comp, cyclic, 1,
                            seeds, seed_s, floor, tol, max_sweeps, tag, a_stamp, a_sv, a_q,
                            a_val, a_bel, a_touched, up_obs)
@@ -161,9 +165,9 @@ def _score_hypotheses(n: int, in_ptr: np.ndarray, in_idx: np.ndarray, in_p: np.n
                 continue
             up_nodes = a_touched[:n_up]
             td_obs = (flags, t_td, ALERT_TD, h_time[h], skew, miss_td, miss_td_quiet, fa,
-                      PLAIN)
+                      OBSERVE_OTHERS)
             n_down = _spread(n, out_ptr, out_idx, out_ptd, in_ptr, in_idx, in_ptd, comp,
-                             cyclic, -1, up_nodes, a_val[up_nodes], floor, tol, max_sweeps,
+                             cyclic, -1, up_nodes, a_bel[up_nodes], floor, tol, max_sweeps,
                              tag, b_stamp, b_sv, b_q, b_val, b_bel, b_touched, td_obs)
             td_score, td_first = _evidence(n_down, b_touched, b_q, True, flags, t_td,
                                            ALERT_TD, h_time[h], skew, miss_td,
