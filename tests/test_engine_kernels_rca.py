@@ -72,7 +72,7 @@ def test_hypothesis_scores_equal_the_networkx_evidence(c, data):
     got, onsets = _score_hypotheses(
         snap.n, snap.in_ptr, snap.in_idx, m.in_p, m.in_ptd, snap.out_ptr, snap.out_idx, m.out_p,
         m.out_ptd, snap.comp, snap.cyclic, ptr, flat, np.ones(len(flat)), h_time, flags, t_up,
-        t_td, P.false_alert, P.missed_alert, quiet[0], P.missed_alert, quiet[1],
+        t_td, P.false_alert, P.missed_alert, quiet[0], P.missed_traffic_drop, quiet[1],
         int(P.clock_skew_s * 1e6), P.floor, P.tol, P.max_sweeps, P.explain_min,
         np.arange(n_h), True, 3)
     g = oracle.to_networkx(snap, LEARNED)

@@ -203,3 +203,13 @@ def test_a_long_cascade_whose_every_step_alerted_costs_its_links_not_every_prefi
     first = np.log((1 - params.missed_alert) / params.false_alert)
     assert scores["service:s0"] - np.log(params.spontaneous_rate_of("service")) == \
         pytest.approx(first + 7 * step, abs=0.05)
+
+
+def test_a_quiet_node_argues_less_against_a_cause_minutes_after_the_first_symptom():
+    snap, symptoms = chain_graph()
+    early = build_snapshot(snap.nodes, snap.edges, valid_at=symptoms[-1].time + 60_000_000)
+    late = {c.root: c.log_score for c in root_causes(snap, symptoms)}
+    soon = {c.root: c.log_score for c in root_causes(early, symptoms)}
+    # db is quiet: an hour in, its alert was missed; two minutes in, it may not have fired
+    # yet (api alerted itself; only its callee's missing traffic-drop alert weighs on it)
+    assert soon["datastore:db"] - late["datastore:db"] > soon["service:api"] - late["service:api"]

@@ -238,12 +238,11 @@ def hypothesis_evidence(g: nx.DiGraph, seeds: Iterable[int], h_time: int, flags:
     earliest alert it explains (failure alerts first, else traffic drops; NO_TIME if
     none). Failure spreads with every node passing on its belief given its own
     observation; then every affected node starves its dependencies with its belief.
-    ``quiet``: P(no alert | affected) of a quiet node in the two directions
-    (default: the missed-alert rate, and the missed traffic-drop rate since few services
-    have such alerts); an alerting node uses the missed-alert rate in both."""
+    ``quiet``: P(no alert yet | affected) of a quiet node in the two directions (default
+    the missed-alert rates)."""
     P, skew = params, int(params.clock_skew_s * 1e6)
-    miss, miss_td = P.missed_alert, P.missed_alert
-    quiet = (miss, P.missed_traffic_drop) if quiet is None else quiet
+    miss, miss_td = P.missed_alert, P.missed_traffic_drop
+    quiet = (miss, miss_td) if quiet is None else quiet
     up_obs = (flags, t_up, 2, h_time, skew, miss, quiet[0], P.false_alert)
     up, _ = noisy_or(g, dict.fromkeys(seeds, 1.0), floor=P.floor, obs=up_obs)
     starting = {v: belief(r, v, up_obs) for v, r in up.items() if r > 0}
@@ -295,7 +294,10 @@ def root_cause_scores(snapshot: Snapshot, symptoms: list[Any],
         arr[v] = min(arr[v], s.time)
         found.append((v, s.time, s.upstream))
     latest = latest_cause_time(g, found)
-    quiet = (P.missed_alert, P.missed_traffic_drop)
+    late = math.exp(-max(0.0, (snapshot.valid_at - min(s.time for s in symptoms)) / 60e6)
+                    / P.alert_delay_min) if symptoms else 0.0
+    quiet = (P.missed_alert + (1 - P.missed_alert) * late,
+             P.missed_traffic_drop + (1 - P.missed_traffic_drop) * late)
 
     def timed(seeds: list[int], t: int, q: float, latent: float) -> float:
         ll, onset = hypothesis_evidence(g, seeds, t, flags, t_up, t_td, P, quiet)

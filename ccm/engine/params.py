@@ -206,10 +206,17 @@ class Params:
     # -- the alerting process ---------------------------------------------------------------
     #: an alert fires on a healthy node (noise, flapping, a threshold set too tight).
     false_alert: float = 0.01
-    #: an impacted, monitored node does not alert (threshold not reached, rule missing).
-    missed_alert: float = 0.1
+    #: an impacted, monitored node does not alert: a partial impact stays under the
+    #: threshold, the rule is missing or silenced; many incidents are first reported by
+    #: users. One in five.
+    missed_alert: float = 0.2
     #: most services have no traffic-drop alert at all, so its absence says little.
     missed_traffic_drop: float = 0.7
+    #: alert rules fire minutes after the condition starts (evaluation interval and a
+    #: ``for:`` clause): at a question asked m minutes after the first symptom, an
+    #: impacted node is still quiet with probability exp(-m / this), on top of
+    #: ``missed_alert``.
+    alert_delay_min: float = 5.0
 
     # -- numerics ---------------------------------------------------------------------------
     #: noisy-OR fixpoint tolerance (change of a probability that stops iteration).
@@ -236,7 +243,7 @@ class Params:
                 raise ValueError(f"Params.{name} must be within (0, 1) (it is used as a log)")
         for name in ("prior_strength", "onset_prompt_median_min", "onset_prompt_sigma",
                      "onset_latent_median_hours", "onset_latent_sigma", "onset_min_s",
-                     "clock_error_s", "unknown_spontaneous_rate"):
+                     "clock_error_s", "alert_delay_min", "unknown_spontaneous_rate"):
             if not getattr(self, name) > 0:
                 raise ValueError(f"Params.{name} must be > 0, got {getattr(self, name)!r}")
         for table in ("kind_prior", "latent_share", "spontaneous_rate"):

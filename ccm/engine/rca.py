@@ -162,10 +162,17 @@ def hypotheses(snapshot: Snapshot, obs: Observations, window: int | None, params
 
 def missed_rates(snapshot: Snapshot, obs: Observations, params: Params
                  ) -> tuple[float, float, float, float]:
-    """``(miss, miss_quiet, miss_td, miss_td_quiet)``: P(no alert | affected) as an alerting
-    node sees it and as a quiet node does, for failure and traffic-drop alerts."""
-    m = params.missed_alert
-    return m, m, m, params.missed_traffic_drop
+    """``(miss, miss_quiet, miss_td, miss_td_quiet)``: P(no alert | affected) for failure
+    and traffic-drop alerts, and P(no alert yet | affected) for a node still quiet at the
+    snapshot's time: for an incident whose first symptom began only minutes ago, the
+    alert rule may not have fired yet. (An alert that did fire shows its rule had the
+    time, so alerting nodes use the first of each pair.)"""
+    m, m_td = params.missed_alert, params.missed_traffic_drop
+    if len(obs.sym_time) == 0:
+        return m, m, m_td, m_td
+    minutes = max(0.0, (snapshot.valid_at - int(obs.sym_time.min())) / 60e6)
+    late = float(np.exp(-minutes / params.alert_delay_min))
+    return m, m + (1.0 - m) * late, m_td, m_td + (1.0 - m_td) * late
 
 
 def _kernel_scores(snapshot: Snapshot, obs: Observations, hyp: Hypotheses, params: Params,
