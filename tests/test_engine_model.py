@@ -17,6 +17,7 @@ from ccm.engine.model import (
     name_words,
     onset_log_density,
     onset_log_density_max,
+    value_expiry,
 )
 from ccm.engine.params import DEFAULT_PARAMS as P
 from ccm.engine.params import Params
@@ -143,3 +144,11 @@ def test_the_density_bound_is_never_below_the_density():
     for latent in (0.0, 0.1, 0.5, 1.0):
         f = onset_log_density(minutes * MINUTE_US, latent)
         assert f.max() <= onset_log_density_max(latent) + 1e-12
+
+
+def test_an_expiry_is_read_from_an_option_inside_a_value_never_from_free_text():
+    assert value_expiry("CN=a.example, notAfter=2020-02-03T13:30:00Z") == 1580736600000000
+    assert value_expiry("token=abc;expires_at=2026-01-01T00:00:00Z") == 1767225600000000
+    assert value_expiry("the certificate expires on 2020-02-03") is None
+    assert value_expiry("notAfter=someday") is None
+    assert value_expiry(None) is None

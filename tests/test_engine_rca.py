@@ -7,10 +7,10 @@ import pytest
 from hypothesis import given, settings
 
 from ccm.engine import oracle
-from ccm.engine.model import EdgeTable
+from ccm.engine.model import DEPENDS_ON, HAS_CONFIG, EdgeTable
 from ccm.engine.params import Params
 from ccm.engine.rca import root_causes, symptoms_from_alerts
-from ccm.engine.snapshot import AlertTable, ChangeTable, NodeTable, build_snapshot
+from ccm.engine.snapshot import NO_EXPIRY, AlertTable, ChangeTable, NodeTable, build_snapshot
 from ccm.engine.types import Symptom
 from ccm.errors import NotFound
 from graph_schema import parse_time
@@ -213,3 +213,31 @@ def test_a_quiet_node_argues_less_against_a_cause_minutes_after_the_first_sympto
     # db is quiet: an hour in, its alert was missed; two minutes in, it may not have fired
     # yet (api alerted itself; only its callee's missing traffic-drop alert weighs on it)
     assert soon["datastore:db"] - late["datastore:db"] > soon["service:api"] - late["service:api"]
+
+
+def certificate(expires_after_onset_min: float):
+    """edge -> auth -> config:auth/CERT (HAS_CONFIG); the certificate expires relative to
+    the first alert; a deploy on edge a day earlier."""
+    refs = ["config:auth/CERT", "service:auth", "gateway:edge"]
+    onset = T0 + 100 * HOUR
+    expiry = onset + int(expires_after_onset_min * 60_000_000)
+    nodes = NodeTable.build(refs, ["config", "service", "gateway"], entry=[False, False, True],
+                            expires=[expiry, NO_EXPIRY, NO_EXPIRY])
+    edges = EdgeTable.build([1, 2], [0, 1], kind=[HAS_CONFIG, DEPENDS_ON])
+    changes = ChangeTable(["change:d1"], np.array([onset - 24 * HOUR], np.int64), ["deploy"],
+                          np.array([2], np.int32), np.array([0, 1], np.int64),
+                          np.array([2], np.int32), [{"target": "gateway:edge"}])
+    snap = build_snapshot(nodes, edges, changes=changes, valid_at=onset + HOUR)
+    return snap, [Symptom("service:auth", "errors", onset),
+                  Symptom("gateway:edge", "errors", onset + 60_000_000)]
+
+
+def test_a_configuration_value_that_expired_minutes_before_the_errors_is_their_root():
+    top = root_causes(*certificate(-3))[0]
+    assert (top.root, top.cause) == ("config:auth/CERT", "expiry")
+    assert top.nodes == ["config:auth/CERT", "service:auth", "gateway:edge"]
+
+
+def test_a_value_that_expires_after_the_errors_began_explains_none_of_them():
+    roots = [c.root for c in root_causes(*certificate(+30))]
+    assert "config:auth/CERT" not in roots

@@ -144,6 +144,36 @@ def changed_options(old: Any, new: Any) -> set[str]:
     return {k for k in set(a) | set(b) if a.get(k) != b.get(k)}
 
 
+#: option names (lower case, without ``_`` and ``-``) that give a value's expiry time
+_EXPIRY_OPTIONS = frozenset({"notafter", "expires", "expiresat", "expiry", "expiration",
+                             "expirationtime", "validuntil"})
+
+
+def value_expiry(value: Any) -> int | None:
+    """The expiry time (µs) written inside a configuration value as an option, as an
+    X.509 summary or a connection string writes it (``CN=api.example, notAfter=2020-02-03
+    T13:30:00Z``, ``token=...;expires=...``); None when there is none or it is no time.
+
+    >>> from graph_schema import format_time
+    >>> format_time(value_expiry("CN=auth.example, notAfter=2020-02-03T13:30:00Z"))
+    '2020-02-03T13:30:00Z'
+    >>> value_expiry("redis:6379,syncTimeout=50") is None
+    True
+    """
+    from graph_schema import parse_time
+    from graph_schema.timeutil import TimeParseError
+
+    if not isinstance(value, str):
+        return None
+    for name, text in _OPTION.findall(value):
+        if name.lower().replace("_", "").replace("-", "") in _EXPIRY_OPTIONS:
+            try:
+                return parse_time(text)
+            except TimeParseError:
+                return None
+    return None
+
+
 def is_risky(keys: Iterable[str], diff: Iterable[Mapping[str, Any]] = (),
              params: Params = DEFAULT_PARAMS) -> bool:
     """True when a changed key name, or an option changed inside a key's value, names a

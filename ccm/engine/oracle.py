@@ -269,7 +269,8 @@ def root_cause_scores(snapshot: Snapshot, symptoms: list[Any],
                       window: int | None = None) -> dict[str, float]:
     """Every hypothesis's log score (prior + onset density + evidence), enumerated
     independently of the kernels: changes whose seeds can cause a symptom that began
-    after them, and spontaneous failures of components that can cause any symptom."""
+    after them, configuration values that expired in the window likewise, and
+    spontaneous failures of components that can cause any symptom."""
     from ccm.engine.model import change_prior, latent_share, onset_log_density
     from ccm.engine.priors import NO_PRIORS
     from ccm.engine.snapshot import KINDS
@@ -319,6 +320,11 @@ def root_cause_scores(snapshot: Snapshot, symptoms: list[Any],
                          reversible=meta.get("reversible"), params=P, priors=priors)
         out[ref] = timed(seeds, t, q, latent_share(ch.kinds[i], keys=keys, diff=diff,
                                                    params=P))
+    for v in range(snapshot.n):
+        e = int(snapshot.nodes.expires[v])
+        if early <= e <= snapshot.valid_at and not snapshot.component[v] \
+                and latest[v] != NO_TIME and latest[v] >= e - skew:
+            out[snapshot.refs[v]] = timed([v], e, P.expiry_prior, P.expiry_latent_share)
     for v in range(snapshot.n):
         if snapshot.component[v] and latest[v] != NO_TIME:
             rate = P.spontaneous_rate_of(KINDS[snapshot.nodes.kind[v]])

@@ -195,13 +195,19 @@ class Params:
     #: to explain is unlikely, if not impossible, to be its cause.
     clock_error_s: float = 20.0
 
-    # -- spontaneous failures ------------------------------------------------------------------
+    # -- spontaneous failures and expiries -----------------------------------------------------
     #: failures per hour of one component of a kind, on its own (see
     #: DEFAULT_SPONTANEOUS_RATE); compared with q(c) times the onset density (also per
     #: hour), so a change competes with the component failing by itself.
     spontaneous_rate: tuple[tuple[str, float], ...] = DEFAULT_SPONTANEOUS_RATE
     #: rate of a component kind missing from the table
     unknown_spontaneous_rate: float = 1e-4
+    #: a configuration value that carries an expiry (a certificate's notAfter, a token's
+    #: expiry) and is still in place after it has passed: most such values are in use, and
+    #: an expired certificate fails every new handshake.
+    expiry_prior: float = 0.5
+    #: an expiry bites at the next handshake or token refresh; cached sessions delay a few.
+    expiry_latent_share: float = 0.1
 
     # -- the alerting process ---------------------------------------------------------------
     #: an alert fires on a healthy node (noise, flapping, a threshold set too tight).
@@ -233,17 +239,18 @@ class Params:
         for name in ("p_hard", "p_soft", "async_factor", "fallback_factor", "cached_factor",
                      "share_floor", "retry_factor", "retry_floor", "p_config", "p_max",
                      "memory_weight", "p_traffic_drop", "q_max", "false_alert",
-                     "missed_alert", "missed_traffic_drop", "unknown_latent_share",
-                     "risky_latent_share"):
+                     "missed_alert", "missed_traffic_drop", "expiry_prior",
+                     "expiry_latent_share", "unknown_latent_share", "risky_latent_share"):
             value = getattr(self, name)
             if not 0.0 <= value <= 1.0:
                 raise ValueError(f"Params.{name} must be within [0, 1], got {value!r}")
-        for name in ("false_alert", "missed_alert", "missed_traffic_drop"):
+        for name in ("false_alert", "missed_alert", "missed_traffic_drop", "expiry_prior"):
             if not 0.0 < getattr(self, name) < 1.0:
                 raise ValueError(f"Params.{name} must be within (0, 1) (it is used as a log)")
         for name in ("prior_strength", "onset_prompt_median_min", "onset_prompt_sigma",
                      "onset_latent_median_hours", "onset_latent_sigma", "onset_min_s",
-                     "clock_error_s", "alert_delay_min", "unknown_spontaneous_rate"):
+                     "clock_error_s",
+                     "alert_delay_min", "unknown_spontaneous_rate"):
             if not getattr(self, name) > 0:
                 raise ValueError(f"Params.{name} must be > 0, got {getattr(self, name)!r}")
         for table in ("kind_prior", "latent_share", "spontaneous_rate"):

@@ -1,18 +1,21 @@
 """Root-cause chains: which change or spontaneous failure best explains the symptoms.
 
-Every change in the window and every spontaneous failure of a component that can
-reach a symptom is a hypothesis H, ranked by
+Every change in the window, every configuration value that expired in it, and every
+spontaneous failure of a component that can reach a symptom is a hypothesis H,
+ranked by
 
     P(H) * f(onset delay | H) * P(alerts that fired | H) * P(monitored nodes quiet | H)
 
-P(H) is q(c) for a change (kind and content) and the component kind's failure rate
-per hour for a spontaneous failure; f is the density per hour of the delay from the
-change to the first alert H explains: a mixture of prompt failures (minutes) and late ones (hours to days), so
+P(H) is q(c) for a change (kind and content), the expiry prior for an expired value,
+and the component kind's failure rate per hour for a spontaneous failure; f is the
+density per hour of the delay from the change (or expiry) to the first alert H
+explains: a mixture of prompt failures (minutes) and late ones (hours to days), so
 timing is evidence, with no cut-off. A change cannot explain an alert that began
 before it (an operator's reaction after the first alert explains only later ones).
 Errors, latency, timeouts and outages travel from a failing dependency to its
-dependants; a traffic drop travels from a failing caller to its callees; with
-false-alert and missed-alert rates. Each of the top hypotheses yields its most probable path to the
+dependants; a traffic drop travels from a failing caller to its callees; each node
+passes on its belief given its own alert or silence, with false-alert and
+missed-alert rates. Each of the top hypotheses yields its most probable path to the
 symptom it explains that is furthest along the propagation (an entrypoint when it
 explains one), with the evidence per link.
 """
@@ -20,12 +23,12 @@ explains one), with the evidence per link.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numba
 import numpy as np
 
-from ccm.engine.chains import SPONTANEOUS, build_chain
+from ccm.engine.chains import EXPIRY, SPONTANEOUS, build_chain
 from ccm.engine.kernels import (
     ALERT_TD,
     ALERT_UP,
@@ -90,8 +93,9 @@ def observe(snapshot: Snapshot, symptoms: list[Symptom]) -> Observations:
 @dataclass(frozen=True, eq=False)
 class Hypotheses:
     """Candidate causes: ``root`` references, ``change`` index (or SPONTANEOUS: the first
-    seed fails on its own), seeds in CSR form, time (NO_TIME for spontaneous failures),
-    ``q`` (probability that the change fails; the rate per hour for a spontaneous failure),
+    seed fails on its own; EXPIRY: the first seed, a configuration value, expired),
+    seeds in CSR form, time (NO_TIME for spontaneous failures), ``q`` (probability that
+    the change or expired value fails; the rate per hour for a spontaneous failure),
     ``latent`` (share of late failures), ``log_prior`` = log q, and ``log_onset``, the
     log density of the onset delay, filled in by :func:`score`."""
 
@@ -109,54 +113,77 @@ class Hypotheses:
     @property
     def prior(self) -> np.ndarray:
         """P(H) with its onset at the observed time, per hour: q(c) times the onset
-        density for a change, the failure rate for a spontaneous failure."""
+        density for a change or expiry, the failure rate for a spontaneous failure."""
         return np.exp(self.log_prior + self.log_onset)
 
 
+@dataclass
+class _Timed:
+    """Hypotheses with a time, column by column (see :func:`_timed`)."""
+
+    roots: list[str] = field(default_factory=list)
+    seeds: list[np.ndarray] = field(default_factory=list)
+    times: list[int] = field(default_factory=list)
+    q: list[float] = field(default_factory=list)
+    latent: list[float] = field(default_factory=list)
+    kind: list[int] = field(default_factory=list)
+
+    def add(self, root: str, seeds: np.ndarray, t: int, q: float, latent: float,
+            kind: int) -> None:
+        self.roots.append(root)
+        self.seeds.append(seeds)
+        self.times.append(t)
+        self.q.append(q)
+        self.latent.append(latent)
+        self.kind.append(kind)
+
+
 def _timed(snapshot: Snapshot, latest: np.ndarray, window: int | None, params: Params,
-           priors: Priors) -> tuple[list[str], list[np.ndarray], list[int], list[float],
-                                    list[float], list[int]]:
-    """Changes in the window whose seeds can cause a symptom that began after them:
-    (roots, seeds, times, q, latent, change index)."""
-    s = snapshot
+           priors: Priors) -> _Timed:
+    """Changes in the window, and configuration values that expired in it, whose seeds
+    can cause a symptom that began after them (``kind``: the change's index, or EXPIRY)."""
+    s, out = snapshot, _Timed()
     skew = int(params.clock_skew_s * 1e6)
     early = s.valid_at - window if window is not None else np.iinfo(np.int64).min
     ch = s.changes
-    q_all = s.change_priors(params, priors) if len(ch) else np.zeros(0)
-    out: tuple[list, list, list, list, list, list] = ([], [], [], [], [], [])
+    q = s.change_priors(params, priors) if len(ch) else np.zeros(0)
     for i in range(len(ch)):
-        seeds = ch.seeds(i)
-        t = int(ch.time[i])
+        seeds, t, m = ch.seeds(i), int(ch.time[i]), ch.meta[i]
         if len(seeds) and t >= early and latest[seeds].max() >= t - skew:
-            m = ch.meta[i]
-            for col, value in zip(out, (ch.refs[i], seeds, t, float(q_all[i]), latent_share(
-                    ch.kinds[i], keys=m.get("keys", ()), diff=m.get("diff", ()),
-                    params=params), i), strict=True):
-                col.append(value)
+            out.add(ch.refs[i], seeds, t, float(q[i]), latent_share(
+                ch.kinds[i], keys=m.get("keys", ()), diff=m.get("diff", ()), params=params), i)
+    expires = s.nodes.expires
+    expired = (expires >= early) & (expires <= s.valid_at) & ~s.component
+    for v in np.flatnonzero(expired).tolist():
+        t = int(expires[v])
+        if latest[v] >= t - skew:
+            out.add(s.refs[v], np.array([v], np.int32), t, params.expiry_prior,
+                    params.expiry_latent_share, EXPIRY)
     return out
 
 
 def hypotheses(snapshot: Snapshot, obs: Observations, window: int | None, params: Params,
                priors: Priors) -> Hypotheses:
-    """Changes in the window whose seeds can reach a symptom that began after them, and
-    spontaneous failures of components that can reach any symptom."""
+    """Changes (and expired configuration values) in the window whose seeds can reach a
+    symptom that began after them, and spontaneous failures of components that can reach
+    any symptom."""
     s = snapshot
     latest = _latest_cause_time(s.n, s.out_ptr, s.out_idx, s.in_ptr, s.in_idx,
                                 obs.sym_node, obs.sym_time, obs.sym_up)
-    roots, seeds, times, q, latent, kind = _timed(s, latest, window, params, priors)
+    timed = _timed(s, latest, window, params, priors)
     spont = np.flatnonzero(s.component & (latest != NO_TIME)).astype(np.int32)
     rate = [params.spontaneous_rate_of(KINDS[s.nodes.kind[v]]) for v in spont.tolist()]
-    seeds = seeds + [spont[i:i + 1] for i in range(len(spont))]
+    seeds = timed.seeds + [spont[i:i + 1] for i in range(len(spont))]
     sizes = np.array([len(x) for x in seeds], np.int64)
-    q_all = np.array(q + rate, np.float64)
+    q_all = np.array(timed.q + rate, np.float64)
     return Hypotheses(
-        root=roots + [s.refs[v] for v in spont],
-        change=np.array(kind + [SPONTANEOUS] * len(spont), np.int64),
+        root=timed.roots + [s.refs[v] for v in spont],
+        change=np.array(timed.kind + [SPONTANEOUS] * len(spont), np.int64),
         ptr=np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64),
         seeds=(np.concatenate(seeds) if seeds else np.zeros(0)).astype(np.int32),
         seed_s=np.ones(int(sizes.sum())),
-        time=np.array(times + [NO_TIME] * len(spont), np.int64),
-        q=q_all, latent=np.array(latent + [0.0] * len(spont), np.float64),
+        time=np.array(timed.times + [NO_TIME] * len(spont), np.int64),
+        q=q_all, latent=np.array(timed.latent + [0.0] * len(spont), np.float64),
         log_prior=np.log(np.maximum(q_all, 1e-300)), log_onset=np.zeros(len(q_all)))
 
 
@@ -166,7 +193,7 @@ def missed_rates(snapshot: Snapshot, obs: Observations, params: Params
     and traffic-drop alerts, and P(no alert yet | affected) for a node still quiet at the
     snapshot's time: for an incident whose first symptom began only minutes ago, the
     alert rule may not have fired yet. (An alert that did fire shows its rule had the
-    time, so alerting nodes use the first of each pair.)"""
+    time, so alerting nodes use the first pair.)"""
     m, m_td = params.missed_alert, params.missed_traffic_drop
     if len(obs.sym_time) == 0:
         return m, m, m_td, m_td
