@@ -232,7 +232,8 @@ class Params:
     floor: float = 1e-4
     #: sweeps over one strongly connected component before giving up on convergence.
     max_sweeps: int = 10_000
-    #: symptoms a chain may end at: probability under which a symptom is not "explained".
+    #: impact probability under which a symptom is not "explained": a chain does not end
+    #: at it, and its onset does not time the hypothesis.
     explain_min: float = 0.05
 
     def __post_init__(self) -> None:
