@@ -9,7 +9,13 @@ import pytest
 from hypothesis import given, settings
 
 from ccm.engine import oracle
-from ccm.engine.impact import action_prior, action_seeds, predict_impact, resolve
+from ccm.engine.impact import (
+    action_prior,
+    action_seeds,
+    impact_samples,
+    predict_impact,
+    resolve,
+)
 from ccm.engine.model import EdgeTable
 from ccm.engine.params import DEFAULT_PARAMS as P
 from ccm.engine.snapshot import NodeTable, build_snapshot
@@ -50,6 +56,26 @@ def test_the_same_seed_gives_the_same_distribution():
     a = predict_impact(star(), Action("deploy", "cache:cache"), seed=3)
     b = predict_impact(star(), Action("deploy", "cache:cache"), seed=3)
     assert a.services == b.services and a.traffic == b.traffic
+
+
+def test_the_samples_behind_a_prediction_have_its_percentiles(demo_store):
+    snap = demo_store.snapshot(AT)
+    action = Action("config_change", "service:cartservice", keys=("REDIS_ADDR",))
+    impact = predict_impact(snap, action, samples=500, seed=11)
+    drawn = impact_samples(snap, action, samples=500, seed=11)
+    assert len(drawn.traffic) == len(drawn.services) == 500
+    assert drawn.summary() == (impact.services, impact.traffic)
+    assert drawn.traffic.min() >= 0 and drawn.traffic.max() <= 1
+    assert drawn.traffic.max() > 0  # cartservice's failure reaches the frontend
+
+
+def test_samples_of_another_seed_differ_and_zero_samples_is_refused():
+    action = Action("infra_change", "datastore:db")
+    a = impact_samples(star(), action, samples=256, seed=1, params=LEARNED)
+    b = impact_samples(star(), action, samples=256, seed=2, params=LEARNED)
+    assert not np.array_equal(a.services, b.services)
+    with pytest.raises(InvalidRequest, match="samples"):
+        impact_samples(star(), action, samples=0)
 
 
 def test_paths_lead_from_the_failing_node_to_each_impacted_entrypoint():

@@ -35,7 +35,7 @@ KEYS = "audit_keys"
 HEAD = "head"
 VERSION = 1
 ENTRY_KINDS = ("proposal", "verdict", "approval", "execution", "execution_refused",
-               "executed", "outcome", "revert", "close", "admin", "alarm")
+               "executed", "outcome", "revert", "close", "admin", "alarm", "ingest")
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,12 +13,16 @@ from ccm.cli import (
     bench_chains,
     bench_cmd,
     bench_generate,
+    bench_load,
     calibrate_cmd,
     demo,
     graph_cmds,
     ingest_cmd,
+    mcp_cmd,
     predict_cmd,
     rca_cmd,
+    serve,
+    token_cmd,
 )
 
 
@@ -36,7 +40,8 @@ def cli() -> None:
 
 
 for module in (demo, ingest_cmd, graph_cmds, rca_cmd, predict_cmd, bench_cmd, bench_chains,
-               bench_generate, actions_cmds, audit_cmds, calibrate_cmd, admin_cmds):
+               bench_generate, bench_load, actions_cmds, audit_cmds, calibrate_cmd, admin_cmds,
+               serve, token_cmd, mcp_cmd):
     module.register(cli)
 
 

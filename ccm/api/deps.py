@@ -1,0 +1,105 @@
+"""What the routers depend on: the app state, the store, the caller, parsed times.
+
+Routers declare what they need with the ``Annotated`` aliases here
+(``StoreDep``, ``StateDep``, ``GraphReader``, ...); a scope alias both
+authenticates the caller and checks that the token holds the scope.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends, Request, Security
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer, SecurityScopes
+
+from ccm.actions.lifecycle import Controller
+from ccm.api.auth import ROLE_SCOPES, Identity, TokenRegistry
+from ccm.api.metrics import ApiMetrics
+from ccm.api.problems import Forbidden, Unauthenticated
+from ccm.api.settings import Settings
+from ccm.ops.times import parse_when
+from ccm.store import Store
+
+__all__ = [
+    "ActionApprover", "ActionExecutor", "ActionProposer", "ActionReader", "Admin",
+    "ApiState", "AuditReader", "ControllerDep", "GraphReader", "IdentityDep", "ImpactReader", "Ingester",
+    "MemoryReader", "OutcomeReporter", "RcaReader", "StateDep", "StoreDep", "parse_when",
+]
+
+DEV_IDENTITY = Identity("dev", "admin", ROLE_SCOPES["admin"], "default")
+
+
+@dataclass
+class ApiState:
+    """Everything a request may use, built once per app (``app.state.ccm``)."""
+
+    settings: Settings
+    store: Store
+    tokens: TokenRegistry
+    metrics: ApiMetrics
+    clock: Callable[[], int]
+    #: the action lifecycle (registry, policy, audit signer) on ``store``
+    controller: Controller
+
+
+def get_state(request: Request) -> ApiState:
+    state: ApiState = request.app.state.ccm
+    return state
+
+
+StateDep = Annotated[ApiState, Depends(get_state)]
+
+
+def get_store(state: StateDep) -> Store:
+    return state.store
+
+
+StoreDep = Annotated[Store, Depends(get_store)]
+
+
+def get_controller(state: StateDep) -> Controller:
+    return state.controller
+
+
+ControllerDep = Annotated[Controller, Depends(get_controller)]
+
+_bearer = HTTPBearer(auto_error=False, description="A CCM token (ccm token create)")
+
+
+def authenticate(security: SecurityScopes, state: StateDep,
+                 creds: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
+                 ) -> Identity:
+    """The caller's identity; 401 without a valid token, 403 without the scopes."""
+    if creds is None or not creds.credentials:
+        if state.settings.insecure_dev:
+            return DEV_IDENTITY
+        state.metrics.refusals.labels("unauthenticated").inc()
+        raise Unauthenticated("this endpoint needs a bearer token: send "
+                              "'Authorization: Bearer <token>' (ccm token create makes one)")
+    who = state.tokens.authenticate(creds.credentials)
+    if who is None:
+        state.metrics.refusals.labels("unauthenticated").inc()
+        raise Unauthenticated("the bearer token is unknown or expired")
+    missing = [s for s in security.scopes if not who.can(s)]
+    if missing:
+        state.metrics.refusals.labels("forbidden").inc()
+        raise Forbidden(f"{who.id} ({who.role}) lacks the scope "
+                        f"{', '.join(missing)} needed here")
+    return who
+
+
+IdentityDep = Annotated[Identity, Security(authenticate)]
+GraphReader = Annotated[Identity, Security(authenticate, scopes=["graph:read"])]
+ImpactReader = Annotated[Identity, Security(authenticate, scopes=["impact:read"])]
+RcaReader = Annotated[Identity, Security(authenticate, scopes=["rca:read"])]
+ActionReader = Annotated[Identity, Security(authenticate, scopes=["actions:read"])]
+ActionProposer = Annotated[Identity, Security(authenticate, scopes=["actions:propose"])]
+ActionApprover = Annotated[Identity, Security(authenticate, scopes=["actions:approve"])]
+ActionExecutor = Annotated[Identity, Security(authenticate, scopes=["actions:execute"])]
+OutcomeReporter = Annotated[Identity, Security(authenticate, scopes=["actions:report"])]
+MemoryReader = Annotated[Identity, Security(authenticate, scopes=["memory:read"])]
+Ingester = Annotated[Identity, Security(authenticate, scopes=["ingest:write"])]
+AuditReader = Annotated[Identity, Security(authenticate, scopes=["audit:read"])]
+Admin = Annotated[Identity, Security(authenticate, scopes=["admin"])]

@@ -1,0 +1,77 @@
+"""Response models of the graph endpoints (the wire shape of ``ccm.store.types``)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+__all__ = ["DiffOut", "EdgeOut", "GraphOut", "HistoryOut", "NodeOut", "VersionChange"]
+
+
+class NodeOut(BaseModel):
+    """One version of a node over ``[valid_from, valid_to)``."""
+
+    type: Literal["node"] = "node"
+    ref: str = Field(examples=["service:cartservice"])
+    kind: str
+    name: str
+    attrs: dict[str, Any]
+    valid_from: str | None
+    valid_to: str | None = Field(description="null while still true")
+    recorded_at: str | None
+
+
+class EdgeOut(BaseModel):
+    """One version of an edge ``from -[kind]-> to``."""
+
+    model_config = ConfigDict(populate_by_name=True)
+
+    type: Literal["edge"] = "edge"
+    kind: str = Field(examples=["DEPENDS_ON"])
+    src: str = Field(alias="from")
+    dst: str = Field(alias="to")
+    attrs: dict[str, Any]
+    valid_from: str | None
+    valid_to: str | None
+    recorded_at: str | None
+
+
+class GraphOut(BaseModel):
+    """The graph true at ``valid_at`` as known at ``known_at`` (or a neighbourhood of it)."""
+
+    valid_at: str | None
+    known_at: str | None = Field(description="null: everything recorded so far")
+    nodes: list[NodeOut]
+    edges: list[EdgeOut]
+    center: str | None = Field(default=None, description="the node of a neighbourhood")
+    depth: int | None = None
+    truncated: bool = Field(default=False, description="true when limit cut nodes off")
+
+
+Version = Annotated[NodeOut | EdgeOut, Field(discriminator="type")]
+
+
+class VersionChange(BaseModel):
+    before: Version
+    after: Version
+
+
+class DiffOut(BaseModel):
+    """Facts added, removed and changed between the graph at t1 and at t2."""
+
+    t1: str | None
+    t2: str | None
+    known_at: str | None
+    added: list[Version]
+    removed: list[Version]
+    changed: list[VersionChange]
+
+
+class HistoryOut(BaseModel):
+    """Every version of one node and of the edges to and from it."""
+
+    ref: str
+    known_at: str | None
+    node: list[NodeOut]
+    edges: list[EdgeOut]

@@ -1,0 +1,62 @@
+"""``GET /v1/graph`` (at a time, around a node), ``/v1/graph/diff``, ``/v1/nodes/{ref}/history``."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Path, Query
+
+from ccm.api.deps import GraphReader, StateDep, parse_when
+from ccm.api.models.graph import DiffOut, GraphOut, HistoryOut
+from ccm.ops.graph import graph_view
+from graph_schema import NODE_KIND_MAP
+
+router = APIRouter(prefix="/v1", tags=["graph"])
+
+AtQuery = Annotated[str, Query(description="valid time: ISO 8601, 'now' or 'now-2d'",
+                               examples=["2026-03-05T09:45:00Z"], max_length=64)]
+KnownQuery = Annotated[str | None, Query(
+    description="answer with what CCM knew at this time (default: everything recorded)",
+    max_length=64)]
+
+
+@router.get("/graph", response_model=GraphOut, summary="The graph at a time",
+            description="The graph true at `at` as known at `known_at`; with `node`, only "
+                        "the nodes within `depth` hops of it (edges followed both ways).")
+def get_graph(state: StateDep, who: GraphReader, at: AtQuery = "now",
+              known_at: KnownQuery = None,
+              node: Annotated[str | None, Query(description="a node reference",
+                                                examples=["service:cartservice"],
+                                                max_length=1000)] = None,
+              depth: Annotated[int, Query(ge=0, le=10)] = 1,
+              kind: Annotated[list[str] | None, Query(
+                  description=f"only nodes of these kinds: {', '.join(NODE_KIND_MAP)}")] = None,
+              limit: Annotated[int | None, Query(ge=1)] = None) -> Any:
+    t = parse_when(at, "query.at", state.clock)
+    k = parse_when(known_at, "query.known_at", state.clock)
+    cap = min(limit or state.settings.graph_limit, state.settings.graph_limit)
+    return graph_view(state.store, t, k, node=node, depth=depth, kinds=kind or (), limit=cap)
+
+
+@router.get("/graph/diff", response_model=DiffOut, summary="What changed between two times")
+def get_diff(state: StateDep, who: GraphReader,
+             t1: Annotated[str, Query(description="the earlier valid time", max_length=64,
+                                      examples=["2026-03-01T00:00:00Z"])],
+             t2: Annotated[str, Query(description="the later valid time", max_length=64,
+                                      examples=["2026-03-05T12:00:00Z"])],
+             known_at: KnownQuery = None) -> Any:
+    a = parse_when(t1, "query.t1", state.clock)
+    b = parse_when(t2, "query.t2", state.clock)
+    k = parse_when(known_at, "query.known_at", state.clock)
+    assert a is not None and b is not None
+    return state.store.diff(a, b, k).to_dict()
+
+
+@router.get("/nodes/{ref:path}/history", response_model=HistoryOut,
+            summary="Every version of a node and of its edges")
+def get_history(state: StateDep, who: GraphReader,
+                ref: Annotated[str, Path(description="a node reference",
+                                         examples=["config:cartservice/REDIS_ADDR"])],
+                known_at: KnownQuery = None) -> Any:
+    k = parse_when(known_at, "query.known_at", state.clock)
+    return state.store.history(ref, k).to_dict()

@@ -1,0 +1,26 @@
+"""``POST /v1/rca``: ranked root-cause chains, with the evidence for every link."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter
+from fastapi.concurrency import run_in_threadpool
+
+from ccm.api.deps import RcaReader, StateDep
+from ccm.api.models.rca import RcaOut, RcaRequest
+from ccm.ops.rca import explain
+
+router = APIRouter(prefix="/v1", tags=["root causes"])
+
+
+@router.post("/rca", response_model=RcaOut, summary="Which chain of causes explains symptoms",
+             description="Every change and spontaneous failure that could reach the symptoms "
+                         "is ranked by its posterior; each comes with its most probable chain "
+                         "to a symptom and the evidence per link. Without symptoms or alerts, "
+                         "the alerts firing at `at` are explained.")
+async def post_rca(state: StateDep, who: RcaReader, req: RcaRequest) -> Any:
+    query = req.resolve(state.clock)
+    result = await run_in_threadpool(explain, state.controller, who.tenant, query)
+    state.metrics.engine_timings("rca", result.timings)
+    return result.to_dict()

@@ -1,0 +1,60 @@
+"""The service's settings: one validated object, from ``CCM_*`` environment variables.
+
+Secrets come only from the environment or files: bearer tokens are configured as
+SHA-256 hashes (``CCM_API_TOKENS_FILE`` or ``CCM_API_TOKENS``, see
+:mod:`ccm.api.auth`), never as plain tokens.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+__all__ = ["Settings", "get_settings"]
+
+
+class Settings(BaseSettings):
+    """Everything ``ccm serve`` and ``ccm mcp`` read from the environment (prefix ``CCM_``)."""
+
+    model_config = SettingsConfigDict(env_prefix="CCM_", extra="ignore", frozen=True)
+
+    #: the store: a SQLite path, ``bolt://``/``neo4j://`` URI, or ``neo4j`` (NEO4J_URI)
+    store: str | None = None
+    #: a YAML file of token hashes -> identity, role, scopes, tenant
+    api_tokens_file: Path | None = None
+    #: the same entries as JSON (a list), for deployments that inject one variable
+    api_tokens: str | None = None
+    #: serve without tokens: requests without one act as the ``dev`` admin (loopback only)
+    insecure_dev: bool = False
+    #: the largest request body accepted by the ingest endpoints
+    max_body_bytes: int = Field(default=32 * 1024 * 1024, ge=1024)
+    #: require a valid token for /metrics (default: public, it holds no graph data)
+    metrics_auth: bool = False
+    #: most nodes ``GET /v1/graph`` returns in one response
+    graph_limit: int = Field(default=50_000, ge=1)
+    #: seconds a compiled snapshot of "now" answers later requests while the store is
+    #: unchanged (0: compile for every request; see ccm.ops.snapshots)
+    snapshot_reuse_s: float = Field(default=60.0, ge=0, le=3600)
+    #: the action registry (YAML; default: the shipped set)
+    actions: Path | None = None
+    #: the policy (YAML; default: the shipped policy)
+    policy: Path | None = None
+    #: the audit signing key (base64 Ed25519), or a file holding it; without one nothing
+    #: executes (the audit log could not sign it)
+    audit_key: SecretStr | None = None
+    audit_key_file: Path | None = None
+    #: serve the read-only web view at / (docs/web.md)
+    web: bool = True
+    #: a read-only token the server hands to the web page: an explicit opt-in (docs/web.md)
+    web_token_file: Path | None = None
+    #: host names (comma-separated) the page may be loaded as to be handed that token
+    web_allowed_hosts: str = "localhost,127.0.0.1,::1"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The settings from the environment, read once (tests build their own)."""
+    return Settings()

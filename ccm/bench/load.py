@@ -1,0 +1,249 @@
+"""The API load benchmark: ``/v1/impact`` and ``/v1/rca`` on a 10,000-service graph.
+
+Builds (once, cached) an embedded store holding a generated dependency graph of
+``services`` services (the engine benchmark's generator: log-normal fan-out,
+power-law hubs, local cycles), a week of changes and the alerts of a planted
+fault; starts ``ccm serve`` on it on a free loopback port in a subprocess; then
+drives each endpoint with 1, 10 and 50 concurrent clients, bounded in requests
+and in time, and reports p50/p99 latency, throughput and errors.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import numpy as np
+
+from ccm.bench.loadgen import LoadResult, run_load
+
+__all__ = ["LoadPlan", "build_store", "run_benchmark"]
+
+HOUR = 3_600_000_000
+#: the graph's facts are valid from here; changes fall in the week before T_END
+T0 = 1_735_689_600_000_000  # 2025-01-01T00:00:00Z
+T_END = 1_767_225_600_000_000  # 2026-01-01T00:00:00Z
+AGENT = "bench-agent"
+AGENT_SEED = b"ccm-bench-agent"
+
+
+@dataclass(frozen=True)
+class LoadPlan:
+    services: int = 10_000
+    concurrency: tuple[int, ...] = (1, 10, 50)
+    impact_requests: int = 500
+    rca_requests: int = 100
+    max_seconds: float = 30.0
+    seed: int = 0
+    workers: int = 1
+
+
+def _facts(services: int, seed: int) -> Iterator[list[Any]]:
+    """The graph, a week of changes, and the planted fault's alerts, as fact batches."""
+    from ccm.bench.graphs import dependency_graph
+    from graph_schema import EdgeFact, NodeFact
+
+    g = dependency_graph(services * 4, seed)
+    rng = np.random.default_rng(seed + 1)
+    entry, rps = g.nodes.entry, g.nodes.rps
+    nodes = []
+    for i in range(g.n):
+        attrs: dict[str, Any] = {"tier": "critical" if i < 20 else "medium"}
+        if entry[i]:
+            attrs.update(entrypoint=True, rps=float(rps[i]))
+        nodes.append(NodeFact("service", f"s{i}", attrs, T0))
+    yield nodes
+    e = g.edges
+    edges = [EdgeFact("DEPENDS_ON", f"service:s{int(s)}", f"service:s{int(d)}",
+                      {"hard": bool(e.hard[k]), "async": bool(e.is_async[k]),
+                       "fallback": bool(e.fallback[k]), "calls_per_s": float(e.calls[k])}, T0)
+             for k, (s, d) in enumerate(zip(g.src, g.dst, strict=True))]
+    for i in range(0, len(edges), 20_000):
+        yield edges[i:i + 20_000]
+    yield list(_changes_and_alerts(g, rng))
+
+
+def _changes_and_alerts(g: Any, rng: np.random.Generator, changes: int = 500) -> Iterator[Any]:
+    from graph_schema import EdgeFact, NodeFact
+
+    indeg = np.bincount(g.dst, minlength=g.n)
+    candidates = np.flatnonzero((indeg >= 3) & (indeg <= 50))
+    planted = int(rng.choice(candidates))
+    times = np.sort(T_END - rng.integers(2 * HOUR, 7 * 24 * HOUR, changes))
+    targets = rng.integers(0, g.n, changes)
+    targets[-1], times[-1] = planted, T_END - 7 * HOUR
+    for i in range(changes):
+        ref = f"service:s{int(targets[i])}"
+        yield NodeFact("change", f"c{i}", {"change_kind": "deploy", "time": int(times[i]),
+                                          "target": ref, "version": f"v{i}"}, int(times[i]))
+        yield EdgeFact("CHANGED", f"change:c{i}", ref, {}, int(times[i]))
+    callers = g.src[g.dst == planted][:10]
+    for j, c in enumerate(callers):
+        t = T_END - HOUR + j * 60_000_000
+        ref = f"service:s{int(c)}"
+        yield NodeFact("alert", f"a{j}", {"service": ref, "signal": "errors",
+                                         "status": "firing", "starts_at": t}, t)
+        yield EdgeFact("SYMPTOM_OF", f"alert:a{j}", ref, {"signal": "errors"}, t)
+
+
+def default_store_path(services: int, seed: int) -> Path:
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "ccm" / "bench" / f"api-load-{services}-s{seed}.sqlite"
+
+
+def build_store(path: Path, services: int, seed: int) -> Path:
+    """The benchmark store at ``path`` (built once; reused while it is complete)."""
+    from ccm.actions.identities import IdentityRecord, put_identity
+    from ccm.store import EmbeddedStore
+
+    done = path.with_suffix(".done")
+    if path.exists() and done.exists():
+        return path
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    store = EmbeddedStore(path)
+    try:
+        for batch in _facts(services, seed):
+            store.write(batch)
+        put_identity(store, IdentityRecord(AGENT, "agent", _agent_key().public_b64, "bench"))
+    finally:
+        store.close()
+    done.write_text("complete\n")
+    return path
+
+
+def _agent_key() -> Any:
+    import base64
+    import hashlib
+
+    from ccm.audit.keys import Signer
+
+    return Signer.from_b64(base64.b64encode(hashlib.sha256(AGENT_SEED).digest()).decode())
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@contextmanager
+def serve_subprocess(store: Path, token: str, port: int | None = None,
+                     workers: int = 1) -> Iterator[str]:
+    """``ccm serve`` on ``store`` on a free loopback port, with one agent token."""
+    from ccm.api.auth import hash_token
+
+    port = port or _free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CCM_")}
+    env["CCM_API_TOKENS"] = json.dumps([{"sha256": hash_token(token), "identity": AGENT,
+                                         "role": "agent"}])
+    with tempfile.TemporaryFile("w+") as log:
+        proc = subprocess.Popen([sys.executable, "-m", "ccm", "serve", "--host", "127.0.0.1",
+                                 "--port", str(port), "--store", str(store), "--log-level",
+                                 "warning", "--workers", str(workers)],
+                                env=env, stdout=log, stderr=log)
+        url = f"http://127.0.0.1:{port}"
+        try:
+            deadline = time.monotonic() + 120
+            while True:
+                try:
+                    if httpx.get(f"{url}/readyz", timeout=5).status_code == 200:
+                        break
+                except httpx.TransportError:
+                    pass
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    log.seek(0)
+                    raise RuntimeError(f"ccm serve did not start:\n{log.read()[-2000:]}")
+                time.sleep(0.2)
+            yield url
+        finally:
+            proc.terminate()
+            try:
+                proc.wait(30)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+
+
+def impact_bodies(services: int, n: int, seed: int) -> list[dict[str, Any]]:
+    """Signed dry runs of ``restart`` on ``n`` services chosen at random (seeded)."""
+    from ccm.actions.proposal import Proposal
+
+    rng = np.random.default_rng(seed + 2)
+    key = _agent_key()
+    out = []
+    for i in rng.integers(0, services, n):
+        p = Proposal("restart", f"service:s{int(i)}", {}, AGENT, "bench", tenant="default",
+                     created_at=T_END).signed(key)
+        out.append(p.to_dict())
+    return out
+
+
+def _from(body: Callable[[int], Any], offset: int) -> Callable[[int], Any]:
+    return lambda i: body(offset + i)
+
+
+def _measure(url: str, token: str, plan: LoadPlan) -> list[LoadResult]:
+    from graph_schema import format_time
+
+    # a fresh random target per request: predictions are remembered per question, and
+    # the benchmark measures questions not asked before (a few repeat by chance)
+    levels = len(plan.concurrency)
+    bodies = impact_bodies(plan.services, plan.impact_requests * levels + 3, plan.seed)
+    rca = {"at": format_time(T_END), "k": 5}
+    endpoints: list[tuple[str, Callable[[int], Any], int]] = [
+        ("/v1/impact", bodies.__getitem__, plan.impact_requests),
+        ("/v1/rca", lambda i: rca, plan.rca_requests)]
+    results = []
+    for path, body, requests in endpoints:
+        warm = run_load(url, token, "POST", path, body=_from(body, requests * levels),
+                        concurrency=1, requests=3, max_seconds=plan.max_seconds * 4)
+        if warm.errors:
+            raise RuntimeError(f"{path} fails before the benchmark: {warm.statuses}")
+        for level, c in enumerate(plan.concurrency):
+            results.append(run_load(url, token, "POST", path, body=_from(body, level * requests),
+                                    concurrency=c, requests=requests,
+                                    max_seconds=plan.max_seconds, label=path))
+    return results
+
+
+def run_benchmark(plan: LoadPlan, store: Path | None = None) -> dict[str, Any]:
+    """Build the store if needed, serve it, measure; the report as a dict."""
+    import secrets
+
+    started = time.perf_counter()
+    path = build_store(store or default_store_path(plan.services, plan.seed), plan.services,
+                       plan.seed)
+    built = time.perf_counter() - started
+    token = "ccm_bench-" + secrets.token_urlsafe(24)
+    load_before = os.getloadavg()
+    with serve_subprocess(path, token, workers=plan.workers) as url:
+        results = _measure(url, token, plan)
+    return {"results": [r.to_dict() for r in results],
+            "graph": {"services": plan.services, "store": str(path), "seed": plan.seed,
+                      "build_s": round(built, 1)},
+            "machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
+                        "platform": platform.platform(), "loadavg_before": load_before,
+                        "loadavg_after": os.getloadavg()},
+            "plan": {"concurrency": list(plan.concurrency),
+                     "impact_requests": plan.impact_requests,
+                     "rca_requests": plan.rca_requests, "max_seconds": plan.max_seconds,
+                     "workers": plan.workers}}
+
+
+def summary_rows(report: dict[str, Any]) -> Sequence[tuple[str, ...]]:
+    return [(r["endpoint"], str(r["concurrency"]), f"{r['p50_ms']:.1f}", f"{r['p99_ms']:.1f}",
+             f"{r['rps']:.1f}", str(r["errors"]), str(r["requests"]))
+            for r in report["results"]]

@@ -1,0 +1,66 @@
+"""``ccm bench load``: latency and throughput of the API under concurrent clients."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+from rich.table import Table
+
+from ccm.cli.bench_cmd import bench
+from ccm.cli.common import console, err_console, handle_errors, print_json
+
+
+@click.command("load")
+@click.option("--services", type=click.IntRange(10, 1_000_000), default=10_000,
+              show_default=True, help="Services in the generated graph.")
+@click.option("--concurrency", "concurrency", type=click.IntRange(1, 256), multiple=True,
+              default=(1, 10, 50), show_default=True, help="Concurrent clients (repeatable).")
+@click.option("--impact-requests", type=click.IntRange(1, 100_000), default=500,
+              show_default=True, help="At most this many /v1/impact requests per level.")
+@click.option("--rca-requests", type=click.IntRange(1, 100_000), default=100,
+              show_default=True, help="At most this many /v1/rca requests per level.")
+@click.option("--max-seconds", type=click.FloatRange(1, 600), default=30.0, show_default=True,
+              help="At most this long per endpoint and level.")
+@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--workers", type=click.IntRange(1, 64), default=1, show_default=True,
+              help="Server processes (ccm serve --workers).")
+@click.option("--store", "store_path", type=click.Path(dir_okay=False, path_type=Path),
+              default=None, help="Where to build (or reuse) the benchmark store (default: "
+              "~/.cache/ccm/bench/api-load-<services>-s<seed>.sqlite).")
+@click.option("--json", "out", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Write the report here ({\"results\": [{endpoint, concurrency, p50_ms, "
+                   "p99_ms, rps, errors}, ...]}); '-' for stdout.")
+@handle_errors
+def load_cmd(services: int, concurrency: tuple[int, ...], impact_requests: int,
+             rca_requests: int, max_seconds: float, seed: int, workers: int,
+             store_path: Path | None, out: Path | None) -> None:
+    """Serve a generated graph of --services services with `ccm serve` on a free loopback
+    port, and measure POST /v1/impact and POST /v1/rca at each --concurrency: p50 and p99
+    latency, requests per second, errors. Bounded in requests and time; loopback only.
+    """
+    from ccm.bench.load import LoadPlan, run_benchmark, summary_rows
+
+    plan = LoadPlan(services, tuple(concurrency), impact_requests, rca_requests, max_seconds,
+                    seed, workers)
+    err_console.print(f"Building or reusing the {services}-service store, then measuring ...")
+    report = run_benchmark(plan, store_path)
+    if out is not None and str(out) == "-":
+        print_json(report)
+        return
+    if out is not None:
+        import json
+
+        out.write_text(json.dumps(report, indent=2) + "\n")
+    t = Table(title=f"API load on {services} services "
+                    f"({report['machine']['cpus']} CPUs)", title_justify="left")
+    for col in ("endpoint", "clients", "p50 ms", "p99 ms", "req/s", "errors", "requests"):
+        t.add_column(col, justify="left" if col == "endpoint" else "right")
+    for row in summary_rows(report):
+        t.add_row(*row)
+    console.print(t)
+
+
+def register(cli: click.Group) -> None:
+    """Join the ``ccm bench`` group (which :mod:`ccm.cli.bench_cmd` adds to ``cli``)."""
+    bench.add_command(load_cmd)

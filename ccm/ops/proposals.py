@@ -1,0 +1,35 @@
+"""Proposals made through a front door: always as the caller, in the caller's tenant."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ccm.actions.proposal import Proposal
+from ccm.audit.keys import Signer
+from ccm.ops.access import Forbidden, Identity
+
+__all__ = ["make_proposal"]
+
+
+def make_proposal(fields: dict[str, Any], who: Identity, now: int,
+                  signer: Signer | None = None) -> Proposal:
+    """The proposal ``who`` makes with ``fields`` (an action request: action, target,
+    inputs, model, ...; optionally agent, tenant, created_at, nonce, signature).
+
+    ``agent`` must be ``who`` and ``tenant`` ``who``'s (an admin may name another);
+    ``signer`` signs it when it carries no signature (the MCP server signing for its
+    agent). Malformed fields raise ConfigError naming them.
+    """
+    agent, tenant = fields.get("agent"), fields.get("tenant")
+    if agent not in (None, who.id):
+        raise Forbidden(f"agent {agent!r} is not the token's identity {who.id!r}: "
+                        "proposals are made as yourself")
+    if tenant not in (None, who.tenant) and who.role != "admin":
+        raise Forbidden(f"tenant {tenant!r} is not the token's tenant {who.tenant!r}")
+    raw = {k: v for k, v in fields.items() if v is not None and k != "at"}
+    raw.update(agent=who.id, tenant=tenant or who.tenant,
+               created_at=fields.get("created_at") or now)
+    p = Proposal.from_dict(raw)
+    if signer is not None and not p.signature:
+        p = p.signed(signer)
+    return p

@@ -1,0 +1,67 @@
+"""``ccm serve``: a real server process, secure by default."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+
+import httpx
+import pytest
+
+from tests.api_support import free_port
+
+
+def env(tmp_path, **extra: str) -> dict[str, str]:
+    e = {k: v for k, v in os.environ.items() if not k.startswith("CCM_")}
+    return {**e, "COLUMNS": "300", "XDG_CONFIG_HOME": str(tmp_path / "config"),
+            "CCM_STORE": str(tmp_path / "s.sqlite"), **extra}
+
+
+def run(args: list[str], e: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "ccm", *args], capture_output=True, text=True,
+                          env=e, timeout=120)
+
+
+def test_serve_refuses_to_start_without_tokens(tmp_path):
+    proc = run(["serve", "--port", str(free_port())], env(tmp_path))
+    assert proc.returncode == 1
+    assert "no API tokens are configured" in proc.stderr and "--insecure-dev" in proc.stderr
+    assert "Traceback" not in proc.stderr
+
+
+def test_insecure_dev_refuses_a_non_loopback_address(tmp_path):
+    proc = run(["serve", "--insecure-dev", "--host", "0.0.0.0"], env(tmp_path))
+    assert proc.returncode == 1 and "only binds to loopback" in proc.stderr
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_serve_runs_with_a_token_from_ccm_token_create(tmp_path, workers):
+    e = env(tmp_path)
+    token = run(["token", "create", "--role", "sre", "--identity", "alice"], e).stdout.strip()
+    port = free_port()
+    server = subprocess.Popen([sys.executable, "-m", "ccm", "serve", "--port", str(port),
+                               "--log-level", "warning", "--workers", str(workers)], env=e,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        url = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if httpx.get(f"{url}/healthz").status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            assert server.poll() is None, server.communicate()
+            assert time.monotonic() < deadline, "ccm serve did not start"
+            time.sleep(0.2)
+        assert httpx.get(f"{url}/v1/graph").status_code == 401
+        for _ in range(4):  # with two workers, both answer
+            ok = httpx.get(f"{url}/v1/graph", headers={"Authorization": f"Bearer {token}"})
+            assert ok.status_code == 200 and ok.json()["nodes"] == []
+        assert (tmp_path / "s.sqlite").exists()
+    finally:
+        server.terminate()
+        _, err = server.communicate(timeout=30)
+    assert token not in err
