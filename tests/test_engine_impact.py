@@ -17,6 +17,7 @@ from ccm.engine.impact import (
     resolve,
 )
 from ccm.engine.model import EdgeTable
+from ccm.engine.params import DEFAULT_PARAMS as P
 from ccm.engine.snapshot import NodeTable, build_snapshot
 from ccm.engine.types import Action
 from ccm.errors import InvalidRequest, NotFound
@@ -99,7 +100,7 @@ def test_a_config_change_starts_at_its_key_or_at_the_owner_for_an_unknown_key(de
 def test_p_fail_comes_from_the_change_prior_model():
     assert action_prior(Action("deploy", "service:a")) == pytest.approx(0.10)
     risky = Action("config_change", "service:a", keys=("CLIENT_TIMEOUT_MS",))
-    assert action_prior(risky) == pytest.approx(0.20)
+    assert action_prior(risky) == pytest.approx(0.10 * P.risky_key_factor)
     drop = Action("schema_migration", "datastore:db", destructive=True, reversible=False)
     assert action_prior(drop) > 0.4
 
