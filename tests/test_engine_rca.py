@@ -141,6 +141,18 @@ def test_the_demo_ranks_the_redis_timeout_change_first(demo_store):
     assert result.timings.run_s < 5
 
 
+def test_minutes_into_the_demo_incident_the_ranking_is_open_and_then_settles(demo_store):
+    # two minutes after the first alert, currencyservice (deployed 40 minutes earlier,
+    # chg-106) may simply not have alerted yet: no hypothesis is likely; by 09:50 its
+    # silence counts and the planted change leads
+    early = root_causes(demo_store.snapshot(parse_time("2026-03-05T09:43:00Z")), k=3)
+    assert max(c.score for c in early) < 0.5
+    assert "change:chg-102" in [c.root for c in early]
+    settled = root_causes(demo_store.snapshot(parse_time("2026-03-05T09:50:00Z")))
+    assert settled[0].root == "change:chg-102"
+    assert settled[0].score > early[[c.root for c in early].index("change:chg-102")].score
+
+
 def test_the_alerts_firing_at_the_snapshot_time_are_the_default_symptoms(demo_store):
     before = demo_store.snapshot(parse_time("2026-03-05T09:41:30Z"))
     assert [s.ref for s in symptoms_from_alerts(before)] == ["service:cartservice"]

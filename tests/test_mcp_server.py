@@ -117,7 +117,7 @@ def test_predict_impact_over_stdio_signs_with_the_agents_key(demo_path):
 
 def test_find_root_causes_over_stdio(demo_path):
     data = structured(call(stdio_params(demo_path, TOKENS["agent"][0]), "find_root_causes",
-                           {"question": {"at": "2026-03-05T09:45:00Z", "k": 3}}))
+                           {"question": {"at": "2026-03-05T09:50:00Z", "k": 3}}))
     assert data["chains"][0]["root"] == "change:chg-102"
 
 
