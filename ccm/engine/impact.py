@@ -10,21 +10,24 @@ same prior model as changes.
 from __future__ import annotations
 
 import time
+import weakref
 
 import numba
 import numpy as np
 
 from ccm.engine.kernels import (
     _cascades,
+    _cascades_serial,
     _max_product,
     _noisy_or_dense,
-    parallel_lock,
+    _walk_back,
+    cores_if_free,
     warm_up,
 )
 from ccm.engine.model import change_prior
 from ccm.engine.params import DEFAULT_PARAMS, Params
 from ccm.engine.priors import NO_PRIORS, Priors
-from ccm.engine.snapshot import Snapshot
+from ccm.engine.snapshot import PropagationModel, Snapshot
 from ccm.engine.types import Action, Distribution, Impact, Timings
 from ccm.errors import InvalidRequest
 
@@ -80,13 +83,18 @@ def monte_carlo(snapshot: Snapshot, seeds: np.ndarray, seed_s: np.ndarray, sampl
                 seed: int, params: Params = DEFAULT_PARAMS
                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Independent cascades from ``seeds``: per-sample impacted components and entrypoint
-    traffic (rps), per-node failure counts."""
+    traffic (rps), per-node failure counts.
+
+    On every core when no other thread runs a parallel kernel, else on this thread
+    alone (concurrent requests keep the cores busy): the result is the same."""
     s, m = snapshot, snapshot.model(params)
-    with parallel_lock:
-        return _cascades(
-            s.n, s.in_ptr, s.in_idx, s.in_eid, m.in_p, s.out_ptr, s.out_idx,
-            s.out_eid, m.out_p, s.order, s.pos, s.comp, s.cyclic, seeds, seed_s,
-            s.component, s.traffic, samples, seed, numba.get_num_threads() * 4)
+    args = (s.n, s.in_ptr, s.in_idx, s.in_eid, m.in_p, s.out_ptr, s.out_idx, s.out_eid,
+            m.out_p, s.order, s.pos, s.comp, s.cyclic, seeds, seed_s, s.component, s.traffic,
+            samples, seed)
+    with cores_if_free() as parallel:
+        if parallel:
+            return _cascades(*args, numba.get_num_threads() * 4)
+    return _cascades_serial(*args)
 
 
 def _summary(values: np.ndarray) -> Distribution:
@@ -96,24 +104,34 @@ def _summary(values: np.ndarray) -> Distribution:
     return Distribution(float(values.mean()), float(p50), float(p95))
 
 
+#: ``-log p`` along the ``in`` CSR of each propagation model, computed once per model
+_WEIGHTS: weakref.WeakKeyDictionary[PropagationModel, np.ndarray] = weakref.WeakKeyDictionary()
+
+
+def _path_weights(m: PropagationModel) -> np.ndarray:
+    w = _WEIGHTS.get(m)
+    if w is None:
+        with np.errstate(divide="ignore"):
+            w = -np.log(m.in_p)
+        _WEIGHTS[m] = w
+    return w
+
+
 def best_paths(snapshot: Snapshot, seeds: np.ndarray, seed_s: np.ndarray,
                targets: np.ndarray, params: Params = DEFAULT_PARAMS) -> dict[str, list[str]]:
     """For each node in ``targets``, the most probable failure path from a seed to it."""
-    m = snapshot.model(params)
+    w = _path_weights(snapshot.model(params))
     with np.errstate(divide="ignore"):
-        w = -np.log(m.in_p)
         seed_w = -np.log(seed_s)
     dist, pred = _max_product(snapshot.n, snapshot.in_ptr, snapshot.in_idx, w,
                               snapshot.out_ptr, snapshot.out_idx, w, False, seeds, seed_w)
-    out: dict[str, list[str]] = {}
-    for t in targets:
-        if not np.isfinite(dist[t]):
-            continue
-        path = [int(t)]
-        while pred[path[-1]] >= 0:
-            path.append(int(pred[path[-1]]))
-        out[snapshot.refs[t]] = [snapshot.refs[i] for i in reversed(path)]
-    return out
+    targets = np.asarray(targets, np.int64)
+    ptr, idx = _walk_back(pred, dist, targets)
+    refs = snapshot.refs
+    names = [refs[i] for i in idx.tolist()]
+    bounds = ptr.tolist()
+    return {refs[t]: names[bounds[k]:bounds[k + 1]] for k, t in enumerate(targets.tolist())
+            if bounds[k] < bounds[k + 1]}
 
 
 def predict_impact(snapshot: Snapshot, action: Action, *, samples: int = 1000, seed: int = 0,
@@ -146,8 +164,10 @@ def predict_impact(snapshot: Snapshot, action: Action, *, samples: int = 1000, s
     entry = hit[s.traffic[hit] > 0]
     paths = best_paths(s, seeds, seed_s, entry, params)
     run_s = time.perf_counter() - start
+    refs = s.refs
     return Impact(action=action, p_fail=action_prior(action, params, priors),
-                  nodes={s.refs[i]: float(r[i]) for i in hit},
+                  nodes=dict(zip([refs[i] for i in hit.tolist()], r[hit].tolist(),
+                                 strict=True)),
                   services=_summary(counts.astype(np.float64)), traffic=_summary(share),
                   paths=paths, samples=samples, seed=seed,
                   timings=Timings(compile_s, run_s), valid_at=s.valid_at)
