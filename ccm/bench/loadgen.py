@@ -34,6 +34,10 @@ class LoadResult:
     seconds: float
     latencies_ms: list[float] = field(default_factory=list, repr=False)
     statuses: dict[int, int] = field(default_factory=dict)
+    #: CPU seconds the load generator itself used (it shares the machine with the server)
+    client_cpu_s: float = 0.0
+    #: CPU seconds the server's processes used meanwhile, when known
+    server_cpu_s: float | None = None
 
     def percentile(self, q: float) -> float:
         if not self.latencies_ms:
@@ -46,7 +50,10 @@ class LoadResult:
                 "rps": round(self.requests / self.seconds, 1) if self.seconds else 0.0,
                 "errors": self.errors, "requests": self.requests,
                 "seconds": round(self.seconds, 3),
-                "statuses": {str(k): v for k, v in sorted(self.statuses.items())}}
+                "statuses": {str(k): v for k, v in sorted(self.statuses.items())},
+                "client_cpu_s": round(self.client_cpu_s, 3),
+                "server_cpu_s": (round(self.server_cpu_s, 3) if self.server_cpu_s is not None
+                                 else None)}
 
 
 def check_loopback(url: str) -> None:
@@ -95,22 +102,28 @@ async def _run(url: str, headers: dict[str, str], method: str, path: str,
     limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
     async with httpx.AsyncClient(base_url=url, headers=headers, limits=limits,
                                  timeout=60.0) as http:
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), time.process_time()
         deadline = start + max_seconds
         await asyncio.gather(*(_client(http, method, path, body, claim, deadline, result)
                                for _ in range(concurrency)))
         result.seconds = time.perf_counter() - start
+        result.client_cpu_s = time.process_time() - cpu
     result.requests = len(result.latencies_ms)
     return result
 
 
 def run_load(url: str, token: str, method: str, path: str, *,
              body: Callable[[int], Any] | None = None, concurrency: int = 1,
-             requests: int = 200, max_seconds: float = 30.0, label: str | None = None
-             ) -> LoadResult:
+             requests: int = 200, max_seconds: float = 30.0, label: str | None = None,
+             server_cpu: Callable[[], float] | None = None) -> LoadResult:
     """Send at most ``requests`` requests from ``concurrency`` clients for at most
-    ``max_seconds``; ``body(i)`` makes the JSON of request ``i``."""
+    ``max_seconds``; ``body(i)`` makes the JSON of request ``i``. ``server_cpu``: the
+    server's CPU seconds so far (the result then says how much it used)."""
     check_loopback(url)
     headers = {"Authorization": f"Bearer {token}"}
-    return asyncio.run(_run(url, headers, method, path, body, concurrency, requests,
-                            max_seconds, label or f"{method} {path}"))
+    before = server_cpu() if server_cpu else 0.0
+    result = asyncio.run(_run(url, headers, method, path, body, concurrency, requests,
+                              max_seconds, label or f"{method} {path}"))
+    if server_cpu is not None:
+        result.server_cpu_s = server_cpu() - before
+    return result

@@ -54,7 +54,8 @@ def load_cmd(services: int, concurrency: tuple[int, ...], impact_requests: int,
         out.write_text(json.dumps(report, indent=2) + "\n")
     t = Table(title=f"API load on {services} services "
                     f"({report['machine']['cpus']} CPUs)", title_justify="left")
-    for col in ("endpoint", "clients", "p50 ms", "p99 ms", "req/s", "errors", "requests"):
+    for col in ("endpoint", "clients", "p50 ms", "p99 ms", "req/s", "errors", "requests",
+                "server CPU %", "client CPU %"):
         t.add_column(col, justify="left" if col == "endpoint" else "right")
     for row in summary_rows(report):
         t.add_row(*row)
