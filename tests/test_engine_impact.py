@@ -51,6 +51,20 @@ def test_the_same_seed_gives_the_same_distribution():
     assert a.services == b.services and a.traffic == b.traffic
 
 
+def test_small_and_large_cascades_give_the_same_prediction_on_one_thread_or_all(
+        demo_store, monkeypatch):
+    import ccm.engine.impact as impact_module
+
+    snap = demo_store.snapshot(AT)
+    action = Action("deploy", "service:productcatalogservice")
+    monkeypatch.setattr(impact_module, "PARALLEL_WORK", 0)
+    parallel = predict_impact(snap, action, samples=1000, seed=5)
+    monkeypatch.setattr(impact_module, "PARALLEL_WORK", 10**18)
+    serial = predict_impact(snap, action, samples=1000, seed=5)
+    assert (serial.services, serial.traffic, serial.nodes) == \
+        (parallel.services, parallel.traffic, parallel.nodes)
+
+
 def test_paths_lead_from_the_failing_node_to_each_impacted_entrypoint():
     impact = predict_impact(star(), Action("infra_change", "datastore:db"))
     assert impact.paths == {"service:web": ["datastore:db", "service:web"],
