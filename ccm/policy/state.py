@@ -20,28 +20,30 @@ from ccm.store.types import Graph
 class Topology:
     """What the policy reads from a whole graph, indexed once per graph read (the
     controller keeps it with the graph it caches): the zone each node's ``IN_ZONE``
-    edge names, and each zone's trust."""
+    edge names, each node's trust zone (its ``zone`` attribute, else that edge), and
+    each zone's trust."""
 
     in_zone: Mapping[str, str]
+    zone: Mapping[str, str]
     zone_trust: Mapping[str, str]
 
     @classmethod
     def of(cls, graph: Graph) -> Topology:
-        return cls({e.src: e.dst.split(":", 1)[1] for e in graph.edges_of("IN_ZONE")},
+        in_zone = {e.src: e.dst.split(":", 1)[1] for e in graph.edges_of("IN_ZONE")}
+        zone = dict(in_zone)
+        for ref, node in graph.nodes.items():
+            # decode only the attributes that can hold a zone (most nodes have none)
+            if '"zone"' in node.attrs_json and node.attrs.get("zone"):
+                zone[ref] = str(node.attrs["zone"])
+        return cls(in_zone, zone,
                    {n.name: str(n.attrs.get("trust", "")) for n in graph.nodes_of("zone")})
 
 
 def zones_of(graph: Graph, refs: list[str], topology: Topology | None = None
              ) -> dict[str, str]:
     """Trust zone of each node: its ``zone`` attribute, else its IN_ZONE edge."""
-    by_edge = (topology or Topology.of(graph)).in_zone
-    out = {}
-    for ref in refs:
-        node = graph.nodes.get(ref)
-        zone = (node.attrs.get("zone") if node is not None else None) or by_edge.get(ref)
-        if zone:
-            out[ref] = str(zone)
-    return out
+    zone = (topology or Topology.of(graph)).zone
+    return {ref: zone[ref] for ref in refs if ref in zone}
 
 
 def load_state(store: Store, p: Proposal, impact: ImpactSummary | None, graph: Graph, *,
