@@ -109,3 +109,8 @@ def test_the_registry_lists_the_actions_with_their_input_schemas(api):
         actions = {a["name"]: a for a in c.get("/v1/registry").json()["actions"]}
     assert {"restart", "config_change", "deploy"} <= set(actions)
     assert actions["config_change"]["inputs"]["required"] == ["key", "value", "previous_value"]
+
+
+def test_at_most_the_configured_number_of_predictions_run_at_once(api):
+    state = api.app.state.ccm
+    assert state.impact_limiter.total_tokens == state.settings.impact_concurrency == 2

@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import cast
 
+from anyio import CapacityLimiter
 from fastapi import FastAPI
 from fastapi.concurrency import run_in_threadpool
 
@@ -99,7 +100,8 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None,
         opened = store if store is not None else await run_in_threadpool(
             open_store, settings.store)
         ctl = make_controller(opened)
-        app.state.ccm = ApiState(settings, opened, tokens, metrics, clock, ctl)
+        app.state.ccm = ApiState(settings, opened, tokens, metrics, clock, ctl,
+                                 CapacityLimiter(settings.impact_concurrency))
         if settings.insecure_dev:
             log.warning("insecure dev mode: requests without a token act as the admin 'dev'")
         try:
