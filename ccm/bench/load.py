@@ -227,15 +227,19 @@ def _measure(server: Served, token: str, plan: LoadPlan) -> list[LoadResult]:
     # a fresh random target per request: predictions are remembered per question, and
     # the benchmark measures questions not asked before (a few repeat by chance)
     levels = len(plan.concurrency)
-    bodies = impact_bodies(plan.services, plan.impact_requests * levels + 3, plan.seed)
+    bodies = impact_bodies(plan.services, plan.impact_requests * levels + 12 * plan.workers,
+                           plan.seed)
     rca = {"at": format_time(T_END), "k": 5}
     endpoints: list[tuple[str, Callable[[int], Any], int]] = [
         ("/v1/impact", bodies.__getitem__, plan.impact_requests),
         ("/v1/rca", lambda i: rca, plan.rca_requests)]
     results = []
     for path, body, requests in endpoints:
+        # every server process compiles its own snapshot on its first request: warm each
+        # (connections go to whichever process accepts them first)
         warm = run_load(server.url, token, "POST", path, body=_from(body, requests * levels),
-                        concurrency=1, requests=3, max_seconds=plan.max_seconds * 4)
+                        concurrency=4 * plan.workers, requests=12 * plan.workers,
+                        max_seconds=plan.max_seconds * 4)
         if warm.errors:
             raise RuntimeError(f"{path} fails before the benchmark: {warm.statuses}")
         for level, c in enumerate(plan.concurrency):
