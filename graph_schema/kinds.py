@@ -65,6 +65,9 @@ NODE_KINDS: tuple[NodeKind, ...] = tuple(
             Attr("key", "str", "The key."),
             Attr("value", "str", "Current value (secrets are never stored: only a hash)."),
             Attr("value_hash", "str", "sha256 of a value that must not be stored."),
+            Attr("expires_at", "time",
+                 "When the value stops being valid (a certificate's notAfter, a token's "
+                 "expiry); also read from a notAfter=/expires= option inside the value."),
             Attr("configmap", "str", "ConfigMap the key comes from, if any."),
         ),
         name_pattern=r"[^/\s]+/[^\s]+",

@@ -62,8 +62,9 @@ HOUR = 3_600_000_000
 
 @st.composite
 def incidents(draw: st.DrawFn):
-    """A random snapshot with changes in the past and symptoms (node, signal, time)."""
-    from ccm.engine.snapshot import ChangeTable
+    """A random snapshot with changes in the past, values that expire (some after the
+    snapshot's time), and symptoms (node, signal, time)."""
+    from ccm.engine.snapshot import NO_EXPIRY, ChangeTable
     from ccm.engine.types import Symptom
 
     base = draw(snapshots().filter(lambda s: s.n > 0))
@@ -81,7 +82,12 @@ def incidents(draw: st.DrawFn):
                           np.concatenate([[0], np.cumsum([len(s) for s in seeds])]
                                          ).astype(np.int64),
                           np.array([v for s in seeds for v in s], np.int32), meta)
-    snap = build_snapshot(base.nodes, base.edges, changes=changes, valid_at=T0 + 200 * HOUR)
+    expires = [draw(st.sampled_from([NO_EXPIRY, NO_EXPIRY, T0 + draw(st.integers(0, 150)) * HOUR]))
+               for _ in range(n)]
+    kinds = ["config" if e != NO_EXPIRY else "service" for e in expires]  # values expire
+    nodes = NodeTable.build(base.nodes.refs, kinds, entry=base.nodes.entry, rps=base.nodes.rps,
+                            monitored=base.nodes.monitored, expires=expires)
+    snap = build_snapshot(nodes, base.edges, changes=changes, valid_at=T0 + 200 * HOUR)
     m = draw(st.integers(1, min(4, n)))
     symptoms = [Symptom(base.refs[draw(st.integers(0, n - 1))],
                         draw(st.sampled_from(["errors", "latency", "traffic_drop", "down"])),

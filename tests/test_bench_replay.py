@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from ccm.bench.cases import load_case
-from ccm.bench.replay import replayed
+from ccm.bench.replay import replay_case, replayed
 from ccm.errors import CaseInvalid
 from tests.benchcases import ALERTS, write_case
 
@@ -31,3 +31,22 @@ def test_a_record_ingest_rejects_makes_the_case_invalid_naming_the_file(tmp_path
     err = info.value
     assert (err.case, err.file) == ("cart-redis-timeout", "alerts/alerts.jsonl")
     assert "signal" in str(err) and "on-fire" in str(err)
+
+
+def test_a_case_replayed_into_a_given_file_stays_there_until_closed(tmp_path):
+    case = load_case(write_case(tmp_path / "cases"))
+    store = replay_case(case, tmp_path / "kept.sqlite")
+    try:
+        assert store.path == tmp_path / "kept.sqlite"
+        assert store.refs("alert") == ["alert:a1", "alert:a2"]
+    finally:
+        store.close()
+    assert (tmp_path / "kept.sqlite").exists()
+
+
+def test_a_rejected_record_fails_a_replay_into_a_file_naming_the_value(tmp_path):
+    alerts = ALERTS + [{"id": "bad", "time": "2026-03-04T10:09:00Z", "service": "service:cart",
+                        "signal": "on-fire"}]
+    case = load_case(write_case(tmp_path, alerts=alerts))
+    with pytest.raises(CaseInvalid, match="on-fire"):
+        replay_case(case, tmp_path / "bad.sqlite")

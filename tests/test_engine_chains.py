@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
+from ccm.engine.params import DEFAULT_PARAMS
 from ccm.engine.rca import root_causes
 from graph_schema import parse_time
 
@@ -20,7 +23,8 @@ def test_a_config_change_chain_runs_through_the_key_and_its_owner(demo_store):
     ]
     first = chain.links[0]
     assert first.times == {"change": "2026-03-02T09:10:00Z"}
-    assert "72.5 h before the first symptom" in first.why and first.p == 0.2
+    assert "72.5 h before the first symptom" in first.why
+    assert first.p == pytest.approx(0.10 * DEFAULT_PARAMS.risky_key_factor)
     assert chain.links[-1].times == {"symptom_onset": "2026-03-05T09:42:00Z"}
     assert chain.links[-1].attrs["protocol"] == "grpc"
 

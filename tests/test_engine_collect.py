@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 
 from ccm.engine.collect import snapshot_from_graph
-from graph_schema import parse_time
+from ccm.engine.snapshot import NO_EXPIRY
+from graph_schema import NodeFact, parse_time
 
 AT = parse_time("2026-03-05T10:00:00Z")
 
@@ -64,3 +65,19 @@ def test_monitored_false_and_entrypoints_are_read_from_attributes(embedded):
     a, b = s.index["service:a"], s.index["service:b"]
     assert (s.nodes.monitored[a], s.nodes.monitored[b]) == (True, False)
     assert (s.traffic[a], s.traffic[b]) == (7.0, 0.0)
+
+
+def test_a_config_value_expires_at_its_attribute_or_at_a_not_after_option_in_it(embedded):
+    t = parse_time("2026-03-01T00:00:00Z")
+    embedded.write([
+        NodeFact("config", "a/TLS_CERT", {"owner": "a", "key": "TLS_CERT",
+                                          "value": "CN=a.example, notAfter=2026-03-02T08:00:00Z"}, t),
+        NodeFact("config", "a/TOKEN", {"owner": "a", "key": "TOKEN",
+                                       "expires_at": parse_time("2026-04-01T00:00:00Z")}, t),
+        NodeFact("config", "a/LOG_LEVEL", {"owner": "a", "key": "LOG_LEVEL", "value": "info"}, t),
+        NodeFact("service", "a", {}, t)])
+    s = embedded.snapshot(t)
+    expires = {r: int(s.nodes.expires[i]) for r, i in s.index.items()}
+    assert expires["config:a/TLS_CERT"] == parse_time("2026-03-02T08:00:00Z")
+    assert expires["config:a/TOKEN"] == parse_time("2026-04-01T00:00:00Z")
+    assert expires["config:a/LOG_LEVEL"] == expires["service:a"] == NO_EXPIRY

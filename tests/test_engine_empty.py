@@ -43,13 +43,12 @@ def test_kernels_on_an_empty_graph_return_empty_results():
     latest = _latest_cause_time(0, s.out_ptr, s.out_idx, s.in_ptr, s.in_idx, NO_SEEDS,
                                 np.zeros(0, np.int64), np.zeros(0, np.bool_))
     assert len(latest) == 0
-    scores = _score_hypotheses(0, s.in_ptr, s.in_idx, m.in_p, m.in_ptd, s.out_ptr, s.out_idx,
-                               m.out_p, m.out_ptd, s.comp, s.cyclic, np.zeros(1, np.int64),
-                               NO_SEEDS, np.zeros(0), np.zeros(0, np.int64),
-                               np.zeros(0, np.int64), np.zeros(0, np.int64),
-                               np.zeros(0, np.int64), 0.01, 0.1, 0.7, 0, 1e-4, 1e-12, 10,
-                               np.zeros(0, np.int64), True, 2)
-    assert len(scores) == 0
+    scores, onsets = _score_hypotheses(
+        0, s.in_ptr, s.in_idx, m.in_p, m.in_ptd, s.out_ptr, s.out_idx, m.out_p, m.out_ptd,
+        s.comp, s.cyclic, np.zeros(1, np.int64), NO_SEEDS, np.zeros(0), np.zeros(0, np.int64),
+        np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.int64), 0.01, 0.2, 0.5,
+        0.7, 0.8, 0, 1e-4, 1e-12, 10, 0.05, np.zeros(0, np.int64), True, 2)
+    assert len(scores) == 0 and len(onsets) == 0
 
 
 def test_predicting_on_an_empty_graph_names_the_missing_target():

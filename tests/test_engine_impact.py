@@ -9,8 +9,15 @@ import pytest
 from hypothesis import given, settings
 
 from ccm.engine import oracle
-from ccm.engine.impact import action_prior, action_seeds, predict_impact, resolve
+from ccm.engine.impact import (
+    action_prior,
+    action_seeds,
+    impact_samples,
+    predict_impact,
+    resolve,
+)
 from ccm.engine.model import EdgeTable
+from ccm.engine.params import DEFAULT_PARAMS as P
 from ccm.engine.snapshot import NodeTable, build_snapshot
 from ccm.engine.types import Action
 from ccm.errors import InvalidRequest, NotFound
@@ -65,6 +72,26 @@ def test_small_and_large_cascades_give_the_same_prediction_on_one_thread_or_all(
         (parallel.services, parallel.traffic, parallel.nodes)
 
 
+def test_the_samples_behind_a_prediction_have_its_percentiles(demo_store):
+    snap = demo_store.snapshot(AT)
+    action = Action("config_change", "service:cartservice", keys=("REDIS_ADDR",))
+    impact = predict_impact(snap, action, samples=500, seed=11)
+    drawn = impact_samples(snap, action, samples=500, seed=11)
+    assert len(drawn.traffic) == len(drawn.services) == 500
+    assert drawn.summary() == (impact.services, impact.traffic)
+    assert drawn.traffic.min() >= 0 and drawn.traffic.max() <= 1
+    assert drawn.traffic.max() > 0  # cartservice's failure reaches the frontend
+
+
+def test_samples_of_another_seed_differ_and_zero_samples_is_refused():
+    action = Action("infra_change", "datastore:db")
+    a = impact_samples(star(), action, samples=256, seed=1, params=LEARNED)
+    b = impact_samples(star(), action, samples=256, seed=2, params=LEARNED)
+    assert not np.array_equal(a.services, b.services)
+    with pytest.raises(InvalidRequest, match="samples"):
+        impact_samples(star(), action, samples=0)
+
+
 def test_paths_lead_from_the_failing_node_to_each_impacted_entrypoint():
     impact = predict_impact(star(), Action("infra_change", "datastore:db"))
     assert impact.paths == {"service:web": ["datastore:db", "service:web"],
@@ -87,7 +114,7 @@ def test_a_config_change_starts_at_its_key_or_at_the_owner_for_an_unknown_key(de
 def test_p_fail_comes_from_the_change_prior_model():
     assert action_prior(Action("deploy", "service:a")) == pytest.approx(0.10)
     risky = Action("config_change", "service:a", keys=("CLIENT_TIMEOUT_MS",))
-    assert action_prior(risky) == pytest.approx(0.20)
+    assert action_prior(risky) == pytest.approx(0.10 * P.risky_key_factor)
     drop = Action("schema_migration", "datastore:db", destructive=True, reversible=False)
     assert action_prior(drop) > 0.4
 

@@ -68,12 +68,16 @@ def test_hypothesis_scores_equal_the_networkx_evidence(c, data):
     flat = np.array([v for s in seeds for v in s], np.int32)
     m = snap.model(LEARNED)
     P = LEARNED
-    got = _score_hypotheses(snap.n, snap.in_ptr, snap.in_idx, m.in_p, m.in_ptd, snap.out_ptr,
-                            snap.out_idx, m.out_p, m.out_ptd, snap.comp, snap.cyclic, ptr, flat,
-                            np.ones(len(flat)), h_time, flags, t_up, t_td, P.false_alert,
-                            P.missed_alert, P.missed_traffic_drop, int(P.clock_skew_s * 1e6),
-                            P.floor, P.tol, P.max_sweeps, np.arange(n_h), True, 3)
+    quiet = data.draw(st.sampled_from([(P.missed_alert, P.missed_traffic_drop), (0.6, 0.9)]))
+    got, onsets = _score_hypotheses(
+        snap.n, snap.in_ptr, snap.in_idx, m.in_p, m.in_ptd, snap.out_ptr, snap.out_idx, m.out_p,
+        m.out_ptd, snap.comp, snap.cyclic, ptr, flat, np.ones(len(flat)), h_time, flags, t_up,
+        t_td, P.false_alert, P.missed_alert, quiet[0], P.missed_traffic_drop, quiet[1],
+        int(P.clock_skew_s * 1e6), P.floor, P.tol, P.max_sweeps, P.explain_min,
+        np.arange(n_h), True, 3)
     g = oracle.to_networkx(snap, LEARNED)
     for h in range(n_h):
-        want = oracle.hypothesis_evidence(g, seeds[h], int(h_time[h]), flags, t_up, t_td, P)
+        want, onset = oracle.hypothesis_evidence(g, seeds[h], int(h_time[h]), flags, t_up,
+                                                 t_td, P, quiet)
         assert got[h] == pytest.approx(want, abs=1e-8)
+        assert onsets[h] == onset

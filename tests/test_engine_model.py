@@ -11,10 +11,13 @@ from ccm.engine.model import (
     EdgeTable,
     change_prior,
     changed_options,
-    delay_weight,
     edge_probabilities,
     is_risky,
+    latent_share,
     name_words,
+    onset_log_density,
+    onset_log_density_max,
+    value_expiry,
 )
 from ccm.engine.params import DEFAULT_PARAMS as P
 from ccm.engine.params import Params
@@ -91,7 +94,7 @@ def test_change_prior_combines_kind_content_reversibility_and_memory():
     q0 = change_prior("deploy", "service:a")
     assert q0 == pytest.approx(0.10)
     assert change_prior("schema_migration", "datastore:db", destructive=True) == pytest.approx(
-        min(0.15 * P.destructive_factor, P.q_max))
+        min(P.kind_prior_of("schema_migration") * P.destructive_factor, P.q_max))
     assert change_prior("deploy", "service:a", reversible=False) > q0
     memory = PriorTable({("deploy", "service:a"): Beta(5, 0)})
     assert change_prior("deploy", "service:a", priors=memory) == pytest.approx(
@@ -104,9 +107,48 @@ def test_change_prior_is_capped():
                         params=Params(destructive_factor=100.0)) == P.q_max
 
 
-def test_the_time_prior_decays_slowly_with_no_cut_off():
-    assert delay_weight(0) == 1.0
-    assert delay_weight(-5) == 1.0
-    day, month = delay_weight(24 * HOUR_US), delay_weight(30 * 24 * HOUR_US)
-    assert day == pytest.approx(0.5)
-    assert 0 < month < day and month == pytest.approx(1 / 31)
+MINUTE_US = 60_000_000
+
+
+def density(minutes, latent=0.2):
+    return float(np.exp(onset_log_density(minutes * MINUTE_US, latent)))
+
+
+def test_the_onset_delay_is_a_density_per_hour_that_integrates_to_one():
+    hours = np.logspace(-4, 5, 200_001)
+    f = np.exp(onset_log_density(hours * HOUR_US, 0.3, Params(onset_min_s=1e-6)))
+    assert np.trapezoid(f, hours) == pytest.approx(1.0, abs=1e-3)
+
+
+def test_a_change_minutes_before_the_alert_is_far_likelier_than_one_hours_before():
+    assert density(10) > 10 * density(6 * 60)
+    assert density(6 * 60) > density(3 * 24 * 60) > density(30 * 24 * 60) > 0
+
+
+def test_late_failures_weigh_more_for_kinds_and_contents_that_bite_under_load():
+    assert latent_share("capacity") > latent_share("deploy")
+    assert latent_share("deploy", keys=["DB_POOL_SIZE"]) == P.risky_latent_share
+    assert density(2 * 24 * 60, latent=0.5) > density(2 * 24 * 60, latent=0.2)
+    assert density(10, latent=0.5) < density(10, latent=0.2)
+
+
+def test_delays_under_the_minimum_count_as_the_minimum_and_negative_ones_as_clock_errors():
+    at_min = density(P.onset_min_s / 60)
+    assert density(0) == at_min and density(0.1) == at_min
+    assert density(-P.clock_error_s / 60) == pytest.approx(at_min * np.exp(-0.5))
+    assert density(10) > 5 * at_min
+
+
+def test_the_density_bound_is_never_below_the_density():
+    minutes = np.logspace(-2, 6, 2001)
+    for latent in (0.0, 0.1, 0.5, 1.0):
+        f = onset_log_density(minutes * MINUTE_US, latent)
+        assert f.max() <= onset_log_density_max(latent) + 1e-12
+
+
+def test_an_expiry_is_read_from_an_option_inside_a_value_never_from_free_text():
+    assert value_expiry("CN=a.example, notAfter=2020-02-03T13:30:00Z") == 1580736600000000
+    assert value_expiry("token=abc;expires_at=2026-01-01T00:00:00Z") == 1767225600000000
+    assert value_expiry("the certificate expires on 2020-02-03") is None
+    assert value_expiry("notAfter=someday") is None
+    assert value_expiry(None) is None

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from ccm.engine.model import EdgeTable
-from ccm.engine.params import Params
+from ccm.engine.params import DEFAULT_PARAMS, Params
 from ccm.engine.snapshot import ChangeTable, NodeTable, SnapshotCache, build_snapshot
 from ccm.errors import NotFound
 from graph_schema import EdgeFact, NodeFact, parse_time
@@ -133,5 +133,5 @@ def test_the_change_table_carries_node_indices_and_default_priors(demo_store):
     s = demo_store.snapshot(parse_time("2026-03-05T10:00:00Z"))
     i = s.changes.refs.index("change:chg-102")
     assert s.refs[s.change_node[i]] == "change:chg-102"
-    assert s.change_q[i] == pytest.approx(0.2)
+    assert s.change_q[i] == pytest.approx(0.10 * DEFAULT_PARAMS.risky_key_factor)
     np.testing.assert_allclose(s.change_q, s.change_priors())

@@ -30,6 +30,7 @@ from ccm.ops.runtime import prefer_passive_threads
 from ccm.ops.snapshots import RecentSnapshots, SnapshotReuse
 from ccm.policy.config import load_policy
 from ccm.store import Store, open_store
+from ccm.web import install_web, web_config
 from graph_schema.timeutil import now_micros
 
 __all__ = ["create_app"]
@@ -91,6 +92,9 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None,
     prefer_passive_threads()
     tokens = load_token_registry(settings.api_tokens_file, settings.api_tokens, clock)
     check_auth_configured(settings, tokens)
+    web = web_config(enabled=settings.web, token_file=settings.web_token_file,
+                     allowed_hosts=settings.web_allowed_hosts.split(","), tokens=tokens,
+                     insecure_dev=settings.insecure_dev)
     metrics = ApiMetrics()
 
     make_controller = controller_factory(settings, clock)
@@ -119,6 +123,7 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None,
     app.add_middleware(RequestIdMiddleware)
     for module in (health, graph, impact, rca, actions, ingest, admin):
         app.include_router(module.router)
+    install_web(app, web)
     return app
 
 

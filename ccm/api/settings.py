@@ -49,6 +49,12 @@ class Settings(BaseSettings):
     #: executes (the audit log could not sign it)
     audit_key: SecretStr | None = None
     audit_key_file: Path | None = None
+    #: serve the read-only web view at / (docs/web.md)
+    web: bool = True
+    #: a read-only token the server hands to the web page: an explicit opt-in (docs/web.md)
+    web_token_file: Path | None = None
+    #: host names (comma-separated) the page may be loaded as to be handed that token
+    web_allowed_hosts: str = "localhost,127.0.0.1,::1"
 
 
 @lru_cache(maxsize=1)

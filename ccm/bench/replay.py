@@ -22,7 +22,7 @@ from ccm.store import EmbeddedStore
 from graph_schema import BEGINNING
 from ingest import ingest_paths
 
-__all__ = ["default_tmp_dir", "replayed"]
+__all__ = ["default_tmp_dir", "replay_case", "replayed"]
 
 
 def default_tmp_dir() -> str | None:
@@ -31,17 +31,28 @@ def default_tmp_dir() -> str | None:
     return shm if os.path.isdir(shm) and os.access(shm, os.W_OK) else None
 
 
+def replay_case(case: Case, path: str | Path) -> EmbeddedStore:
+    """A new store at ``path`` holding ``case``'s topology, changes and alerts (the caller
+    closes it). A rejected record raises :class:`CaseInvalid` naming the file."""
+    store = EmbeddedStore(path)
+    try:
+        report = ingest_paths(store, case.files, at=BEGINNING)
+        for f in report.files:
+            if f.errors:
+                rel = os.path.relpath(f.path, case.path)
+                raise CaseInvalid(case.id, rel, "", "ingest rejected it: " + f.errors[0])
+    except BaseException:
+        store.close()
+        raise
+    return store
+
+
 @contextmanager
 def replayed(case: Case, tmp_dir: str | None = None) -> Iterator[EmbeddedStore]:
-    """A fresh store holding ``case``'s topology, changes and alerts."""
+    """A fresh store holding ``case``'s topology, changes and alerts, removed afterwards."""
     with tempfile.TemporaryDirectory(prefix="ccm-bench-", dir=tmp_dir) as folder:
-        store = EmbeddedStore(Path(folder) / "case.sqlite")
+        store = replay_case(case, Path(folder) / "case.sqlite")
         try:
-            report = ingest_paths(store, case.files, at=BEGINNING)
-            for f in report.files:
-                if f.errors:
-                    rel = os.path.relpath(f.path, case.path)
-                    raise CaseInvalid(case.id, rel, "", "ingest rejected it: " + f.errors[0])
             yield store
         finally:
             store.close()

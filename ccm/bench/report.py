@@ -66,26 +66,11 @@ def plot_root_at_1(data: Mapping[str, Any], path: Path) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    methods = list(data["methods"])
-    groups = ["all", *data["categories"]]
-    values = [[data["methods"][m]["root@1"] for m in methods]]
-    values += [[data["categories"][c]["methods"][m]["root@1"] for m in methods]
-               for c in data["categories"]]
-    width = 0.8 / max(len(methods), 1)
-    fig, ax = plt.subplots(figsize=(min(16.0, 3.0 + 1.1 * len(groups)), 4.8))
-    for j, m in enumerate(methods):
-        xs = [i + (j - (len(methods) - 1) / 2) * width for i in range(len(groups))]
-        ax.bar(xs, [v[j] for v in values], width, label=m)
-    counts = [data["cases"], *(data["categories"][c]["cases"] for c in data["categories"])]
-    ax.set_xticks(range(len(groups)))
-    ax.set_xticklabels([f"{g}\n(n={n})" for g, n in zip(groups, counts, strict=True)],
-                       rotation=30, ha="right", fontsize=8)
-    ax.set_ylim(0, 1.05)
-    ax.set_ylabel("root@1")
-    ax.set_title("root@1 by method and case category")
-    ax.legend(fontsize=8, ncol=min(len(methods), 5), loc="upper center",
-              bbox_to_anchor=(0.5, -0.28), frameon=False)
-    ax.grid(axis="y", alpha=0.3)
+    from ccm.viz.charts import plot_bench
+
+    groups = 1 + len(data["categories"])
+    fig, ax = plt.subplots(figsize=(min(16.0, 3.0 + 1.1 * groups), 4.8))
+    plot_bench(data, "root@1", ax)
     fig.tight_layout()
     fig.savefig(path, dpi=120)
     plt.close(fig)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-from importlib import resources
 from pathlib import Path
 
 import click
@@ -13,10 +12,9 @@ from ccm.cli.demo_memory import show_memory_story
 from ccm.cli.predict_cmd import print_impact
 from ccm.cli.rca_cmd import print_root_causes
 from ccm.cli.render import diff_table, graph_summary, graph_tables, when
+from ccm.demo.production import demo_data_dir, load_demo
 from ccm.engine import Action, predict_impact, root_causes
-from ccm.store import EmbeddedStore
 from graph_schema import parse_time
-from ingest import ingest_paths
 
 BEFORE = "2026-03-01T00:00:00Z"
 AFTER = "2026-03-05T12:00:00Z"
@@ -24,25 +22,9 @@ AFTER = "2026-03-05T12:00:00Z"
 PROPOSED = Action("deploy", "service:productcatalogservice", attributes={"version": "v0.10.4"})
 
 
-def demo_data_dir() -> Path:
-    return Path(str(resources.files("ccm.demo") / "data"))
-
-
 def default_demo_store() -> Path:
     base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
     return Path(base) / "ccm" / "demo.sqlite"
-
-
-def load_demo(path: Path) -> EmbeddedStore:
-    """A fresh embedded store at ``path`` holding the demo production."""
-    for suffix in ("", "-wal", "-shm"):
-        Path(f"{path}{suffix}").unlink(missing_ok=True)
-    store = EmbeddedStore(path)
-    report = ingest_paths(store, sorted(demo_data_dir().glob("*.jsonl")))
-    if not report.ok:  # the bundled data is tested; this would be a packaging bug
-        raise RuntimeError("demo data failed to load: " + "; ".join(
-            e for f in report.files for e in f.errors))
-    return store
 
 
 @click.command("demo")

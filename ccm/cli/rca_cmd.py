@@ -31,8 +31,11 @@ def evidence_summary(chain: Chain, n_symptoms: int) -> str:
         age = f", {a['age_hours']:g} h before the first symptom" if a.get("age_hours") else ""
         keys = f" of {', '.join(a['keys'])}" if a.get("keys") else ""
         parts.append(f"{a['change_kind']}{keys}{age}, q={a['q']:.2f}")
+    elif chain.cause == "expiry":
+        parts.append(f"{chain.root} holds a value past its expiry, prior x onset density "
+                     f"{chain.prior:.2g}/h")
     else:
-        parts.append(f"spontaneous failure, prior {chain.prior:.3f}")
+        parts.append(f"spontaneous failure, rate {chain.prior:.0e}/h")
     hops = [f"{link.p:.2f}" for link in chain.links[1 if chain.cause == "change" else 0:]]
     if hops:
         parts.append("link p " + " x ".join(hops))

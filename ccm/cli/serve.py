@@ -31,9 +31,11 @@ def is_loopback(host: str) -> bool:
         return False
 
 
-def service_settings(store_location: str | None, insecure_dev: bool) -> Settings:
-    """The settings from the environment, with the CLI's options on top."""
-    overrides: dict[str, object] = {}
+def service_settings(store_location: str | None, insecure_dev: bool,
+                     **options: object) -> Settings:
+    """The settings from the environment, with the CLI's options on top (``options``:
+    more settings fields; None leaves the environment's value)."""
+    overrides: dict[str, object] = {k: v for k, v in options.items() if v is not None}
     if store_location:
         overrides["store"] = store_location
     if insecure_dev:
@@ -56,14 +58,22 @@ def service_settings(store_location: str | None, insecure_dev: bool) -> Settings
                    "Python's global lock under concurrent load.")
 @click.option("--log-level", type=click.Choice(["debug", "info", "warning", "error"]),
               default="info", show_default=True)
+@click.option("--web/--no-web", "web", default=None,
+              help="Serve the read-only web view at / (default: on; CCM_WEB).")
+@click.option("--web-token-file", type=click.Path(dir_okay=False, path_type=Path),
+              default=None, help="Hand the read-only token in this file (mode 600) to the web "
+              "page, so visitors need not paste one (CCM_WEB_TOKEN_FILE; see docs/web.md).")
 @handle_errors
 def serve_cmd(host: str, port: int, store_location: str | None, insecure_dev: bool,
-              workers: int, log_level: str) -> None:
-    """Run the HTTP API (OpenAPI at /openapi.json, docs at /docs, metrics at /metrics).
+              workers: int, log_level: str, web: bool | None,
+              web_token_file: Path | None) -> None:
+    """Run the HTTP API (OpenAPI at /openapi.json, docs at /docs, metrics at /metrics)
+    and the read-only web view at / (docs/web.md).
 
     Needs API tokens (CCM_API_TOKENS_FILE, default ~/.config/ccm/tokens.yaml, made by
     `ccm token create`; or CCM_API_TOKENS): without any, it refuses to start unless
-    --insecure-dev is given. The store is opened when the server starts.
+    --insecure-dev is given. The store is opened when the server starts. The web page
+    asks for a token unless --web-token-file hands it a read-only one.
     """
     import uvicorn
 
@@ -72,7 +82,8 @@ def serve_cmd(host: str, port: int, store_location: str | None, insecure_dev: bo
     if insecure_dev and not is_loopback(host):
         raise ConfigError(f"--insecure-dev serves without authentication, so it only binds "
                           f"to loopback addresses (127.0.0.1, ::1), not {host}")
-    settings = service_settings(store_location, insecure_dev)
+    settings = service_settings(store_location, insecure_dev, web=web,
+                                web_token_file=web_token_file)
     app = create_app(settings)  # checks tokens, registry and policy before anything starts
     if insecure_dev:
         err_console.print("[yellow]warning:[/yellow] --insecure-dev: no authentication; "
@@ -84,7 +95,9 @@ def serve_cmd(host: str, port: int, store_location: str | None, insecure_dev: bo
         return
     for name, value in (("CCM_STORE", settings.store),
                         ("CCM_API_TOKENS_FILE", settings.api_tokens_file),
-                        ("CCM_INSECURE_DEV", "1" if settings.insecure_dev else None)):
+                        ("CCM_INSECURE_DEV", "1" if settings.insecure_dev else None),
+                        ("CCM_WEB", None if settings.web else "0"),
+                        ("CCM_WEB_TOKEN_FILE", settings.web_token_file)):
         if value is not None:
             os.environ[name] = str(value)  # the worker processes read the same settings
     uvicorn.run("ccm.api.app:app_from_environment", factory=True, workers=workers,

@@ -11,7 +11,13 @@ The model's parameters live in :mod:`ccm.engine.params`; the kernels in
 
 from __future__ import annotations
 
-from ccm.engine.impact import action_prior, predict_impact, resolve
+from ccm.engine.impact import (
+    ImpactSamples,
+    action_prior,
+    impact_samples,
+    predict_impact,
+    resolve,
+)
 from ccm.engine.kernels import compile_seconds, warm_up
 from ccm.engine.params import DEFAULT_PARAMS, Params
 from ccm.engine.priors import NO_PRIORS, Beta, Priors, PriorTable
@@ -31,7 +37,8 @@ from ccm.engine.types import (
 
 __all__ = [
     "ACTION_KINDS", "Action", "Beta", "Chain", "DEFAULT_PARAMS", "Distribution", "Impact",
+    "ImpactSamples",
     "Link", "NO_PRIORS", "Params", "PriorTable", "Priors", "RootCauses", "Snapshot",
     "Symptom", "Timings", "action_prior", "build_snapshot", "compile_seconds",
-    "predict_impact", "resolve", "root_causes", "symptoms_from_alerts", "warm_up",
+    "impact_samples", "predict_impact", "resolve", "root_causes", "symptoms_from_alerts", "warm_up",
 ]

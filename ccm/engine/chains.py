@@ -21,6 +21,8 @@ from ccm.engine.types import Chain, Link, Symptom
 from graph_schema import format_time
 
 _KIND_NAMES = ("DEPENDS_ON", "HAS_CONFIG")
+#: a hypothesis's ``change`` for a spontaneous failure and for an expired value
+SPONTANEOUS, EXPIRY = -1, -2
 
 
 def impact_of(snapshot: Snapshot, seeds: np.ndarray, params: Params
@@ -156,7 +158,8 @@ def build_chain(snapshot: Snapshot, obs: Any, hyp: Any, h: int, rank: int, poste
                                      params))
         nodes.insert(0, s.changes.refs[c])
     names = sorted({sym.ref for sym, _ in explained})
-    return Chain(rank=rank, root=hyp.root[h], cause="change" if c >= 0 else "spontaneous",
+    cause = "change" if c >= 0 else "expiry" if c == EXPIRY else "spontaneous"
+    return Chain(rank=rank, root=hyp.root[h], cause=cause,
                  nodes=nodes, symptom=nodes[-1], score=posterior, log_score=log_score,
                  prior=float(hyp.prior[h]), explained=names,
                  unexplained=sorted({x.ref for x in symptoms} - set(names)), links=links)

@@ -15,8 +15,9 @@ from typing import Any
 import numpy as np
 
 from ccm.engine.longlived import settle
-from ccm.engine.model import DEPENDS_ON, HAS_CONFIG, EdgeTable
+from ccm.engine.model import DEPENDS_ON, HAS_CONFIG, EdgeTable, value_expiry
 from ccm.engine.snapshot import (
+    NO_EXPIRY,
     AlertTable,
     ChangeTable,
     NodeTable,
@@ -66,10 +67,11 @@ class _Edges:
 def _node_table(graph: Any) -> tuple[NodeTable, dict[str, int]]:
     refs = sorted(graph.nodes)
     index = {r: i for i, r in enumerate(refs)}
-    kinds, entry, rps, monitored = [], [], [], []
+    kinds, entry, rps, monitored, expires = [], [], [], [], []
     for r in refs:
         node = graph.nodes[r]
         kinds.append(node.kind)
+        expires.append(_expiry(node))
         if node.kind in _COMPONENTS:
             a = node.attrs
             entry.append(a.get("entrypoint") is True)
@@ -79,7 +81,20 @@ def _node_table(graph: Any) -> tuple[NodeTable, dict[str, int]]:
             entry.append(False)
             rps.append(np.nan)
             monitored.append(False)
-    return NodeTable.build(refs, kinds, entry=entry, rps=rps, monitored=monitored), index
+    return NodeTable.build(refs, kinds, entry=entry, rps=rps, monitored=monitored,
+                           expires=expires), index
+
+
+def _expiry(node: Any) -> int:
+    """When a configuration value stops being valid: its ``expires_at``, else an expiry
+    option inside its value (``notAfter=...``); NO_EXPIRY for anything else."""
+    if node.kind != "config":
+        return NO_EXPIRY
+    a = node.attrs
+    at = a.get("expires_at")
+    if at is None:
+        at = value_expiry(a.get("value"))
+    return NO_EXPIRY if at is None else int(at)
 
 
 def _change_table(graph: Any, index: dict[str, int], changed: dict[str, list[str]]

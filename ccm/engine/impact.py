@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import time
 import weakref
+from dataclasses import dataclass
 
 import numba
 import numpy as np
@@ -142,6 +143,36 @@ def best_paths(snapshot: Snapshot, seeds: np.ndarray, seed_s: np.ndarray,
     bounds = ptr.tolist()
     return {refs[t]: names[bounds[k]:bounds[k + 1]] for k, t in enumerate(targets.tolist())
             if bounds[k] < bounds[k + 1]}
+
+
+@dataclass(frozen=True)
+class ImpactSamples:
+    """The Monte Carlo cascades behind :func:`predict_impact`, one value per sample, given
+    the action fails: impacted components, and impacted share of entrypoint traffic (0..1).
+    With the same snapshot, action, ``samples``, ``seed`` and parameters their percentiles
+    are the ones :func:`predict_impact` reports."""
+
+    services: np.ndarray
+    traffic: np.ndarray
+
+    def summary(self) -> tuple[Distribution, Distribution]:
+        """(services, traffic) as :func:`predict_impact` summarises them."""
+        return _summary(self.services.astype(np.float64)), _summary(self.traffic)
+
+
+def impact_samples(snapshot: Snapshot, action: Action, *, samples: int = 1000, seed: int = 0,
+                   params: Params | None = None) -> ImpactSamples:
+    """The per-sample outcomes of the seeded cascades :func:`predict_impact` summarises
+    (for plotting the distribution; same arguments, same samples)."""
+    params = params or DEFAULT_PARAMS
+    if samples < 1:
+        raise InvalidRequest(f"samples must be at least 1, got {samples}")
+    warm_up()
+    seeds, seed_s = action_seeds(snapshot, action, params)
+    counts, sums, _ = monte_carlo(snapshot, seeds, seed_s, samples, seed, params)
+    total = float(snapshot.traffic.sum())
+    share = sums / total if total > 0 else np.zeros(samples)
+    return ImpactSamples(np.asarray(counts), np.asarray(share, np.float64))
 
 
 def predict_impact(snapshot: Snapshot, action: Action, *, samples: int = 1000, seed: int = 0,

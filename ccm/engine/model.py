@@ -5,8 +5,10 @@ into the probability that a failure of the callee reaches the caller (vectorised
 over all edges with numpy). ``change_prior`` gives the prior probability that a
 change fails, from its kind, its structured content (configuration key names and
 connection-string option names; never free text), memory's outcome counts and
-its reversibility. ``delay_weight`` is the heavy-tailed time prior.
-All numbers come from :class:`~ccm.engine.params.Params`.
+its reversibility. ``onset_log_density`` is the density of the delay between a
+change and the first alert it causes (a prompt/late mixture), ``latent_share`` the
+weight of its late part for one change. All numbers come from
+:class:`~ccm.engine.params.Params`.
 """
 
 from __future__ import annotations
@@ -142,6 +144,36 @@ def changed_options(old: Any, new: Any) -> set[str]:
     return {k for k in set(a) | set(b) if a.get(k) != b.get(k)}
 
 
+#: option names (lower case, without ``_`` and ``-``) that give a value's expiry time
+_EXPIRY_OPTIONS = frozenset({"notafter", "expires", "expiresat", "expiry", "expiration",
+                             "expirationtime", "validuntil"})
+
+
+def value_expiry(value: Any) -> int | None:
+    """The expiry time (µs) written inside a configuration value as an option, as an
+    X.509 summary or a connection string writes it (``CN=api.example, notAfter=2020-02-03
+    T13:30:00Z``, ``token=...;expires=...``); None when there is none or it is no time.
+
+    >>> from graph_schema import format_time
+    >>> format_time(value_expiry("CN=auth.example, notAfter=2020-02-03T13:30:00Z"))
+    '2020-02-03T13:30:00Z'
+    >>> value_expiry("redis:6379,syncTimeout=50") is None
+    True
+    """
+    from graph_schema import parse_time
+    from graph_schema.timeutil import TimeParseError
+
+    if not isinstance(value, str):
+        return None
+    for name, text in _OPTION.findall(value):
+        if name.lower().replace("_", "").replace("-", "") in _EXPIRY_OPTIONS:
+            try:
+                return parse_time(text)
+            except TimeParseError:
+                return None
+    return None
+
+
 def is_risky(keys: Iterable[str], diff: Iterable[Mapping[str, Any]] = (),
              params: Params = DEFAULT_PARAMS) -> bool:
     """True when a changed key name, or an option changed inside a key's value, names a
@@ -179,11 +211,60 @@ def change_prior(change_kind: str, target: str, *, keys: Iterable[str] = (),
     return float(min(max(q, 1e-6), params.q_max))
 
 
-def delay_weight(age_us: int | float, params: Params = DEFAULT_PARAMS) -> float:
-    """Weight of a change ``age_us`` microseconds old: ``(1 + age/scale) ** -shape``.
+def latent_share(change_kind: str, *, keys: Iterable[str] = (),
+                 diff: Iterable[Mapping[str, Any]] = (), params: Params = DEFAULT_PARAMS
+                 ) -> float:
+    """The share of a change's possible failures that surface hours to days later: its
+    kind's, raised for a timeout or limit change (those bite when load reaches the limit).
 
-    >>> delay_weight(0), round(delay_weight(24 * HOUR_US), 2)
-    (1.0, 0.5)
+    >>> latent_share("deploy"), latent_share("deploy", keys=["POOL_SIZE"])
+    (0.2, 0.5)
     """
-    hours = max(float(age_us), 0.0) / HOUR_US
-    return float((1.0 + hours / params.delay_scale_hours) ** -params.delay_shape)
+    share = params.latent_share_of(change_kind)
+    if is_risky(keys, diff, params):
+        share = max(share, params.risky_latent_share)
+    return float(share)
+
+
+def _log_lognormal(hours: np.ndarray, median: float, sigma: float) -> np.ndarray:
+    z = (np.log(hours) - np.log(median)) / sigma
+    return -0.5 * z * z - np.log(hours * sigma * np.sqrt(2.0 * np.pi))
+
+
+def onset_log_density(delay_us: Any, latent: Any, params: Params = DEFAULT_PARAMS
+                      ) -> np.ndarray:
+    """log f(delay), per hour: the density of the delay from a failing change to the
+    first alert it causes. A mixture of a prompt log-normal (minutes) with weight
+    ``1 - latent`` and a late one (hours to days) with weight ``latent``; delays under
+    ``onset_min_s`` count as that, and a negative delay (within the clock skew) is as
+    unlikely as a normal clock error of ``clock_error_s`` that large.
+
+    >>> f = lambda minutes: float(np.exp(onset_log_density(minutes * 60e6, 0.2)))
+    >>> f(10) > f(60) > f(6 * 60) > f(3 * 24 * 60) > 0
+    True
+    """
+    p = params
+    delay = np.asarray(delay_us, np.float64)
+    hours = np.maximum(delay, p.onset_min_s * 1e6) / HOUR_US
+    latent = np.asarray(latent, np.float64)
+    prompt = _log_lognormal(hours, p.onset_prompt_median_min / 60.0, p.onset_prompt_sigma)
+    late = _log_lognormal(hours, p.onset_latent_median_hours, p.onset_latent_sigma)
+    skew = np.minimum(delay, 0.0) / (p.clock_error_s * 1e6)
+    with np.errstate(divide="ignore"):
+        return (np.logaddexp(np.log1p(-latent) + prompt, np.log(latent) + late)
+                - 0.5 * skew * skew)
+
+
+def onset_log_density_max(latent: Any, params: Params = DEFAULT_PARAMS) -> np.ndarray:
+    """An upper bound of :func:`onset_log_density` over all delays (the sum of the two
+    components' maxima), for ranking bounds."""
+    p = params
+    h_min = p.onset_min_s / 3600.0
+    out = []
+    for median, sigma in ((p.onset_prompt_median_min / 60.0, p.onset_prompt_sigma),
+                          (p.onset_latent_median_hours, p.onset_latent_sigma)):
+        mode = max(median * np.exp(-sigma * sigma), h_min)
+        out.append(_log_lognormal(np.array([mode]), median, sigma)[0])
+    latent = np.asarray(latent, np.float64)
+    with np.errstate(divide="ignore"):
+        return np.logaddexp(np.log1p(-latent) + out[0], np.log(latent) + out[1])

@@ -66,25 +66,53 @@ def reachable(g: nx.DiGraph, seeds: Iterable[int], reverse: bool = False) -> set
     return found
 
 
-def noisy_or(g: nx.DiGraph, seeds: Mapping[int, float], *, reverse: bool = False,
-             floor: float = 0.0, tol: float = 1e-14, max_iter: int = 1_000_000
-             ) -> tuple[dict[int, float], dict[int, float]]:
-    """The least fixpoint of ``r(u) = 1 - (1 - s(u)) * prod (1 - p * r(v))`` over the inputs
-    v of u whose value is at least ``floor``, by Jacobi iteration from ``r = s``.
+def belief(r: float, v: int, obs: tuple) -> float:
+    """P(v affected | prior probability r, v's own observation); ``obs`` is
+    ``(flags, t_obs, alert_bit, h_time, skew, miss, miss_quiet, fa)`` (flags: 1
+    monitored)."""
+    flags, t_obs, bit, h_time, skew, miss, miss_quiet, fa = obs
+    if not flags[v] & 1 or r <= 0.0 or r >= 1.0:
+        return r
+    if flags[v] & bit:
+        if h_time != NO_TIME and t_obs[v] < h_time - skew:
+            return r
+        return r * (1 - miss) / (r * (1 - miss) + (1 - r) * fa)
+    return r * miss_quiet / (r * miss_quiet + (1 - r) * (1 - fa))
 
+
+def noisy_or(g: nx.DiGraph, seeds: Mapping[int, float], *, reverse: bool = False,
+             floor: float = 0.0, tol: float = 1e-14, max_iter: int = 1_000_000,
+             obs: tuple | None = None, whole: bool = True
+             ) -> tuple[dict[int, float], dict[int, float]]:
+    """The least fixpoint of ``r(u) = 1 - (1 - s(u)) * prod (1 - p * b(v))`` over the inputs
+    v of u whose ``b(v)`` is at least ``floor``, by Jacobi iteration from ``r = s``.
+
+    ``b(v)`` is what v passes on: ``r(v)`` without observations; with ``obs`` (see
+    :func:`belief`), v's belief given its own observation, of its whole value (``whole``)
+    or of the part from other nodes, combined with its own seed.
     Returns ``(r, others)``: ``others[u] = 1 - prod(...)``, the part not from u's own seed.
     """
     nodes = reachable(g, seeds, reverse)
     r = {u: float(seeds.get(u, 0.0)) for u in nodes}
     others = dict.fromkeys(nodes, 0.0)
+
+    def passed(u: int) -> float:
+        if obs is None:
+            return r[u]
+        if whole:
+            return belief(r[u], u, obs)
+        s = seeds.get(u, 0.0)
+        return 1.0 - (1.0 - s) * (1.0 - belief(others[u], u, obs))
+
     for _ in range(max_iter):
+        b = {u: passed(u) for u in nodes}
         new, new_others = {}, {}
         for u in nodes:
             prod = 1.0
             for v, p in _inputs(g, u, reverse):
-                rv = r.get(v, 0.0)
-                if rv >= floor and rv > 0:
-                    prod *= 1.0 - p * rv
+                bv = b.get(v, 0.0)
+                if bv >= floor and bv > 0:
+                    prod *= 1.0 - p * bv
             new_others[u] = 1.0 - prod
             new[u] = 1.0 - (1.0 - seeds.get(u, 0.0)) * prod
         moved = max((abs(new[u] - r[u]) for u in nodes), default=0.0)
@@ -203,35 +231,54 @@ def _term(r: float, alerted: bool, in_time: bool, miss: float, miss_quiet: float
 
 
 def hypothesis_evidence(g: nx.DiGraph, seeds: Iterable[int], h_time: int, flags: np.ndarray,
-                        t_up: np.ndarray, t_td: np.ndarray, params: Params) -> float:
-    """log P(observations | H) - log P(observations | nothing failed) for one hypothesis
-    (flags: 1 monitored, 2 upstream alert, 4 traffic-drop alert)."""
+                        t_up: np.ndarray, t_td: np.ndarray, params: Params,
+                        quiet: tuple[float, float] | None = None) -> tuple[float, int]:
+    """``(ll, onset)``: log P(observations | H) - log P(observations | nothing failed) for
+    one hypothesis (flags: 1 monitored, 2 upstream alert, 4 traffic-drop alert), and the
+    earliest alert it explains (failure alerts first, else traffic drops; NO_TIME if
+    none). Failure spreads with every node passing on its belief given its own
+    observation; then every affected node starves its dependencies with its belief.
+    ``quiet``: P(no alert yet | affected) of a quiet node in the two directions (default
+    the missed-alert rates)."""
     P, skew = params, int(params.clock_skew_s * 1e6)
-    up, _ = noisy_or(g, dict.fromkeys(seeds, 1.0), floor=P.floor)
-    starting = {v: r for v, r in up.items() if r > 0}
-    _, starve = noisy_or(g, starting, reverse=True, floor=P.floor)
-    total = 0.0
-    for values, bit, t_obs, miss_quiet in ((up, 2, t_up, P.missed_alert),
-                                           (starve, 4, t_td, P.missed_traffic_drop)):
+    miss, miss_td = P.missed_alert, P.missed_traffic_drop
+    quiet = (miss, miss_td) if quiet is None else quiet
+    up_obs = (flags, t_up, 2, h_time, skew, miss, quiet[0], P.false_alert)
+    up, _ = noisy_or(g, dict.fromkeys(seeds, 1.0), floor=P.floor, obs=up_obs)
+    starting = {v: belief(r, v, up_obs) for v, r in up.items() if r > 0}
+    td_obs = (flags, t_td, 4, h_time, skew, miss_td, quiet[1], P.false_alert)
+    _, starve = noisy_or(g, starting, reverse=True, floor=P.floor, obs=td_obs, whole=False)
+    total, onsets = 0.0, []
+    for values, bit, t_obs, m, mq in ((up, 2, t_up, miss, quiet[0]),
+                                      (starve, 4, t_td, miss_td, quiet[1])):
+        first = NO_TIME
         for v, r in values.items():
             if flags[v] & 1 and r > 0:
                 in_time = h_time == NO_TIME or t_obs[v] >= h_time - skew
-                total += _term(min(r, 1.0), bool(flags[v] & bit), in_time, P.missed_alert,
-                               miss_quiet, P.false_alert)
-    return total
+                alerted = bool(flags[v] & bit)
+                total += _term(min(r, 1.0), alerted, in_time, m, mq, P.false_alert)
+                if alerted and in_time and r >= P.explain_min and (
+                        first == NO_TIME or t_obs[v] < first):
+                    first = int(t_obs[v])
+        onsets.append(first)
+    return total, onsets[0] if onsets[0] != NO_TIME else onsets[1]
 
 
 def root_cause_scores(snapshot: Snapshot, symptoms: list[Any],
-                      params: Params = DEFAULT_PARAMS, priors: Any = None) -> dict[str, float]:
-    """Every hypothesis's log score (prior + evidence), enumerated independently of the
-    kernels: changes whose seeds can cause a symptom that began after them, and
+                      params: Params = DEFAULT_PARAMS, priors: Any = None,
+                      window: int | None = None) -> dict[str, float]:
+    """Every hypothesis's log score (prior + onset density + evidence), enumerated
+    independently of the kernels: changes whose seeds can cause a symptom that began
+    after them, configuration values that expired in the window likewise, and
     spontaneous failures of components that can cause any symptom."""
-    from ccm.engine.model import change_prior, delay_weight
+    from ccm.engine.model import change_prior, latent_share, onset_log_density
     from ccm.engine.priors import NO_PRIORS
+    from ccm.engine.snapshot import KINDS
 
     priors = priors or NO_PRIORS
+    P = params
     g = to_networkx(snapshot, params)
-    skew = int(params.clock_skew_s * 1e6)
+    skew = int(P.clock_skew_s * 1e6)
     never = np.iinfo(np.int64).max
     flags = np.where(snapshot.nodes.monitored & snapshot.component, 1, 0).astype(np.int64)
     t_up = np.full(snapshot.n, never, np.int64)
@@ -248,24 +295,39 @@ def root_cause_scores(snapshot: Snapshot, symptoms: list[Any],
         arr[v] = min(arr[v], s.time)
         found.append((v, s.time, s.upstream))
     latest = latest_cause_time(g, found)
-    onsets = sorted(s.time for s in symptoms)
+    late = math.exp(-max(0.0, (snapshot.valid_at - min(s.time for s in symptoms)) / 60e6)
+                    / P.alert_delay_min) if symptoms else 0.0
+    quiet = (P.missed_alert + (1 - P.missed_alert) * late,
+             P.missed_traffic_drop + (1 - P.missed_traffic_drop) * late)
+
+    def timed(seeds: list[int], t: int, q: float, latent: float) -> float:
+        ll, onset = hypothesis_evidence(g, seeds, t, flags, t_up, t_td, P, quiet)
+        at = snapshot.valid_at if onset == NO_TIME else onset
+        return math.log(q) + float(onset_log_density(at - t, latent, P)) + ll
+
     out: dict[str, float] = {}
     ch = snapshot.changes
+    early = snapshot.valid_at - window if window is not None else np.iinfo(np.int64).min
     for i, ref in enumerate(ch.refs):
         seeds = ch.seeds(i).tolist()
         t = int(ch.time[i])
-        if not seeds or max(latest[v] for v in seeds) < t - skew:
+        if not seeds or t < early or max(latest[v] for v in seeds) < t - skew:
             continue
         meta = ch.meta[i]
-        q = change_prior(ch.kinds[i], meta.get("target", ""), keys=meta.get("keys", ()),
-                         diff=meta.get("diff", ()), destructive=bool(meta.get("destructive")),
-                         reversible=meta.get("reversible"), params=params, priors=priors)
-        first = next((o for o in onsets if o >= t - skew), onsets[-1])
-        prior = q * delay_weight(first - t, params)
-        out[ref] = math.log(prior) + hypothesis_evidence(g, seeds, t, flags, t_up, t_td, params)
+        keys, diff = meta.get("keys", ()), meta.get("diff", ())
+        q = change_prior(ch.kinds[i], meta.get("target", ""), keys=keys, diff=diff,
+                         destructive=bool(meta.get("destructive")),
+                         reversible=meta.get("reversible"), params=P, priors=priors)
+        out[ref] = timed(seeds, t, q, latent_share(ch.kinds[i], keys=keys, diff=diff,
+                                                   params=P))
+    for v in range(snapshot.n):
+        e = int(snapshot.nodes.expires[v])
+        if early <= e <= snapshot.valid_at and not snapshot.component[v] \
+                and latest[v] != NO_TIME and latest[v] >= e - skew:
+            out[snapshot.refs[v]] = timed([v], e, P.expiry_prior, P.expiry_latent_share)
     for v in range(snapshot.n):
         if snapshot.component[v] and latest[v] != NO_TIME:
-            out[snapshot.refs[v]] = (math.log(params.spontaneous_prior)
-                                     + hypothesis_evidence(g, [v], NO_TIME, flags, t_up, t_td,
-                                                           params))
+            rate = P.spontaneous_rate_of(KINDS[snapshot.nodes.kind[v]])
+            ll, _ = hypothesis_evidence(g, [v], NO_TIME, flags, t_up, t_td, P, quiet)
+            out[snapshot.refs[v]] = math.log(rate) + ll
     return out

@@ -18,29 +18,71 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 #: change kind -> structural prior probability that a change of that kind fails
-#: (causes a user-visible degradation). See :attr:`Params.kind_prior`.
+#: (causes a user-visible degradation). See :attr:`Params.kind_prior`. Deliberately
+#: moderate: published change-failure rates differ between kinds of change by a small
+#: factor, not by orders of magnitude, so where and when a change was made (the
+#: evidence) must decide between changes, not their kind.
 DEFAULT_KIND_PRIOR: tuple[tuple[str, float], ...] = (
     # DORA's State of DevOps reports put the change failure rate of most teams at
     # 5-15 % per deploy; we take the middle.
     ("deploy", 0.10),
     # Config pushes cause about as many outages as binary pushes (Google SRE
-    # postmortem analyses) while being validated less; same base as deploys.
+    # postmortem analyses): same base as deploys.
     ("config_change", 0.10),
-    # Flags are usually ramped gradually and switched off in seconds.
-    ("feature_flag", 0.05),
-    # Migrations touch shared state and are hard to undo.
-    ("schema_migration", 0.15),
-    # Network, node-pool, storage changes hit many services at once.
-    ("infra_change", 0.12),
-    # Expiring certificates and DNS mistakes are classic whole-site outages.
-    ("cert_or_dns", 0.15),
-    ("capacity", 0.05),
+    # Flags are usually ramped gradually and switched off quickly: a little lower.
+    ("feature_flag", 0.08),
+    # Migrations touch shared state and are hard to undo: a little higher.
+    ("schema_migration", 0.12),
+    # Network, node-pool, storage changes: as risky as a deploy, with a wider reach
+    # (the reach is the propagation model's business, not the prior's).
+    ("infra_change", 0.10),
+    # Certificates and DNS records are classic whole-site outages: a little higher.
+    ("cert_or_dns", 0.12),
+    # Capacity changes (scale-down, quota, instance size) rarely break at once, but
+    # do at the next peak (see DEFAULT_LATENT_SHARE): a little lower.
+    ("capacity", 0.08),
     ("dependency_upgrade", 0.10),
     # Rolling back restores a state that worked; restarts and scaling rarely break.
-    ("rollback", 0.03),
-    ("restart", 0.02),
-    ("scale", 0.03),
+    ("rollback", 0.04),
+    ("restart", 0.03),
+    ("scale", 0.04),
     ("removal", 0.10),
+)
+
+#: change kind -> share of its failures that surface late (hours to days: at the next
+#: traffic peak, batch run, cache or TTL expiry, data growth) rather than within
+#: minutes. Code and flag changes mostly fail in the canary or the first minutes of
+#: traffic; capacity, limits, certificates/DNS (TTLs) and migrations (data growth,
+#: missing indexes) fail under load or when something expires.
+DEFAULT_LATENT_SHARE: tuple[tuple[str, float], ...] = (
+    ("deploy", 0.2),
+    ("config_change", 0.2),
+    ("feature_flag", 0.15),
+    ("schema_migration", 0.4),
+    ("infra_change", 0.3),
+    ("cert_or_dns", 0.4),
+    ("capacity", 0.5),
+    ("dependency_upgrade", 0.3),
+    ("rollback", 0.1),
+    ("restart", 0.1),
+    ("scale", 0.3),
+    ("removal", 0.3),
+)
+
+#: component kind -> rate per hour at which one component of that kind fails on its
+#: own (no change), badly enough to alert. Changes cause most incidents (about 70 %
+#: in Google's SRE data); with a change failure rate around 0.1 and one change every
+#: few days per component, the remaining 30 % put a service's own failures at about
+#: one a year (1e-4 an hour). Shared infrastructure (datastores, caches, queues,
+#: gateways, external providers) fails on its own several times as often: disks fill,
+#: replicas diverge, connection limits and provider outages hit it without a change.
+DEFAULT_SPONTANEOUS_RATE: tuple[tuple[str, float], ...] = (
+    ("service", 1e-4),
+    ("datastore", 3e-4),
+    ("cache", 3e-4),
+    ("queue", 3e-4),
+    ("gateway", 3e-4),
+    ("external", 3e-4),
 )
 
 #: key and option names that make a change a timeout/limit change (matched as
@@ -101,8 +143,10 @@ class Params:
     #: prior for a change kind missing from the table
     unknown_kind_prior: float = 0.10
     #: timeout and limit changes are the classic latent failure: fine in tests, bite
-    #: under load; doubling is conservative against their share in postmortems.
-    risky_key_factor: float = 2.0
+    #: under load. A moderate factor: the content of a change shifts its odds by a small
+    #: factor, it must not outweigh where and when it was made. (Their lateness is
+    #: modelled apart, by ``risky_latent_share``.)
+    risky_key_factor: float = 1.5
     #: words that make a key or option name a timeout/limit (see DEFAULT_RISKY_NAMES)
     risky_names: tuple[str, ...] = DEFAULT_RISKY_NAMES
     #: destructive migrations (drop/rename column, delete data) fail often and badly.
@@ -117,30 +161,68 @@ class Params:
     #: ten outcomes move the estimate halfway.
     prior_strength: float = 10.0
 
-    # -- time prior: when a bad change shows -------------------------------------------------
-    #: weight of a change of age a (hours) is (1 + a / scale) ** -shape: a heavy tail,
-    #: no cut-off, because latent failures surface at the next traffic peak, batch run or
-    #: certificate expiry, often days later. Half the weight is gone after a day.
-    delay_scale_hours: float = 24.0
-    #: shape 1: a hyperbolic tail, so a month-old change keeps ~3 % of a fresh one's weight.
-    delay_shape: float = 1.0
+    # -- onset delay: when a bad change shows (a density, part of the likelihood) ----------
+    #: share of each kind's failures that surface hours to days later (see
+    #: DEFAULT_LATENT_SHARE); the rest surface within minutes.
+    latent_share: tuple[tuple[str, float], ...] = DEFAULT_LATENT_SHARE
+    #: latent share of a change kind missing from the table
+    unknown_latent_share: float = 0.25
+    #: a timeout or limit change fails when load reaches the new limit: at least half of
+    #: its failures are late.
+    risky_latent_share: float = 0.5
+    #: prompt failures: delay from the change to the first alert it causes is log-normal
+    #: with this median (a rollout of a few minutes, then the alert rule's detection
+    #: window)...
+    onset_prompt_median_min: float = 12.0
+    #: ...and this spread of its logarithm: 90 % between 2 minutes and an hour. Alerts
+    #: rarely fire within a minute of a change: rules evaluate every 15-60 s and most
+    #: hold for a few minutes before firing, and rollouts take minutes.
+    onset_prompt_sigma: float = 1.0
+    #: late failures: log-normal with a median of a day (the next daily peak, nightly
+    #: batch, TTL)...
+    onset_latent_median_hours: float = 24.0
+    #: ...and a wide spread: 90 % between an hour and three weeks, no cut-off (a
+    #: month-old change keeps a small density).
+    onset_latent_sigma: float = 2.0
+    #: a delay shorter than this (clock error can even make it negative) counts as this
+    #: long: timestamps of different sources are rounded and skewed by tens of seconds.
+    onset_min_s: float = 30.0
     #: clocks of different sources disagree; a change this much after an alert's onset
-    #: may still have caused it.
+    #: may still have caused it (three clock errors)...
     clock_skew_s: float = 60.0
+    #: ...but the density of a negative delay d falls as a normal clock error of this
+    #: size would make it, exp(-d^2 / 2 error^2): a change recorded after the alert it is
+    #: to explain is unlikely, if not impossible, to be its cause.
+    clock_error_s: float = 20.0
 
-    # -- spontaneous failures ---------------------------------------------------------------
-    #: prior that a given node fails on its own at the time of the symptoms, on the same
-    #: scale as q(c) * time weight: changes cause about 70 % of incidents (Google SRE
-    #: book), so one node's spontaneous failure weighs a few percent of a fresh change.
-    spontaneous_prior: float = 0.005
+    # -- spontaneous failures and expiries -----------------------------------------------------
+    #: failures per hour of one component of a kind, on its own (see
+    #: DEFAULT_SPONTANEOUS_RATE); compared with q(c) times the onset density (also per
+    #: hour), so a change competes with the component failing by itself.
+    spontaneous_rate: tuple[tuple[str, float], ...] = DEFAULT_SPONTANEOUS_RATE
+    #: rate of a component kind missing from the table
+    unknown_spontaneous_rate: float = 1e-4
+    #: a configuration value that carries an expiry (a certificate's notAfter, a token's
+    #: expiry) and is still in place after it has passed: most such values are in use, and
+    #: an expired certificate fails every new handshake.
+    expiry_prior: float = 0.5
+    #: an expiry bites at the next handshake or token refresh; cached sessions delay a few.
+    expiry_latent_share: float = 0.1
 
     # -- the alerting process ---------------------------------------------------------------
     #: an alert fires on a healthy node (noise, flapping, a threshold set too tight).
     false_alert: float = 0.01
-    #: an impacted, monitored node does not alert (threshold not reached, rule missing).
-    missed_alert: float = 0.1
+    #: an impacted, monitored node does not alert: a partial impact stays under the
+    #: threshold, the rule is missing or silenced; many incidents are first reported by
+    #: users. One in five.
+    missed_alert: float = 0.2
     #: most services have no traffic-drop alert at all, so its absence says little.
     missed_traffic_drop: float = 0.7
+    #: alert rules fire minutes after the condition starts (evaluation interval and a
+    #: ``for:`` clause): at a question asked m minutes after the first symptom, an
+    #: impacted node is still quiet with probability exp(-m / this), on top of
+    #: ``missed_alert``.
+    alert_delay_min: float = 5.0
 
     # -- numerics ---------------------------------------------------------------------------
     #: noisy-OR fixpoint tolerance (change of a probability that stops iteration).
@@ -150,29 +232,51 @@ class Params:
     floor: float = 1e-4
     #: sweeps over one strongly connected component before giving up on convergence.
     max_sweeps: int = 10_000
-    #: symptoms a chain may end at: probability under which a symptom is not "explained".
+    #: impact probability under which a symptom is not "explained": a chain does not end
+    #: at it, and its onset does not time the hypothesis.
     explain_min: float = 0.05
 
     def __post_init__(self) -> None:
         for name in ("p_hard", "p_soft", "async_factor", "fallback_factor", "cached_factor",
                      "share_floor", "retry_factor", "retry_floor", "p_config", "p_max",
                      "memory_weight", "p_traffic_drop", "q_max", "false_alert",
-                     "missed_alert", "missed_traffic_drop", "spontaneous_prior"):
+                     "missed_alert", "missed_traffic_drop", "expiry_prior",
+                     "expiry_latent_share", "unknown_latent_share", "risky_latent_share"):
             value = getattr(self, name)
             if not 0.0 <= value <= 1.0:
                 raise ValueError(f"Params.{name} must be within [0, 1], got {value!r}")
-        for name in ("false_alert", "missed_alert", "missed_traffic_drop", "spontaneous_prior"):
+        for name in ("false_alert", "missed_alert", "missed_traffic_drop", "expiry_prior"):
             if not 0.0 < getattr(self, name) < 1.0:
                 raise ValueError(f"Params.{name} must be within (0, 1) (it is used as a log)")
-        if self.delay_scale_hours <= 0 or self.prior_strength <= 0:
-            raise ValueError("Params.delay_scale_hours and prior_strength must be > 0")
+        for name in ("prior_strength", "onset_prompt_median_min", "onset_prompt_sigma",
+                     "onset_latent_median_hours", "onset_latent_sigma", "onset_min_s",
+                     "clock_error_s",
+                     "alert_delay_min", "unknown_spontaneous_rate"):
+            if not getattr(self, name) > 0:
+                raise ValueError(f"Params.{name} must be > 0, got {getattr(self, name)!r}")
+        for table in ("kind_prior", "latent_share", "spontaneous_rate"):
+            for kind, value in getattr(self, table):
+                if not 0.0 < value <= 1.0:
+                    raise ValueError(f"Params.{table}[{kind!r}] must be within (0, 1]")
 
     def kind_prior_of(self, change_kind: str) -> float:
         """The structural prior of a change kind."""
-        for kind, q in self.kind_prior:
-            if kind == change_kind:
-                return q
-        return self.unknown_kind_prior
+        return _lookup(self.kind_prior, change_kind, self.unknown_kind_prior)
+
+    def latent_share_of(self, change_kind: str) -> float:
+        """The share of a change kind's failures that surface hours to days later."""
+        return _lookup(self.latent_share, change_kind, self.unknown_latent_share)
+
+    def spontaneous_rate_of(self, node_kind: str) -> float:
+        """Failures per hour of one component of ``node_kind`` on its own."""
+        return _lookup(self.spontaneous_rate, node_kind, self.unknown_spontaneous_rate)
+
+
+def _lookup(table: tuple[tuple[str, float], ...], key: str, default: float) -> float:
+    for k, value in table:
+        if k == key:
+            return value
+    return default
 
 
 DEFAULT_PARAMS = Params()

@@ -1,28 +1,34 @@
 """Root-cause chains: which change or spontaneous failure best explains the symptoms.
 
-Every change in the window and every spontaneous failure of a component that can
-reach a symptom is a hypothesis H, ranked by
+Every change in the window, every configuration value that expired in it, and every
+spontaneous failure of a component that can reach a symptom is a hypothesis H,
+ranked by
 
-    P(H) * P(alerts that fired | H) * P(monitored nodes that stayed quiet | H)
+    P(H) * f(onset delay | H) * P(alerts that fired | H) * P(monitored nodes quiet | H)
 
-with a false-alert and a missed-alert rate. A change's prior is q(c) times a
-heavy-tailed weight of its age at the first symptom after it (no cut-off); a
-change cannot explain a symptom that began before it. Errors, latency, timeouts
-and outages travel from a failing dependency to its dependants; a traffic drop
-travels from a failing caller to its callees. Each of the top hypotheses yields
-its most probable path to the symptom it explains that is furthest along the
-propagation (an entrypoint when it explains one), with the evidence per link.
+P(H) is q(c) for a change (kind and content), the expiry prior for an expired value,
+and the component kind's failure rate per hour for a spontaneous failure; f is the
+density per hour of the delay from the change (or expiry) to the first alert H
+explains: a mixture of prompt failures (minutes) and late ones (hours to days), so
+timing is evidence, with no cut-off. A change cannot explain an alert that began
+before it (an operator's reaction after the first alert explains only later ones).
+Errors, latency, timeouts and outages travel from a failing dependency to its
+dependants; a traffic drop travels from a failing caller to its callees; each node
+passes on its belief given its own alert or silence, with false-alert and
+missed-alert rates. Each of the top hypotheses yields its most probable path to the
+symptom it explains that is furthest along the propagation (an entrypoint when it
+explains one), with the evidence per link.
 """
 
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numba
 import numpy as np
 
-from ccm.engine.chains import build_chain
+from ccm.engine.chains import EXPIRY, SPONTANEOUS, build_chain
 from ccm.engine.kernels import (
     ALERT_TD,
     ALERT_UP,
@@ -33,10 +39,10 @@ from ccm.engine.kernels import (
     parallel_lock,
     warm_up,
 )
-from ccm.engine.model import delay_weight
+from ccm.engine.model import latent_share, onset_log_density, onset_log_density_max
 from ccm.engine.params import DEFAULT_PARAMS, Params
 from ccm.engine.priors import NO_PRIORS, Priors
-from ccm.engine.snapshot import Snapshot
+from ccm.engine.snapshot import KINDS, Snapshot
 from ccm.engine.types import RootCauses, Symptom, Timings
 
 _NEVER = np.iinfo(np.int64).max
@@ -86,8 +92,12 @@ def observe(snapshot: Snapshot, symptoms: list[Symptom]) -> Observations:
 
 @dataclass(frozen=True, eq=False)
 class Hypotheses:
-    """Candidate causes: ``root`` references, ``change`` index (-1: spontaneous failure of
-    the first seed), seeds in CSR form, time (NO_TIME for spontaneous) and log prior."""
+    """Candidate causes: ``root`` references, ``change`` index (or SPONTANEOUS: the first
+    seed fails on its own; EXPIRY: the first seed, a configuration value, expired),
+    seeds in CSR form, time (NO_TIME for spontaneous failures), ``q`` (probability that
+    the change or expired value fails; the rate per hour for a spontaneous failure),
+    ``latent`` (share of late failures), ``log_prior`` = log q, and ``log_onset``, the
+    log density of the onset delay, filled in by :func:`score`."""
 
     root: list[str]
     change: np.ndarray
@@ -96,76 +106,145 @@ class Hypotheses:
     seed_s: np.ndarray
     time: np.ndarray
     q: np.ndarray
+    latent: np.ndarray
     log_prior: np.ndarray
-    prior: np.ndarray
+    log_onset: np.ndarray
+
+    @property
+    def prior(self) -> np.ndarray:
+        """P(H) with its onset at the observed time, per hour: q(c) times the onset
+        density for a change or expiry, the failure rate for a spontaneous failure."""
+        return np.exp(self.log_prior + self.log_onset)
+
+
+@dataclass
+class _Timed:
+    """Hypotheses with a time, column by column (see :func:`_timed`)."""
+
+    roots: list[str] = field(default_factory=list)
+    seeds: list[np.ndarray] = field(default_factory=list)
+    times: list[int] = field(default_factory=list)
+    q: list[float] = field(default_factory=list)
+    latent: list[float] = field(default_factory=list)
+    kind: list[int] = field(default_factory=list)
+
+    def add(self, root: str, seeds: np.ndarray, t: int, q: float, latent: float,
+            kind: int) -> None:
+        self.roots.append(root)
+        self.seeds.append(seeds)
+        self.times.append(t)
+        self.q.append(q)
+        self.latent.append(latent)
+        self.kind.append(kind)
+
+
+def _timed(snapshot: Snapshot, latest: np.ndarray, window: int | None, params: Params,
+           priors: Priors) -> _Timed:
+    """Changes in the window, and configuration values that expired in it, whose seeds
+    can cause a symptom that began after them (``kind``: the change's index, or EXPIRY)."""
+    s, out = snapshot, _Timed()
+    skew = int(params.clock_skew_s * 1e6)
+    early = s.valid_at - window if window is not None else np.iinfo(np.int64).min
+    ch = s.changes
+    q = s.change_priors(params, priors) if len(ch) else np.zeros(0)
+    for i in range(len(ch)):
+        seeds, t, m = ch.seeds(i), int(ch.time[i]), ch.meta[i]
+        if len(seeds) and t >= early and latest[seeds].max() >= t - skew:
+            out.add(ch.refs[i], seeds, t, float(q[i]), latent_share(
+                ch.kinds[i], keys=m.get("keys", ()), diff=m.get("diff", ()), params=params), i)
+    expires = s.nodes.expires
+    expired = (expires >= early) & (expires <= s.valid_at) & ~s.component
+    for v in np.flatnonzero(expired).tolist():
+        t = int(expires[v])
+        if latest[v] >= t - skew:
+            out.add(s.refs[v], np.array([v], np.int32), t, params.expiry_prior,
+                    params.expiry_latent_share, EXPIRY)
+    return out
 
 
 def hypotheses(snapshot: Snapshot, obs: Observations, window: int | None, params: Params,
                priors: Priors) -> Hypotheses:
-    """Changes in the window whose seeds can reach a symptom that began after them, and
-    spontaneous failures of components that can reach any symptom."""
+    """Changes (and expired configuration values) in the window whose seeds can reach a
+    symptom that began after them, and spontaneous failures of components that can reach
+    any symptom."""
     s = snapshot
     latest = _latest_cause_time(s.n, s.out_ptr, s.out_idx, s.in_ptr, s.in_idx,
                                 obs.sym_node, obs.sym_time, obs.sym_up)
-    skew = int(params.clock_skew_s * 1e6)
-    ch = s.changes
-    early = s.valid_at - window if window is not None else np.iinfo(np.int64).min
-    counts = np.diff(ch.seed_ptr)
-    best = np.full(len(ch), NO_TIME, np.int64)
-    if len(ch.seed_idx):
-        owner = np.repeat(np.arange(len(ch)), counts)
-        np.maximum.at(best, owner, latest[ch.seed_idx])
-    chosen = np.flatnonzero((counts > 0) & (ch.time >= early) & (best != NO_TIME)
-                            & (best >= ch.time - skew))
-    q = s.change_priors(params, priors)[chosen] if len(chosen) else np.zeros(0)
-    onsets = np.sort(obs.sym_time)
-    first = onsets[np.minimum(np.searchsorted(onsets, ch.time[chosen] - skew),
-                              len(onsets) - 1)] if len(onsets) else ch.time[chosen]
-    weight = np.array([delay_weight(a, params) for a in first - ch.time[chosen]])
-    c_prior = q * weight if len(chosen) else np.zeros(0)
+    timed = _timed(s, latest, window, params, priors)
     spont = np.flatnonzero(s.component & (latest != NO_TIME)).astype(np.int32)
-    seeds = [ch.seeds(int(i)) for i in chosen] + [spont[i:i + 1] for i in range(len(spont))]
+    rate = [params.spontaneous_rate_of(KINDS[s.nodes.kind[v]]) for v in spont.tolist()]
+    seeds = timed.seeds + [spont[i:i + 1] for i in range(len(spont))]
     sizes = np.array([len(x) for x in seeds], np.int64)
-    prior = np.concatenate([c_prior, np.full(len(spont), params.spontaneous_prior)])
+    q_all = np.array(timed.q + rate, np.float64)
     return Hypotheses(
-        root=[ch.refs[i] for i in chosen] + [s.refs[v] for v in spont],
-        change=np.concatenate([chosen, np.full(len(spont), -1)]).astype(np.int64),
+        root=timed.roots + [s.refs[v] for v in spont],
+        change=np.array(timed.kind + [SPONTANEOUS] * len(spont), np.int64),
         ptr=np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64),
         seeds=(np.concatenate(seeds) if seeds else np.zeros(0)).astype(np.int32),
         seed_s=np.ones(int(sizes.sum())),
-        time=np.concatenate([ch.time[chosen], np.full(len(spont), NO_TIME)]).astype(np.int64),
-        q=np.concatenate([q, np.full(len(spont), params.spontaneous_prior)]),
-        log_prior=np.log(np.maximum(prior, 1e-300)), prior=prior)
+        time=np.array(timed.times + [NO_TIME] * len(spont), np.int64),
+        q=q_all, latent=np.array(timed.latent + [0.0] * len(spont), np.float64),
+        log_prior=np.log(np.maximum(q_all, 1e-300)), log_onset=np.zeros(len(q_all)))
+
+
+def missed_rates(snapshot: Snapshot, obs: Observations, params: Params
+                 ) -> tuple[float, float, float, float]:
+    """``(miss, miss_quiet, miss_td, miss_td_quiet)``: P(no alert | affected) for failure
+    and traffic-drop alerts, and P(no alert yet | affected) for a node still quiet at the
+    snapshot's time: for an incident whose first symptom began only minutes ago, the
+    alert rule may not have fired yet. (An alert that did fire shows its rule had the
+    time, so alerting nodes use the first pair.)"""
+    m, m_td = params.missed_alert, params.missed_traffic_drop
+    if len(obs.sym_time) == 0:
+        return m, m, m_td, m_td
+    minutes = max(0.0, (snapshot.valid_at - int(obs.sym_time.min())) / 60e6)
+    late = float(np.exp(-minutes / params.alert_delay_min))
+    return m, m + (1.0 - m) * late, m_td, m_td + (1.0 - m_td) * late
 
 
 def _kernel_scores(snapshot: Snapshot, obs: Observations, hyp: Hypotheses, params: Params,
                    which: np.ndarray, full: bool) -> np.ndarray:
+    """log P(H) + log-likelihood ratio for the hypotheses ``which``; fills their
+    ``log_onset`` (an upper bound when ``full`` is False and H explains no failure alert)."""
     s, m = snapshot, snapshot.model(params)
+    miss, miss_quiet, miss_td, miss_td_quiet = missed_rates(s, obs, params)
     with parallel_lock:
-        ll = _score_hypotheses(s.n, s.in_ptr, s.in_idx, m.in_p, m.in_ptd, s.out_ptr, s.out_idx,
-                               m.out_p, m.out_ptd, s.comp, s.cyclic, hyp.ptr, hyp.seeds,
-                               hyp.seed_s, hyp.time, obs.flags, obs.t_up, obs.t_td,
-                               params.false_alert, params.missed_alert, params.missed_traffic_drop,
-                               int(params.clock_skew_s * 1e6), params.floor, params.tol,
-                               params.max_sweeps, which.astype(np.int64), full,
-                               numba.get_num_threads() * 4)
-    return hyp.log_prior[which] + ll
+        ll, onset = _score_hypotheses(
+            s.n, s.in_ptr, s.in_idx, m.in_p, m.in_ptd, s.out_ptr, s.out_idx, m.out_p,
+            m.out_ptd, s.comp, s.cyclic, hyp.ptr, hyp.seeds, hyp.seed_s, hyp.time,
+            obs.flags, obs.t_up, obs.t_td, params.false_alert, miss, miss_quiet, miss_td,
+            miss_td_quiet,
+            int(params.clock_skew_s * 1e6), params.floor, params.tol, params.max_sweeps,
+            params.explain_min, which.astype(np.int64), full, numba.get_num_threads() * 4)
+    timed = hyp.time[which] != NO_TIME
+    at = np.where(onset == NO_TIME, s.valid_at, onset)
+    log_onset = np.where(timed, onset_log_density(at - hyp.time[which], hyp.latent[which],
+                                                  params), 0.0)
+    if not full:
+        unknown = timed & (onset == NO_TIME)
+        log_onset[unknown] = onset_log_density_max(hyp.latent[which][unknown], params)
+    hyp.log_onset[which] = log_onset
+    return hyp.log_prior[which] + log_onset + ll
 
 
 def score(snapshot: Snapshot, obs: Observations, hyp: Hypotheses, params: Params,
           k: int | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """``(scores, exact)``: log P(H) + log-likelihood ratio of the observations under H.
+    """``(scores, exact)``: log P(H) + log onset density + log-likelihood ratio of the
+    observations under H.
 
     With ``k``, only hypotheses that can still reach the top k are scored in full: every
     hypothesis is first scored in the failure direction alone, which plus the gains of
-    all traffic-drop alerts bounds its full score; full scores are then computed in
-    decreasing order of that bound until the bound falls below the k-th best full score.
-    The top k are exact; the others keep their bound (``exact`` False)."""
+    all traffic-drop alerts bounds its full score (its onset is then the earliest failure
+    alert it explains; when it explains none, the density's maximum bounds it); full
+    scores are then computed in decreasing order of that bound until the bound falls
+    below the k-th best full score. The top k are exact; the others keep their bound
+    (``exact`` False)."""
     n_h = len(hyp.root)
     everything = np.arange(n_h)
     if k is None or k >= n_h:
         return _kernel_scores(snapshot, obs, hyp, params, everything, True), np.ones(n_h, bool)
-    gain = np.log((1.0 - params.missed_alert) / params.false_alert)
+    miss_td = params.missed_traffic_drop
+    gain = np.log((1.0 - miss_td) / params.false_alert)
     bound = (_kernel_scores(snapshot, obs, hyp, params, everything, False)
              + gain * int((~obs.sym_up).sum()))
     scores, exact = bound.copy(), np.zeros(n_h, bool)

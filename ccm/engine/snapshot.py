@@ -32,22 +32,26 @@ from graph_schema.timeutil import KNOWN_NOW
 KINDS: tuple[str, ...] = tuple(k.name for k in NODE_KINDS)
 KIND_CODE = {k: i for i, k in enumerate(KINDS)}
 _COMPONENT_CODES = np.array([KIND_CODE[k] for k in COMPONENT_KINDS], np.int8)
+#: :attr:`NodeTable.expires` of a node without an expiry
+NO_EXPIRY = np.iinfo(np.int64).max
 
 
 @dataclass(frozen=True, eq=False)
 class NodeTable:
     """Per-node columns: reference, kind code, entrypoint flag, rps (NaN if unknown),
-    monitored flag (alerts exist for it)."""
+    monitored flag (alerts exist for it), and for configuration values that carry one,
+    the time they expire (:data:`NO_EXPIRY` otherwise)."""
 
     refs: list[str]
     kind: np.ndarray
     entry: np.ndarray
     rps: np.ndarray
     monitored: np.ndarray
+    expires: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
 
     @classmethod
     def build(cls, refs: list[str], kinds: list[str] | np.ndarray, *, entry: Any = None,
-              rps: Any = None, monitored: Any = None) -> NodeTable:
+              rps: Any = None, monitored: Any = None, expires: Any = None) -> NodeTable:
         n = len(refs)
         if isinstance(kinds, np.ndarray) and kinds.dtype == np.int8:
             kind = kinds
@@ -57,7 +61,9 @@ class NodeTable:
                    np.zeros(n, np.bool_) if entry is None else np.asarray(entry, np.bool_),
                    np.full(n, np.nan) if rps is None else np.asarray(rps, np.float64),
                    np.ones(n, np.bool_) if monitored is None
-                   else np.asarray(monitored, np.bool_))
+                   else np.asarray(monitored, np.bool_),
+                   np.full(n, NO_EXPIRY, np.int64) if expires is None
+                   else np.asarray(expires, np.int64))
 
 
 @dataclass(frozen=True, eq=False)
@@ -270,8 +276,10 @@ def _renumber(nodes: NodeTable, edges: EdgeTable, changes: ChangeTable,
               ) -> tuple[NodeTable, EdgeTable, ChangeTable, AlertTable]:
     """Everything re-indexed so that node i is the i-th in topological order: the
     kernels' passes then walk memory forward instead of jumping around."""
+    expires = nodes.expires if len(nodes.expires) == len(nodes.refs) else np.full(
+        len(nodes.refs), NO_EXPIRY, np.int64)
     nodes = NodeTable([nodes.refs[i] for i in order], nodes.kind[order], nodes.entry[order],
-                      nodes.rps[order], nodes.monitored[order])
+                      nodes.rps[order], nodes.monitored[order], expires[order])
     cols = {name: getattr(edges, name) for name in EdgeTable.__dataclass_fields__}
     cols["src"], cols["dst"] = pos[edges.src], pos[edges.dst]
     target = np.where(changes.target >= 0, pos[np.maximum(changes.target, 0)], -1)

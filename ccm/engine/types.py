@@ -176,11 +176,13 @@ class Link:
 class Chain:
     """A ranked root-cause hypothesis and its most probable path to a symptom.
 
-    ``nodes`` runs from the cause (a ``change:`` node, or the failing node for a
-    spontaneous failure) to ``symptom``; ``score`` is the posterior probability among
-    the hypotheses considered (exact, or slightly conservative when hypotheses that
-    could not reach the top k were only bounded) and ``log_score`` its unnormalised log.
-    ``cause`` is ``"change"`` or ``"spontaneous"``.
+    ``nodes`` runs from the cause (a ``change:`` node, the failing node for a
+    spontaneous failure, the expired ``config:`` node for an expiry) to ``symptom``;
+    ``score`` is the posterior probability among the hypotheses considered (exact, or
+    slightly conservative when hypotheses that could not reach the top k were only
+    bounded) and ``log_score`` its unnormalised log. ``cause`` is ``"change"``,
+    ``"expiry"`` or ``"spontaneous"``. ``prior`` is per hour: q times the density of
+    the onset delay for a change or an expiry, the failure rate for a spontaneous one.
     """
 
     rank: int

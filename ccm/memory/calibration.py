@@ -85,20 +85,10 @@ def plot(calibrations: Sequence[Calibration], path: str | Path) -> Path:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
+    from ccm.viz.charts import plot_reliability
+
     fig, ax = plt.subplots(figsize=(5.5, 5))
-    ax.plot([0, 1], [0, 1], linestyle="--", color="grey", label="perfectly calibrated")
-    for cal in calibrations:
-        rows = cal.table()
-        if rows:
-            brier = f"{cal.brier:.3f}" if cal.brier is not None else "-"
-            ax.plot([b.mean_predicted for b in rows], [b.observed for b in rows], marker="o",
-                    label=f"{cal.what.split(':')[0]} (n={cal.n}, Brier {brier})")
-    ax.set_xlim(0, 1)
-    ax.set_ylim(0, 1)
-    ax.set_xlabel("predicted probability")
-    ax.set_ylabel("observed frequency")
-    ax.set_title("CCM calibration")
-    ax.legend(loc="upper left", fontsize=8)
+    plot_reliability(calibrations, ax)
     out = Path(path)
     fig.savefig(out, dpi=120, bbox_inches="tight")
     plt.close(fig)

@@ -15,7 +15,8 @@ router = APIRouter(prefix="/v1", tags=["root causes"])
 
 
 @router.post("/rca", response_model=RcaOut, summary="Which chain of causes explains symptoms",
-             description="Every change and spontaneous failure that could reach the symptoms "
+             description="Every change, expired configuration value and spontaneous failure "
+                         "that could reach the symptoms "
                          "is ranked by its posterior; each comes with its most probable chain "
                          "to a symptom and the evidence per link. Without symptoms or alerts, "
                          "the alerts firing at `at` are explained.")

@@ -108,7 +108,8 @@ def _run_all() -> None:
     _score_hypotheses(3, t["in_ptr"], t["in_idx"], t["p"], t["p"], t["out_ptr"], t["out_idx"],
                       t["p"], t["p"], t["comp"], t["cyclic"], np.array([0, 1], np.int64),
                       t["seeds"], t["seed_s"], np.array([NO_TIME], np.int64), t["flags"],
-                      t["times"], t["times"], 0.01, 0.1, 0.7, 0, 1e-4, 1e-12, 100,
+                      t["times"], t["times"], 0.01, 0.1, 0.2, 0.7, 0.8, 0, 1e-4, 1e-12, 100,
+                      0.05,
                       np.array([0], np.int64), True, 2)
 
 

@@ -182,14 +182,60 @@ def _noisy_or_dense(n: int, in_ptr: np.ndarray, in_idx: np.ndarray, in_p: np.nda
     return r, converged
 
 
+#: observation modes of :func:`_spread`: none; evidence on a node's whole value (failure
+#: direction); evidence on the part that comes from other nodes (traffic drop)
+PLAIN, OBSERVE_WHOLE, OBSERVE_OTHERS = 0, 1, 2
+#: "no time" (also defined in ``_rca``): a hypothesis without a time
+_NO_TIME = np.iinfo(np.int64).min
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _belief(r: float, v: int, obs: tuple) -> float:  # pragma: no cover - jitted
+    """P(v is affected | its inputs, its own observation), from its prior probability r.
+
+    ``obs`` is ``(flags, t_obs, alert_bit, h_time, skew, miss, miss_quiet, fa, mode)``: an
+    unmonitored node, or one whose alert began before the hypothesis's time, is
+    unobserved (r); an alerting node is affected unless the alert is false; a quiet
+    monitored node is affected only if its alert was missed (or has not fired yet:
+    ``miss_quiet`` >= ``miss``)."""
+    flags, t_obs, bit, h_time, skew, miss, miss_quiet, fa = obs[0], obs[1], obs[2], \
+        obs[3], obs[4], obs[5], obs[6], obs[7]
+    f = flags[v]
+    if f & 1 == 0 or r <= 0.0 or r >= 1.0:
+        return r
+    if f & bit:
+        if h_time != _NO_TIME and t_obs[v] < h_time - skew:
+            return r
+        a = r * (1.0 - miss)
+        return a / (a + (1.0 - r) * fa)
+    a = r * miss_quiet
+    return a / (a + (1.0 - r) * (1.0 - fa))
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _passed_on(v: int, value: float, prod: float, s: float,
+               obs: tuple) -> float:  # pragma: no cover - jitted
+    """What node v passes on to the nodes it reaches: its value without observations;
+    with them, its belief (:func:`_belief`) of the whole value, or of the part from other
+    nodes (``1 - prod``) combined with its own seed ``s``."""
+    mode = obs[8]
+    if mode == PLAIN:
+        return value
+    if mode == OBSERVE_WHOLE:
+        return _belief(value, v, obs)
+    return 1.0 - (1.0 - s) * (1.0 - _belief(1.0 - prod, v, obs))
+
+
 @njit(cache=True, nogil=True, inline="always")
 def _touch(w: int, tag: int, stamp: np.ndarray, sv: np.ndarray, q: np.ndarray,
-           val: np.ndarray, touched: np.ndarray, count: int) -> int:  # pragma: no cover
+           val: np.ndarray, bel: np.ndarray, touched: np.ndarray,
+           count: int) -> int:  # pragma: no cover
     """Start using scratch entry w for query ``tag``; return the new touched count."""
     stamp[w] = tag
     sv[w] = 0.0
     q[w] = 1.0
     val[w] = 0.0
+    bel[w] = 0.0
     touched[count] = w
     return count + 1
 
@@ -200,23 +246,24 @@ def _spread(n: int, push_ptr: np.ndarray, push_idx: np.ndarray, push_p: np.ndarr
             comp: np.ndarray, cyclic: np.ndarray, step: int, seeds: np.ndarray,
             seed_s: np.ndarray, floor: float, tol: float, max_sweeps: int, tag: int,
             stamp: np.ndarray, sv: np.ndarray, q: np.ndarray, val: np.ndarray,
-            touched: np.ndarray) -> int:  # pragma: no cover - jitted
+            bel: np.ndarray, touched: np.ndarray, obs: tuple) -> int:  # pragma: no cover
     """Sparse noisy-OR from seeds, for many small queries on a topologically numbered
     graph: values flow along ``push`` edges toward higher indices (``step`` 1) or lower
     ones (``step`` -1), so one scan from the seeds meets every node after all of its
     inputs, except inside strongly connected components, which are swept (pulling along
-    ``pull`` edges, the reverse of ``push``). A node whose value stays below ``floor``
-    does not propagate. Scratch arrays are valid where ``stamp == tag`` (no clearing
-    between queries). For the ``touched[:count]`` nodes afterwards: ``val`` is the
-    probability including the node's own seed, ``1 - q`` the part from other nodes.
-    Returns ``count``."""
+    ``pull`` edges, the reverse of ``push``). Each node passes on ``bel`` (see
+    :func:`_passed_on`: its value, or with observations ``obs`` its belief given them);
+    one whose ``bel`` stays below ``floor`` passes nothing on. Scratch arrays are valid
+    where ``stamp == tag`` (no clearing between queries). For the ``touched[:count]``
+    nodes afterwards: ``val`` is the probability including the node's own seed, ``1 - q``
+    the part from other nodes. Returns ``count``."""
     count = 0
     pending = 0
     first = -1
     for i in range(len(seeds)):
         v = seeds[i]
         if stamp[v] != tag:
-            count = _touch(v, tag, stamp, sv, q, val, touched, count)
+            count = _touch(v, tag, stamp, sv, q, val, bel, touched, count)
             pending += 1
         sv[v] = 1.0 - (1.0 - sv[v]) * (1.0 - seed_s[i])
         if first < 0 or (v - first) * step < 0:
@@ -230,31 +277,33 @@ def _spread(n: int, push_ptr: np.ndarray, push_idx: np.ndarray, push_p: np.ndarr
                 pending -= 1
                 v = 1.0 - (1.0 - sv[i]) * q[i]
                 val[i] = v
-                if v >= floor:
-                    count, pending = _spread_push(i, v, False, push_ptr, push_idx, push_p,
-                                                  comp, tag, stamp, sv, q, val, touched,
-                                                  count, pending)
+                b = _passed_on(i, v, q[i], sv[i], obs)
+                bel[i] = b
+                if b >= floor:
+                    count, pending = _spread_push(i, b, False, push_ptr, push_idx, push_p,
+                                                  comp, tag, stamp, sv, q, val, bel,
+                                                  touched, count, pending)
             i += step
             continue
         a = _block_start_of(i, comp) if step < 0 else i
-        b = _block_end_of(i, n, comp) if step > 0 else i
+        b_ = _block_end_of(i, n, comp) if step > 0 else i
         active = False
-        for k in range(a, b + 1):
+        for k in range(a, b_ + 1):
             if stamp[k] == tag:
                 active = True
                 pending -= 1
         if active:
-            for k in range(a, b + 1):
+            for k in range(a, b_ + 1):
                 if stamp[k] != tag:
-                    count = _touch(k, tag, stamp, sv, q, val, touched, count)
-            _spread_sweep(a, b, pull_ptr, pull_idx, pull_p, comp, floor, tol, max_sweeps,
-                          sv, q, val)
-            for k in range(a, b + 1):
-                if val[k] >= floor:
-                    count, pending = _spread_push(k, val[k], True, push_ptr, push_idx,
-                                                  push_p, comp, tag, stamp, sv, q, val,
+                    count = _touch(k, tag, stamp, sv, q, val, bel, touched, count)
+            _spread_sweep(a, b_, pull_ptr, pull_idx, pull_p, comp, floor, tol, max_sweeps,
+                          sv, q, val, bel, obs)
+            for k in range(a, b_ + 1):
+                if bel[k] >= floor:
+                    count, pending = _spread_push(k, bel[k], True, push_ptr, push_idx,
+                                                  push_p, comp, tag, stamp, sv, q, val, bel,
                                                   touched, count, pending)
-        i = b + 1 if step > 0 else a - 1
+        i = b_ + 1 if step > 0 else a - 1
     return count
 
 
@@ -279,8 +328,9 @@ def _block_end_of(i: int, n: int, comp: np.ndarray) -> int:  # pragma: no cover 
 @njit(cache=True, nogil=True, inline="always")
 def _spread_push(u: int, v: float, cross: bool, ptr: np.ndarray, idx: np.ndarray,
                  p: np.ndarray, comp: np.ndarray, tag: int, stamp: np.ndarray,
-                 sv: np.ndarray, q: np.ndarray, val: np.ndarray, touched: np.ndarray,
-                 count: int, pending: int) -> tuple[int, int]:  # pragma: no cover - jitted
+                 sv: np.ndarray, q: np.ndarray, val: np.ndarray, bel: np.ndarray,
+                 touched: np.ndarray, count: int,
+                 pending: int) -> tuple[int, int]:  # pragma: no cover - jitted
     cu = comp[u]
     for e in range(ptr[u], ptr[u + 1]):
         pe = p[e]
@@ -288,7 +338,7 @@ def _spread_push(u: int, v: float, cross: bool, ptr: np.ndarray, idx: np.ndarray
         if pe <= 0.0 or (cross and comp[w] == cu):
             continue
         if stamp[w] != tag:
-            count = _touch(w, tag, stamp, sv, q, val, touched, count)
+            count = _touch(w, tag, stamp, sv, q, val, bel, touched, count)
             pending += 1
         q[w] *= 1.0 - pe * v
     return count, pending
@@ -297,9 +347,10 @@ def _spread_push(u: int, v: float, cross: bool, ptr: np.ndarray, idx: np.ndarray
 @njit(cache=True, nogil=True)
 def _spread_sweep(a: int, b: int, ptr: np.ndarray, idx: np.ndarray, p: np.ndarray,
                   comp: np.ndarray, floor: float, tol: float, max_sweeps: int,
-                  sv: np.ndarray, q: np.ndarray, val: np.ndarray) -> None:  # pragma: no cover
-    """Settle the component at indices a..b: members pull from members whose value is at
-    least ``floor``; on return ``q`` holds each member's full product."""
+                  sv: np.ndarray, q: np.ndarray, val: np.ndarray, bel: np.ndarray,
+                  obs: tuple) -> None:  # pragma: no cover - jitted
+    """Settle the component at indices a..b: members pull what members whose ``bel`` is
+    at least ``floor`` pass on; on return ``q`` holds each member's full product."""
     c = comp[a]
     for _ in range(max_sweeps):
         delta = 0.0
@@ -307,19 +358,20 @@ def _spread_sweep(a: int, b: int, ptr: np.ndarray, idx: np.ndarray, p: np.ndarra
             prod = q[u]
             for e in range(ptr[u], ptr[u + 1]):
                 w = idx[e]
-                if comp[w] == c and val[w] >= floor and val[w] > 0.0:
-                    prod *= 1.0 - p[e] * val[w]
+                if comp[w] == c and bel[w] >= floor and bel[w] > 0.0:
+                    prod *= 1.0 - p[e] * bel[w]
             new = 1.0 - (1.0 - sv[u]) * prod
-            delta = max(delta, new - val[u])
+            delta = max(delta, abs(new - val[u]))
             val[u] = new
+            bel[u] = _passed_on(u, new, prod, sv[u], obs)
         if delta <= tol:
             break
     for u in range(a, b + 1):
         prod = q[u]
         for e in range(ptr[u], ptr[u + 1]):
             w = idx[e]
-            if comp[w] == c and val[w] >= floor and val[w] > 0.0:
-                prod *= 1.0 - p[e] * val[w]
+            if comp[w] == c and bel[w] >= floor and bel[w] > 0.0:
+                prod *= 1.0 - p[e] * bel[w]
         q[u] = prod
 
 
@@ -329,14 +381,18 @@ def _noisy_or_sparse(n: int, push_ptr: np.ndarray, push_idx: np.ndarray, push_p:
                      comp: np.ndarray, cyclic: np.ndarray, step: int, seeds: np.ndarray,
                      seed_s: np.ndarray, floor: float, tol: float,
                      max_sweeps: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:  # pragma: no cover
-    """One :func:`_spread` query with fresh scratch: (touched nodes, val, 1 - q)."""
+    """One :func:`_spread` query with fresh scratch (no observations):
+    (touched nodes, val, 1 - q)."""
     stamp = np.zeros(n, np.int32)
     sv = np.zeros(n)
     q = np.ones(n)
     val = np.zeros(n)
+    bel = np.zeros(n)
     touched = np.empty(n, np.int32)
+    empty = np.zeros(0, np.int64)
+    obs = (empty, empty, 0, _NO_TIME, 0, 0.0, 0.0, 0.0, PLAIN)
     count = _spread(n, push_ptr, push_idx, push_p, pull_ptr, pull_idx, pull_p, comp, cyclic,
-                    step, seeds, seed_s, floor, tol, max_sweeps, 1, stamp, sv, q, val,
-                    touched)
+                    step, seeds, seed_s, floor, tol, max_sweeps, 1, stamp, sv, q, val, bel,
+                    touched, obs)
     nodes = touched[:count].copy()
     return nodes, val[nodes], 1.0 - q[nodes]
