@@ -4,6 +4,7 @@ the store (nothing connects at import time or in the factory)."""
 from __future__ import annotations
 
 import logging
+from functools import partial
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import cast
@@ -78,7 +79,8 @@ def controller_factory(settings: Settings, clock: Callable[[], int]
     def make(store: Store) -> Controller:
         view = cast(Store, SnapshotReuse(store, RecentSnapshots(reuse))) if reuse else store
         return Controller(view, registry=registry, policy=policy, signer=signer, clock=clock,
-                          predictor=MemoPredictor(engine_predictor))
+                          predictor=MemoPredictor(partial(engine_predictor,
+                                                          samples=settings.impact_samples)))
 
     return make
 
