@@ -4,9 +4,9 @@ the store (nothing connects at import time or in the factory)."""
 from __future__ import annotations
 
 import logging
-from functools import partial
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from functools import partial
 from typing import cast
 
 from anyio import CapacityLimiter
