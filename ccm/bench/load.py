@@ -48,6 +48,9 @@ class LoadPlan:
     max_seconds: float = 30.0
     seed: int = 0
     workers: int = 1
+    #: the server's Monte Carlo cascades per prediction (CCM_IMPACT_SAMPLES; None: its
+    #: default)
+    impact_samples: int | None = None
 
 
 def _facts(services: int, seed: int) -> Iterator[list[Any]]:
@@ -168,12 +171,15 @@ class Served:
 
 @contextmanager
 def serve_subprocess(store: Path, token: str, port: int | None = None,
-                     workers: int = 1) -> Iterator[Served]:
-    """``ccm serve`` on ``store`` on a free loopback port, with one agent token."""
+                     workers: int = 1, settings: dict[str, str] | None = None
+                     ) -> Iterator[Served]:
+    """``ccm serve`` on ``store`` on a free loopback port, with one agent token and
+    ``settings`` (``CCM_*`` environment variables; the caller's own are not passed)."""
     from ccm.api.auth import hash_token
 
     port = port or _free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("CCM_")}
+    env.update(settings or {})
     env["CCM_API_TOKENS"] = json.dumps([{"sha256": hash_token(token), "identity": AGENT,
                                          "role": "agent"}])
     with tempfile.TemporaryFile("w+") as log:
@@ -260,7 +266,9 @@ def run_benchmark(plan: LoadPlan, store: Path | None = None) -> dict[str, Any]:
     built = time.perf_counter() - started
     token = "ccm_bench-" + secrets.token_urlsafe(24)
     load_before = os.getloadavg()
-    with serve_subprocess(path, token, workers=plan.workers) as server:
+    settings = ({"CCM_IMPACT_SAMPLES": str(plan.impact_samples)}
+                if plan.impact_samples is not None else {})
+    with serve_subprocess(path, token, workers=plan.workers, settings=settings) as server:
         results = _measure(server, token, plan)
     return {"results": [r.to_dict() for r in results],
             "graph": {"services": plan.services, "store": str(path), "seed": plan.seed,
@@ -271,7 +279,7 @@ def run_benchmark(plan: LoadPlan, store: Path | None = None) -> dict[str, Any]:
             "plan": {"concurrency": list(plan.concurrency),
                      "impact_requests": plan.impact_requests,
                      "rca_requests": plan.rca_requests, "max_seconds": plan.max_seconds,
-                     "workers": plan.workers}}
+                     "workers": plan.workers, "impact_samples": plan.impact_samples}}
 
 
 def summary_rows(report: dict[str, Any]) -> Sequence[tuple[str, ...]]:
