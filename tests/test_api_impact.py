@@ -109,3 +109,22 @@ def test_the_registry_lists_the_actions_with_their_input_schemas(api):
         actions = {a["name"]: a for a in c.get("/v1/registry").json()["actions"]}
     assert {"restart", "config_change", "deploy"} <= set(actions)
     assert actions["config_change"]["inputs"]["required"] == ["key", "value", "previous_value"]
+
+
+def test_at_most_the_configured_number_of_predictions_run_at_once(api):
+    state = api.app.state.ccm
+    assert state.impact_limiter.total_tokens == state.settings.impact_concurrency == 2
+
+
+def test_predictions_use_the_configured_number_of_cascades(api, tmp_path):
+    from tests.conftest import FakeClock
+
+    _, ident, _, tenant = TOKENS["agent"]
+    body = signed_proposal(CONFIG, ident, tenant, 1_775_001_600_000_000)
+    assert impact(api, body).json()["verdict"]["impact"]["samples"] == 2000
+    store = load_demo(tmp_path / "demo.sqlite")
+    try:
+        with serve_store(store, FakeClock(), impact_samples=256) as fewer:
+            assert impact(fewer, body).json()["verdict"]["impact"]["samples"] == 256
+    finally:
+        store.close()

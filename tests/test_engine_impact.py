@@ -58,6 +58,20 @@ def test_the_same_seed_gives_the_same_distribution():
     assert a.services == b.services and a.traffic == b.traffic
 
 
+def test_small_and_large_cascades_give_the_same_prediction_on_one_thread_or_all(
+        demo_store, monkeypatch):
+    import ccm.engine.impact as impact_module
+
+    snap = demo_store.snapshot(AT)
+    action = Action("deploy", "service:productcatalogservice")
+    monkeypatch.setattr(impact_module, "PARALLEL_WORK", 0)
+    parallel = predict_impact(snap, action, samples=1000, seed=5)
+    monkeypatch.setattr(impact_module, "PARALLEL_WORK", 10**18)
+    serial = predict_impact(snap, action, samples=1000, seed=5)
+    assert (serial.services, serial.traffic, serial.nodes) == \
+        (parallel.services, parallel.traffic, parallel.nodes)
+
+
 def test_the_samples_behind_a_prediction_have_its_percentiles(demo_store):
     snap = demo_store.snapshot(AT)
     action = Action("config_change", "service:cartservice", keys=("REDIS_ADDR",))

@@ -102,3 +102,18 @@ def test_a_seed_inside_a_cycle_reaches_the_whole_cycle():
         counts, _, _ = run(snap, np.array([snap.index[ref]], np.int32), np.ones(1), 70,
                            params=params)
         assert (counts == 2).all()
+
+
+@settings(max_examples=30, deadline=None)
+@given(case(), st.integers(0, 2**31))
+def test_the_serial_twin_gives_exactly_the_parallel_result(c, seed):
+    from ccm.engine.kernels import _cascades_serial
+
+    snap, seeds, probs = c
+    m = snap.model(LEARNED)
+    serial = _cascades_serial(snap.n, snap.in_ptr, snap.in_idx, snap.in_eid, m.in_p,
+                              snap.out_ptr, snap.out_idx, snap.out_eid, m.out_p, snap.order,
+                              snap.pos, snap.comp, snap.cyclic, seeds, probs, snap.component,
+                              snap.traffic, 300, seed)
+    for x, y in zip(serial, run(snap, seeds, probs, 300, seed, chunks=5), strict=True):
+        np.testing.assert_array_equal(x, y)

@@ -26,3 +26,14 @@ def test_concurrent_requests_from_threads_give_the_same_answers(demo_store):
     with ThreadPoolExecutor(max_workers=4) as pool:
         answers = list(pool.map(both, range(8)))
     assert len(set(answers)) == 1 and answers[0][1] == "change:chg-102"
+
+
+def test_a_thread_gets_the_cores_only_while_no_other_thread_holds_them():
+    from ccm.engine.kernels import cores_if_free
+
+    with cores_if_free() as first:
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            other = pool.submit(lambda: cores_if_free().__enter__()).result()
+        assert first is True and other is False
+    with cores_if_free() as again:
+        assert again is True

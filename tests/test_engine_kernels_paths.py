@@ -59,3 +59,21 @@ def test_best_path_probabilities_equal_networkx_dijkstra(c):
             product *= g[v][u]["p"] if b < snap.n else g[u][v]["p_td"]
         assert product == pytest.approx(prob, rel=1e-9)
     assert combined(seeds, probs)  # seeds were used
+
+
+@settings(max_examples=60, deadline=None)
+@given(case())
+def test_walking_back_gives_every_reached_targets_predecessor_chain(c):
+    from ccm.engine.kernels import _walk_back
+
+    snap, seeds, probs, _ = c
+    m = snap.model(LEARNED)
+    with np.errstate(divide="ignore"):
+        w, sw = -np.log(m.in_p), -np.log(probs)
+    dist, pred = _max_product(snap.n, snap.in_ptr, snap.in_idx, w, snap.out_ptr,
+                              snap.out_idx, w, False, seeds, sw)
+    targets = np.arange(snap.n, dtype=np.int64)
+    ptr, idx = _walk_back(pred, dist, targets)
+    for t in targets.tolist():
+        got = idx[ptr[t]:ptr[t + 1]].tolist()
+        assert got == (walk(pred, t) if np.isfinite(dist[t]) else [])

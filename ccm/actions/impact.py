@@ -44,8 +44,9 @@ def engine_action(proposal: Proposal, spec: ActionSpec) -> Action:
 
 
 def engine_predictor(store: Store, proposal: Proposal, spec: ActionSpec, priors: Priors,
-                     at: int) -> Impact:
-    """The engine's blast radius for ``proposal`` on the graph at ``at``."""
+                     at: int, *, samples: int = SAMPLES) -> Impact:
+    """The engine's blast radius for ``proposal`` on the graph at ``at`` (``samples``
+    Monte Carlo cascades)."""
     snapshot = store.snapshot(at)
-    return predict_impact(snapshot, engine_action(proposal, spec), samples=SAMPLES, seed=SEED,
+    return predict_impact(snapshot, engine_action(proposal, spec), samples=samples, seed=SEED,
                           priors=priors)

@@ -8,10 +8,12 @@ outcome -> auto-revert -> close, durable in the store and audited at every step.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterable, Sequence
 from typing import Any
 
 from ccm.actions import running
+from ccm.actions.dryrun import DryRun
 from ccm.actions.executors import Executor, HealthCheck, executor_from_config, health_from_config
 from ccm.actions.identities import get_identity
 from ccm.actions.impact import Predictor, engine_predictor
@@ -27,6 +29,7 @@ from ccm.actions.records import (
 from ccm.actions.registry import ActionSpec, Registry, load_registry
 from ccm.audit.keys import Signer, verify_signature
 from ccm.audit.log import SYSTEM, Actor, AuditLog
+from ccm.engine.longlived import settle
 from ccm.errors import ActionRefused, ActionStateError, AuditUnavailable, Conflict
 from ccm.memory.memory import Memory
 from ccm.policy.config import Policy, load_policy
@@ -34,7 +37,7 @@ from ccm.policy.context import EvalContext
 from ccm.policy.counters import note_proposal
 from ccm.policy.events import emit
 from ccm.policy.impact import ImpactSummary
-from ccm.policy.state import load_state
+from ccm.policy.state import Topology, load_state
 from ccm.policy.types import PROCEED, REFUSE, RuleResult, Verdict
 from ccm.store import Clock, Graph, Store
 from graph_schema.timeutil import now_micros
@@ -64,7 +67,8 @@ class Controller:
         self.executor = executor
         self.health = health
         self._memories: dict[str, Memory] = {}
-        self._graph: tuple[int, int, Graph] | None = None
+        self._graph: tuple[int, int, Graph, Topology] | None = None
+        self._graph_lock = threading.Lock()
 
     # -- helpers -------------------------------------------------------------------------
     def memory(self, tenant: str) -> Memory:
@@ -95,12 +99,22 @@ class Controller:
         """The graph at ``at``, reused while the store's revision is unchanged and ``at``
         is within :data:`GRAPH_REUSE` of the cached one (every evaluation reads target
         attributes and trust zones from it)."""
+        return self._topology(at)[0]
+
+    def _topology(self, at: int) -> tuple[Graph, Topology]:
+        """:meth:`graph` with its :class:`Topology` (indexed once per graph read); one
+        thread reads the graph while concurrent ones wait for it."""
         rev = self.store.revision()
         cached = self._graph
         if cached is None or cached[0] != rev or abs(cached[1] - at) > GRAPH_REUSE:
-            cached = (rev, at, self.store.graph(at))
-            self._graph = cached
-        return cached[2]
+            with self._graph_lock:
+                cached = self._graph
+                if cached is None or cached[0] != rev or abs(cached[1] - at) > GRAPH_REUSE:
+                    graph = self.store.graph(at)
+                    cached = (rev, at, graph, Topology.of(graph))
+                    self._graph = cached
+                    settle(len(graph.nodes) + len(graph.edges))
+        return cached[2], cached[3]
 
     def get(self, action_id: str) -> ActionRecord:
         return load(self.store, action_id)
@@ -150,15 +164,39 @@ class Controller:
         return ActionRecord(doc, rev)
 
     def predict(self, p: Proposal, spec: ActionSpec, at: int) -> tuple[ImpactSummary | None, str]:
+        raw, why = self.predict_raw(p, spec, at)
+        return (ImpactSummary.from_impact(raw) if raw is not None else None), why
+
+    def predict_raw(self, p: Proposal, spec: ActionSpec | None, at: int) -> tuple[Any, str]:
+        """The engine's prediction for ``p`` on the graph at ``at`` with the tenant's
+        memory as priors, or None and why (the engine failing must not crash the control
+        plane: the reason goes into the verdict)."""
+        if spec is None:
+            return None, "no prediction: unregistered action"
         if self.predictor is None:
             return None, "no predictor configured"
         try:
             raw = self.predictor(self.store, p, spec, self.memory(p.tenant).priors(at), at)
-        except Exception as exc:  # the engine failing must not crash the control plane
+        except Exception as exc:
             return None, f"the impact prediction failed: {type(exc).__name__}: {exc}"
         if raw is None:
             return None, "the engine is not available"
-        return ImpactSummary.from_impact(raw), ""
+        return raw, ""
+
+    def dry_run(self, p: Proposal, at: int | None = None) -> DryRun:
+        """Evaluate ``p`` as :meth:`propose` would, recording nothing: no action record,
+        no counters, no audit entry. ``at``: the valid time of the graph the prediction
+        runs on (default: now)."""
+        now = self.clock()
+        errors = self.registry.check(p.action, p.target, p.inputs)
+        raw, note = (None, "") if errors else self.predict_raw(
+            p, self.registry.get(p.action), now if at is None else at)
+        summary = ImpactSummary.from_impact(raw) if raw is not None else None
+        rec = ActionRecord({"id": p.action_id, "proposal": p.to_dict(), "proposed_at": now,
+                            "registry_errors": errors, "state": "proposed"}, 0)
+        ctx = self.context(rec, summary, "propose")
+        verdict = self.policy.decide(ctx, extra=self.registry_results(rec, ctx))
+        return DryRun(p, verdict, raw, note)
 
     def context(self, rec: ActionRecord, impact: ImpactSummary | None, phase: str
                 ) -> EvalContext:
@@ -166,7 +204,8 @@ class Controller:
         now = self.clock()
         mem = self.memory(p.tenant)
         nb = self.policy.rule("network_boundary")
-        state = load_state(self.store, p, impact, self.graph(now),
+        graph, topology = self._topology(now)
+        state = load_state(self.store, p, impact, graph, topology=topology,
                            audit_ready=self.audit.ready, memory_enabled=mem.enabled,
                            zone_threshold=nb.impact_threshold if nb else 0.0)
         return EvalContext(p, rec.id, self.registry.get(p.action), impact, state, now,

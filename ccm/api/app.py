@@ -6,8 +6,10 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from functools import partial
 from typing import cast
 
+from anyio import CapacityLimiter
 from fastapi import FastAPI
 from fastapi.concurrency import run_in_threadpool
 
@@ -77,7 +79,8 @@ def controller_factory(settings: Settings, clock: Callable[[], int]
     def make(store: Store) -> Controller:
         view = cast(Store, SnapshotReuse(store, RecentSnapshots(reuse))) if reuse else store
         return Controller(view, registry=registry, policy=policy, signer=signer, clock=clock,
-                          predictor=MemoPredictor(engine_predictor))
+                          predictor=MemoPredictor(partial(engine_predictor,
+                                                          samples=settings.impact_samples)))
 
     return make
 
@@ -103,7 +106,8 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None,
         opened = store if store is not None else await run_in_threadpool(
             open_store, settings.store)
         ctl = make_controller(opened)
-        app.state.ccm = ApiState(settings, opened, tokens, metrics, clock, ctl)
+        app.state.ccm = ApiState(settings, opened, tokens, metrics, clock, ctl,
+                                 CapacityLimiter(settings.impact_concurrency))
         if settings.insecure_dev:
             log.warning("insecure dev mode: requests without a token act as the admin 'dev'")
         try:

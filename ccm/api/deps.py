@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Annotated
+from typing import Annotated, TypeVar
 
+from anyio import CapacityLimiter, to_thread
 from fastapi import Depends, Request, Security
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer, SecurityScopes
 
@@ -28,6 +29,8 @@ __all__ = [
     "MemoryReader", "OutcomeReporter", "RcaReader", "StateDep", "StoreDep", "parse_when",
 ]
 
+T = TypeVar("T")
+
 DEV_IDENTITY = Identity("dev", "admin", ROLE_SCOPES["admin"], "default")
 
 
@@ -42,6 +45,14 @@ class ApiState:
     clock: Callable[[], int]
     #: the action lifecycle (registry, policy, audit signer) on ``store``
     controller: Controller
+    #: how many impact predictions run at once (``settings.impact_concurrency``); None:
+    #: the shared thread pool's limit
+    impact_limiter: CapacityLimiter | None = None
+
+    async def run_impact(self, fn: Callable[[], T]) -> T:
+        """``fn`` (a prediction) on a worker thread, at most ``impact_limiter`` at once;
+        callers wait in arrival order."""
+        return await to_thread.run_sync(fn, limiter=self.impact_limiter)
 
 
 def get_state(request: Request) -> ApiState:

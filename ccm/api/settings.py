@@ -38,6 +38,12 @@ class Settings(BaseSettings):
     #: seconds a compiled snapshot of "now" answers later requests while the store is
     #: unchanged (0: compile for every request; see ccm.ops.snapshots)
     snapshot_reuse_s: float = Field(default=60.0, ge=0, le=3600)
+    #: impact predictions (POST /v1/impact, POST /v1/actions) computed at once; more wait
+    #: their turn in arrival order (on few cores, more at once only contend for the GIL)
+    impact_concurrency: int = Field(default=2, ge=1, le=64)
+    #: Monte Carlo cascades per impact prediction (fewer: faster on large blast radii,
+    #: wider error on the p95 figures; see docs/performance.md)
+    impact_samples: int = Field(default=2000, ge=64, le=100_000)
     #: the action registry (YAML; default: the shipped set)
     actions: Path | None = None
     #: the policy (YAML; default: the shipped policy)

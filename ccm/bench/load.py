@@ -48,6 +48,9 @@ class LoadPlan:
     max_seconds: float = 30.0
     seed: int = 0
     workers: int = 1
+    #: the server's Monte Carlo cascades per prediction (CCM_IMPACT_SAMPLES; None: its
+    #: default)
+    impact_samples: int | None = None
 
 
 def _facts(services: int, seed: int) -> Iterator[list[Any]]:
@@ -140,14 +143,43 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def process_tree_cpu(pid: int) -> float:
+    """CPU seconds (user + system) used so far by process ``pid`` and its live children
+    (the workers of ``ccm serve --workers N``), from ``/proc``; 0.0 where there is none."""
+    tick = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+    total = 0.0
+    for entry in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = entry.read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        if int(entry.parent.name) == pid or int(fields[1]) == pid:
+            total += (int(fields[11]) + int(fields[12])) / tick
+    return total
+
+
+@dataclass(frozen=True)
+class Served:
+    """A running ``ccm serve``: where it listens and its process id."""
+
+    url: str
+    pid: int
+
+    def cpu_seconds(self) -> float:
+        return process_tree_cpu(self.pid)
+
+
 @contextmanager
 def serve_subprocess(store: Path, token: str, port: int | None = None,
-                     workers: int = 1) -> Iterator[str]:
-    """``ccm serve`` on ``store`` on a free loopback port, with one agent token."""
+                     workers: int = 1, settings: dict[str, str] | None = None
+                     ) -> Iterator[Served]:
+    """``ccm serve`` on ``store`` on a free loopback port, with one agent token and
+    ``settings`` (``CCM_*`` environment variables; the caller's own are not passed)."""
     from ccm.api.auth import hash_token
 
     port = port or _free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("CCM_")}
+    env.update(settings or {})
     env["CCM_API_TOKENS"] = json.dumps([{"sha256": hash_token(token), "identity": AGENT,
                                          "role": "agent"}])
     with tempfile.TemporaryFile("w+") as log:
@@ -168,7 +200,7 @@ def serve_subprocess(store: Path, token: str, port: int | None = None,
                     log.seek(0)
                     raise RuntimeError(f"ccm serve did not start:\n{log.read()[-2000:]}")
                 time.sleep(0.2)
-            yield url
+            yield Served(url, proc.pid)
         finally:
             proc.terminate()
             try:
@@ -195,27 +227,32 @@ def _from(body: Callable[[int], Any], offset: int) -> Callable[[int], Any]:
     return lambda i: body(offset + i)
 
 
-def _measure(url: str, token: str, plan: LoadPlan) -> list[LoadResult]:
+def _measure(server: Served, token: str, plan: LoadPlan) -> list[LoadResult]:
     from graph_schema import format_time
 
     # a fresh random target per request: predictions are remembered per question, and
     # the benchmark measures questions not asked before (a few repeat by chance)
     levels = len(plan.concurrency)
-    bodies = impact_bodies(plan.services, plan.impact_requests * levels + 3, plan.seed)
+    bodies = impact_bodies(plan.services, plan.impact_requests * levels + 12 * plan.workers,
+                           plan.seed)
     rca = {"at": format_time(T_END), "k": 5}
     endpoints: list[tuple[str, Callable[[int], Any], int]] = [
         ("/v1/impact", bodies.__getitem__, plan.impact_requests),
         ("/v1/rca", lambda i: rca, plan.rca_requests)]
     results = []
     for path, body, requests in endpoints:
-        warm = run_load(url, token, "POST", path, body=_from(body, requests * levels),
-                        concurrency=1, requests=3, max_seconds=plan.max_seconds * 4)
+        # every server process compiles its own snapshot on its first request: warm each
+        # (connections go to whichever process accepts them first)
+        warm = run_load(server.url, token, "POST", path, body=_from(body, requests * levels),
+                        concurrency=4 * plan.workers, requests=12 * plan.workers,
+                        max_seconds=plan.max_seconds * 4)
         if warm.errors:
             raise RuntimeError(f"{path} fails before the benchmark: {warm.statuses}")
         for level, c in enumerate(plan.concurrency):
-            results.append(run_load(url, token, "POST", path, body=_from(body, level * requests),
-                                    concurrency=c, requests=requests,
-                                    max_seconds=plan.max_seconds, label=path))
+            results.append(run_load(server.url, token, "POST", path,
+                                    body=_from(body, level * requests), concurrency=c,
+                                    requests=requests, max_seconds=plan.max_seconds,
+                                    label=path, server_cpu=server.cpu_seconds))
     return results
 
 
@@ -229,8 +266,10 @@ def run_benchmark(plan: LoadPlan, store: Path | None = None) -> dict[str, Any]:
     built = time.perf_counter() - started
     token = "ccm_bench-" + secrets.token_urlsafe(24)
     load_before = os.getloadavg()
-    with serve_subprocess(path, token, workers=plan.workers) as url:
-        results = _measure(url, token, plan)
+    settings = ({"CCM_IMPACT_SAMPLES": str(plan.impact_samples)}
+                if plan.impact_samples is not None else {})
+    with serve_subprocess(path, token, workers=plan.workers, settings=settings) as server:
+        results = _measure(server, token, plan)
     return {"results": [r.to_dict() for r in results],
             "graph": {"services": plan.services, "store": str(path), "seed": plan.seed,
                       "build_s": round(built, 1)},
@@ -240,10 +279,14 @@ def run_benchmark(plan: LoadPlan, store: Path | None = None) -> dict[str, Any]:
             "plan": {"concurrency": list(plan.concurrency),
                      "impact_requests": plan.impact_requests,
                      "rca_requests": plan.rca_requests, "max_seconds": plan.max_seconds,
-                     "workers": plan.workers}}
+                     "workers": plan.workers, "impact_samples": plan.impact_samples}}
 
 
 def summary_rows(report: dict[str, Any]) -> Sequence[tuple[str, ...]]:
+    def share(cpu: float | None, r: dict[str, Any]) -> str:
+        return "" if cpu is None or not r["seconds"] else f"{100 * cpu / r['seconds']:.0f}"
+
     return [(r["endpoint"], str(r["concurrency"]), f"{r['p50_ms']:.1f}", f"{r['p99_ms']:.1f}",
-             f"{r['rps']:.1f}", str(r["errors"]), str(r["requests"]))
+             f"{r['rps']:.1f}", str(r["errors"]), str(r["requests"]),
+             share(r.get("server_cpu_s"), r), share(r.get("client_cpu_s"), r))
             for r in report["results"]]

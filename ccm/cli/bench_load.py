@@ -25,6 +25,9 @@ from ccm.cli.common import console, err_console, handle_errors, print_json
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option("--workers", type=click.IntRange(1, 64), default=1, show_default=True,
               help="Server processes (ccm serve --workers).")
+@click.option("--impact-samples", type=click.IntRange(64, 100_000), default=None,
+              help="Monte Carlo cascades per prediction on the server (CCM_IMPACT_SAMPLES; "
+                   "default: the server's, 2000).")
 @click.option("--store", "store_path", type=click.Path(dir_okay=False, path_type=Path),
               default=None, help="Where to build (or reuse) the benchmark store (default: "
               "~/.cache/ccm/bench/api-load-<services>-s<seed>.sqlite).")
@@ -34,7 +37,7 @@ from ccm.cli.common import console, err_console, handle_errors, print_json
 @handle_errors
 def load_cmd(services: int, concurrency: tuple[int, ...], impact_requests: int,
              rca_requests: int, max_seconds: float, seed: int, workers: int,
-             store_path: Path | None, out: Path | None) -> None:
+             impact_samples: int | None, store_path: Path | None, out: Path | None) -> None:
     """Serve a generated graph of --services services with `ccm serve` on a free loopback
     port, and measure POST /v1/impact and POST /v1/rca at each --concurrency: p50 and p99
     latency, requests per second, errors. Bounded in requests and time; loopback only.
@@ -42,7 +45,7 @@ def load_cmd(services: int, concurrency: tuple[int, ...], impact_requests: int,
     from ccm.bench.load import LoadPlan, run_benchmark, summary_rows
 
     plan = LoadPlan(services, tuple(concurrency), impact_requests, rca_requests, max_seconds,
-                    seed, workers)
+                    seed, workers, impact_samples)
     err_console.print(f"Building or reusing the {services}-service store, then measuring ...")
     report = run_benchmark(plan, store_path)
     if out is not None and str(out) == "-":
@@ -54,7 +57,8 @@ def load_cmd(services: int, concurrency: tuple[int, ...], impact_requests: int,
         out.write_text(json.dumps(report, indent=2) + "\n")
     t = Table(title=f"API load on {services} services "
                     f"({report['machine']['cpus']} CPUs)", title_justify="left")
-    for col in ("endpoint", "clients", "p50 ms", "p99 ms", "req/s", "errors", "requests"):
+    for col in ("endpoint", "clients", "p50 ms", "p99 ms", "req/s", "errors", "requests",
+                "server CPU %", "client CPU %"):
         t.add_column(col, justify="left" if col == "endpoint" else "right")
     for row in summary_rows(report):
         t.add_row(*row)

@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from ccm.engine.longlived import settle
 from ccm.engine.model import DEPENDS_ON, HAS_CONFIG, EdgeTable, value_expiry
 from ccm.engine.snapshot import (
     NO_EXPIRY,
@@ -166,6 +167,8 @@ def snapshot_of(store: Any, cache: SnapshotCache, valid_at: int, known_at: int |
     key = (valid_at, known_at, window)
     snap = cache.get(revision, key)
     if snap is None:
-        snap = snapshot_from_graph(store.graph(valid_at, known_at), window)
+        graph = store.graph(valid_at, known_at)
+        snap = snapshot_from_graph(graph, window)
         cache.put(revision, key, snap)
+        settle(len(graph.nodes) + len(graph.edges))
     return snap

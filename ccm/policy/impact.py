@@ -20,6 +20,7 @@ The policy depends only on these fields, so it is tested with hand-made values;
 
 from __future__ import annotations
 
+import heapq
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -81,7 +82,8 @@ class ImpactSummary:
         return sorted(r for r, p in self.node_probabilities.items() if p >= threshold)
 
     def to_dict(self) -> dict[str, Any]:
-        top = sorted(self.node_probabilities.items(), key=lambda kv: (-kv[1], kv[0]))
+        top = heapq.nsmallest(KEEP_NODES, self.node_probabilities.items(),
+                              key=lambda kv: (-kv[1], kv[0]))
         return {"p_fail": self.p_fail, "services_mean": self.services_mean,
                 "services_p50": self.services_p50, "services_p95": self.services_p95,
                 "traffic_mean": self.traffic_mean, "traffic_p50": self.traffic_p50,

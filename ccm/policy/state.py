@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass
+
 from ccm.actions.identities import get_identity
 from ccm.actions.proposal import Proposal
 from ccm.policy.autonomy import AUTONOMY, autonomy_key
@@ -13,22 +16,42 @@ from ccm.store import Store
 from ccm.store.types import Graph
 
 
-def zones_of(graph: Graph, refs: list[str]) -> dict[str, str]:
+@dataclass(frozen=True)
+class Topology:
+    """What the policy reads from a whole graph, indexed once per graph read (the
+    controller keeps it with the graph it caches): the zone each node's ``IN_ZONE``
+    edge names, each node's trust zone (its ``zone`` attribute, else that edge), and
+    each zone's trust."""
+
+    in_zone: Mapping[str, str]
+    zone: Mapping[str, str]
+    zone_trust: Mapping[str, str]
+
+    @classmethod
+    def of(cls, graph: Graph) -> Topology:
+        in_zone = {e.src: e.dst.split(":", 1)[1] for e in graph.edges_of("IN_ZONE")}
+        zone = dict(in_zone)
+        for ref, node in graph.nodes.items():
+            # decode only the attributes that can hold a zone (most nodes have none)
+            if '"zone"' in node.attrs_json and node.attrs.get("zone"):
+                zone[ref] = str(node.attrs["zone"])
+        return cls(in_zone, zone,
+                   {n.name: str(n.attrs.get("trust", "")) for n in graph.nodes_of("zone")})
+
+
+def zones_of(graph: Graph, refs: list[str], topology: Topology | None = None
+             ) -> dict[str, str]:
     """Trust zone of each node: its ``zone`` attribute, else its IN_ZONE edge."""
-    by_edge = {e.src: e.dst.split(":", 1)[1] for e in graph.edges_of("IN_ZONE")}
-    out = {}
-    for ref in refs:
-        node = graph.nodes.get(ref)
-        zone = (node.attrs.get("zone") if node is not None else None) or by_edge.get(ref)
-        if zone:
-            out[ref] = str(zone)
-    return out
+    zone = (topology or Topology.of(graph)).zone
+    return {ref: zone[ref] for ref in refs if ref in zone}
 
 
 def load_state(store: Store, p: Proposal, impact: ImpactSummary | None, graph: Graph, *,
-               audit_ready: bool, memory_enabled: bool, zone_threshold: float = 0.0
-               ) -> PolicyState:
-    """Read switches, grants, counters, identity and topology for one evaluation."""
+               audit_ready: bool, memory_enabled: bool, zone_threshold: float = 0.0,
+               topology: Topology | None = None) -> PolicyState:
+    """Read switches, grants, counters, identity and topology for one evaluation
+    (``topology``: the graph's :class:`Topology`, when the caller keeps one)."""
+    topology = topology or Topology.of(graph)
     switches = {r.key: Switch.from_dict(r.doc) for r in store.list_records(SWITCHES)}
     grants = [Grant.from_dict(r.doc) for r in store.list_records(GRANTS)
               if r.doc.get("agent") == p.agent]
@@ -41,7 +64,6 @@ def load_state(store: Store, p: Proposal, impact: ImpactSummary | None, graph: G
     autonomy = store.get_record(AUTONOMY, autonomy_key(p.tenant, p.action, p.target))
     target = graph.nodes.get(p.target)
     refs = [p.target] + (impact.impacted(zone_threshold) if impact else [])
-    trust = {n.name: str(n.attrs.get("trust", "")) for n in graph.nodes_of("zone")}
     return PolicyState(
         identity=get_identity(store, p.agent), switches=switches, grants=grants,
         rate_events=rate,
@@ -52,4 +74,4 @@ def load_state(store: Store, p: Proposal, impact: ImpactSummary | None, graph: G
         audit_ready=audit_ready, memory_enabled=memory_enabled,
         target_exists=target is not None,
         target_attrs=dict(target.attrs) if target is not None else {},
-        zones=zones_of(graph, refs), zone_trust=trust)
+        zones=zones_of(graph, refs, topology), zone_trust=topology.zone_trust)

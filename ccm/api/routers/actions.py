@@ -11,7 +11,6 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Response, status
-from fastapi.concurrency import run_in_threadpool
 
 from ccm.actions.records import STATES, ActionRecord
 from ccm.api.deps import (
@@ -51,7 +50,7 @@ async def propose(state: StateDep, who: ActionProposer, req: ProposalRequest,
         existed = state.store.get_record("actions", p.action_id) is not None
         return ctl.propose(p), existed
 
-    rec, existed = await run_in_threadpool(run)
+    rec, existed = await state.run_impact(run)
     if existed:
         response.status_code = status.HTTP_200_OK
     else:

@@ -6,7 +6,6 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter
-from fastapi.concurrency import run_in_threadpool
 
 from ccm.actions.proposal import Proposal
 from ccm.api.auth import Identity
@@ -41,7 +40,7 @@ async def post_impact(state: StateDep, who: ImpactReader, req: ImpactRequest) ->
     def run() -> DryRun:
         return dry_run(state.controller, p, at)
 
-    result = await run_in_threadpool(run)
+    result = await state.run_impact(run)
     record_verdict(state, result.verdict.decision, "dry_run", result.verdict.results)
     if result.impact is not None:
         state.metrics.engine_timings("impact", getattr(result.impact, "timings", None))

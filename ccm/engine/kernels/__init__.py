@@ -13,11 +13,13 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import numpy as np
 
-from ccm.engine.kernels._cascade import _cascades
-from ccm.engine.kernels._paths import _max_product
+from ccm.engine.kernels._cascade import _cascades, _cascades_serial
+from ccm.engine.kernels._paths import _max_product, _walk_back
 from ccm.engine.kernels._propagate import (
     _noisy_or_dense,
     _noisy_or_sparse,
@@ -34,9 +36,10 @@ from ccm.engine.kernels._rca import (
 )
 
 __all__ = [
-    "ALERT_TD", "ALERT_UP", "MONITORED", "NO_TIME", "_cascades", "_latest_cause_time",
-    "_max_product", "_noisy_or_dense", "_noisy_or_sparse", "_reach", "_score_hypotheses",
-    "_topo_rank", "compile_seconds", "parallel_lock", "warm_up",
+    "ALERT_TD", "ALERT_UP", "MONITORED", "NO_TIME", "_cascades", "_cascades_serial",
+    "_latest_cause_time", "_max_product", "_noisy_or_dense", "_noisy_or_sparse", "_reach",
+    "_score_hypotheses", "_topo_rank", "_walk_back", "compile_seconds", "cores_if_free",
+    "parallel_lock", "warm_up",
 ]
 
 _lock = threading.Lock()
@@ -46,6 +49,22 @@ _compiled: list[float] = []
 #: threading layer (the only one guaranteed present) aborts when two Python threads
 #: run parallel kernels at once, and each such call already uses every core.
 parallel_lock = threading.Lock()
+
+
+@contextmanager
+def cores_if_free() -> Iterator[bool]:
+    """Whether this thread may run a parallel kernel now: True (holding
+    :data:`parallel_lock` until the block ends) when no other thread runs one, else
+    False at once: the caller then runs the kernel's serial twin on its own thread
+    instead of waiting. Under concurrent requests the cores are busy anyway, and the
+    serial twins never touch Numba's threading layer, so this is safe whatever the
+    layer (``workqueue`` aborts on concurrent parallel kernels)."""
+    got = parallel_lock.acquire(blocking=False)
+    try:
+        yield got
+    finally:
+        if got:
+            parallel_lock.release()
 
 
 def _tiny() -> dict[str, np.ndarray]:
@@ -76,9 +95,13 @@ def _run_all() -> None:
     _cascades(3, t["in_ptr"], t["in_idx"], eid, t["p"], t["out_ptr"], t["out_idx"], eid,
               t["p"], t["order"], t["pos"], t["comp"], t["cyclic"], t["seeds"], t["seed_s"],
               np.ones(3, np.bool_), np.ones(3), 4, 0, 2)
+    _cascades_serial(3, t["in_ptr"], t["in_idx"], eid, t["p"], t["out_ptr"], t["out_idx"],
+                     eid, t["p"], t["order"], t["pos"], t["comp"], t["cyclic"], t["seeds"],
+                     t["seed_s"], np.ones(3, np.bool_), np.ones(3), 4, 0)
     w = -np.log(t["p"])
-    _max_product(3, t["in_ptr"], t["in_idx"], w, t["out_ptr"], t["out_idx"], w, True,
-                 t["seeds"], np.zeros(1))
+    dist, pred = _max_product(3, t["in_ptr"], t["in_idx"], w, t["out_ptr"], t["out_idx"], w,
+                              True, t["seeds"], np.zeros(1))
+    _walk_back(pred, dist, np.array([0, 2], np.int64))
     _latest_cause_time(3, t["out_ptr"], t["out_idx"], t["in_ptr"], t["in_idx"],
                        np.array([1], np.int32), np.array([5], np.int64),
                        np.array([True]))

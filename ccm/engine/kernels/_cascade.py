@@ -172,6 +172,24 @@ def _tally(lo: int, hi: int, order: np.ndarray, failed: np.ndarray, counted: np.
         counts[first + lane] = total
 
 
+@njit(cache=True, nogil=True)
+def _chunk(c: int, per: int, batches: int, n: int, in_ptr: np.ndarray, in_idx: np.ndarray,
+           in_eid: np.ndarray, in_p: np.ndarray, out_ptr: np.ndarray, out_idx: np.ndarray,
+           out_eid: np.ndarray, out_p: np.ndarray, order: np.ndarray, pos: np.ndarray,
+           comp: np.ndarray, cyclic: np.ndarray, seeds: np.ndarray, seed_s: np.ndarray,
+           counted: np.ndarray, weight: np.ndarray, samples: int, seed: int,
+           counts: np.ndarray, sums: np.ndarray, hits: np.ndarray) -> None:  # pragma: no cover
+    """The batches of chunk ``c`` (batches ``c * per`` to ``(c + 1) * per``)."""
+    failed = np.zeros(n, np.uint64)
+    for b in range(c * per, min(batches, (c + 1) * per)):
+        n_lanes = min(64, samples - 64 * b)
+        lanes = _ONES if n_lanes == 64 else (_ONE << np.uint64(n_lanes)) - _ONE
+        lo, hi = _batch(n, in_ptr, in_idx, in_eid, in_p, out_ptr, out_idx, out_eid,
+                        out_p, order, pos, comp, cyclic, seeds, seed_s, stream(seed, b),
+                        lanes, failed)
+        _tally(lo, hi, order, failed, counted, weight, 64 * b, n_lanes, counts, sums, hits)
+
+
 @njit(cache=True, nogil=True, parallel=True)
 def _cascades(n: int, in_ptr: np.ndarray, in_idx: np.ndarray, in_eid: np.ndarray,
               in_p: np.ndarray, out_ptr: np.ndarray, out_idx: np.ndarray,
@@ -181,7 +199,8 @@ def _cascades(n: int, in_ptr: np.ndarray, in_idx: np.ndarray, in_eid: np.ndarray
               chunks: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:  # pragma: no cover
     """``samples`` cascades from ``seeds``. Returns, per sample, the number of failed
     ``counted`` nodes and the sum of ``weight`` over failed nodes; and, per node, how
-    many samples it failed in. Batches of 64 samples run in parallel."""
+    many samples it failed in. Batches of 64 samples run in parallel. Every mask is a
+    hash of (seed, batch, edge), so the result does not depend on ``chunks``."""
     counts = np.zeros(samples, np.int64)
     sums = np.zeros(samples)
     batches = (samples + 63) // 64
@@ -189,13 +208,26 @@ def _cascades(n: int, in_ptr: np.ndarray, in_idx: np.ndarray, in_eid: np.ndarray
     hits = np.zeros((chunks, n), np.int64)
     per = (batches + chunks - 1) // chunks
     for c in prange(chunks):
-        failed = np.zeros(n, np.uint64)
-        for b in range(c * per, min(batches, (c + 1) * per)):
-            n_lanes = min(64, samples - 64 * b)
-            lanes = _ONES if n_lanes == 64 else (_ONE << np.uint64(n_lanes)) - _ONE
-            lo, hi = _batch(n, in_ptr, in_idx, in_eid, in_p, out_ptr, out_idx, out_eid,
-                            out_p, order, pos, comp, cyclic, seeds, seed_s, stream(seed, b),
-                            lanes, failed)
-            _tally(lo, hi, order, failed, counted, weight, 64 * b, n_lanes, counts, sums,
-                   hits[c])
+        _chunk(c, per, batches, n, in_ptr, in_idx, in_eid, in_p, out_ptr, out_idx, out_eid,
+               out_p, order, pos, comp, cyclic, seeds, seed_s, counted, weight, samples, seed,
+               counts, sums, hits[c])
     return counts, sums, hits.sum(axis=0)
+
+
+@njit(cache=True, nogil=True)
+def _cascades_serial(n: int, in_ptr: np.ndarray, in_idx: np.ndarray, in_eid: np.ndarray,
+                     in_p: np.ndarray, out_ptr: np.ndarray, out_idx: np.ndarray,
+                     out_eid: np.ndarray, out_p: np.ndarray, order: np.ndarray,
+                     pos: np.ndarray, comp: np.ndarray, cyclic: np.ndarray, seeds: np.ndarray,
+                     seed_s: np.ndarray, counted: np.ndarray, weight: np.ndarray,
+                     samples: int, seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:  # pragma: no cover
+    """:func:`_cascades` on the calling thread only (the same result): it never touches
+    Numba's threading layer, so any number of threads may run it at once."""
+    counts = np.zeros(samples, np.int64)
+    sums = np.zeros(samples)
+    hits = np.zeros(n, np.int64)
+    batches = (samples + 63) // 64
+    _chunk(0, batches, batches, n, in_ptr, in_idx, in_eid, in_p, out_ptr, out_idx, out_eid,
+           out_p, order, pos, comp, cyclic, seeds, seed_s, counted, weight, samples, seed,
+           counts, sums, hits)
+    return counts, sums, hits

@@ -65,3 +65,28 @@ def _max_product(n: int, a_ptr: np.ndarray, a_idx: np.ndarray, a_w: np.ndarray,
         else:
             size = _relax(v, d, b_ptr, b_idx, b_w, n, dist, pred, s, hk, hv, size)
     return dist, pred
+
+
+@njit(cache=True, nogil=True)
+def _walk_back(pred: np.ndarray, dist: np.ndarray, targets: np.ndarray
+               ) -> tuple[np.ndarray, np.ndarray]:  # pragma: no cover - jitted
+    """The path of predecessor states from a seed to each target, seed first, as CSR:
+    target k's path is ``idx[ptr[k]:ptr[k + 1]]`` (empty when it is unreached)."""
+    ptr = np.zeros(len(targets) + 1, np.int64)
+    for k in range(len(targets)):
+        length = 0
+        t = targets[k]
+        if np.isfinite(dist[t]):
+            while t >= 0:
+                length += 1
+                t = pred[t]
+        ptr[k + 1] = ptr[k] + length
+    idx = np.empty(ptr[-1], np.int64)
+    for k in range(len(targets)):
+        t = targets[k]
+        j = ptr[k + 1] - 1
+        while j >= ptr[k]:
+            idx[j] = t
+            t = pred[t]
+            j -= 1
+    return ptr, idx
