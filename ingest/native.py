@@ -15,7 +15,6 @@ every shape. A batch is ``batch_size`` consecutive lines.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator, Mapping
 from typing import Any
 
@@ -32,7 +31,7 @@ from graph_schema.facts import Fact
 from ingest.alerts import alert_facts
 from ingest.changes import change_facts
 from ingest.core import Batch, Context
-from ingest.source import Source, iter_lines
+from ingest.source import Source, iter_lines, loads
 
 _EXTS = (".jsonl", ".ndjson", ".json")
 _CHANGE_ATTRS = {"version": "version", "description": "description", "author": "author",
@@ -58,7 +57,7 @@ def _first_shape(head: str) -> str | None:
     for line in head.splitlines():
         if line.strip():
             try:
-                return shape(json.loads(line))
+                return shape(loads(line))
             except ValueError:
                 return None
     return None
@@ -207,7 +206,7 @@ class NativeJsonl:
         if isinstance(line, FactError):
             return line
         try:
-            return json.loads(line)
+            return loads(line)
         except ValueError as exc:
             return FactError(f"{src}:{n}", "(line)", line.strip()[:80], f"not JSON: {exc}")
         except RecursionError:
