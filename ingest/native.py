@@ -37,12 +37,13 @@ _EXTS = (".jsonl", ".ndjson", ".json")
 _CHANGE_ATTRS = {"version": "version", "description": "description", "author": "author",
                  "previous_version": "previous_version", "reversible": "reversible",
                  "destructive": "destructive", "flag": "flag"}
+_NAME_KEYS = ("from", "to", "target", "service")
 _ALERT_ATTRS = ("alertname", "severity", "summary", "fingerprint", "labels", "annotations")
 
 
 def shape(record: Any) -> str | None:
     """``topology``, ``change``, ``alert`` or None for a parsed line."""
-    if not isinstance(record, Mapping):
+    if type(record) is not dict and not isinstance(record, Mapping):
         return None
     if record.get("type") in ("node", "edge"):
         return "topology"
@@ -140,10 +141,9 @@ def record_facts(ctx: Context, rec: Any, where: str) -> list[Fact]:
 
 def names_of(rec: Any) -> list[str]:
     """The names a record will resolve (to look them up in one query per batch)."""
-    if not isinstance(rec, Mapping):
+    if type(rec) is not dict and not isinstance(rec, Mapping):
         return []
-    return [v for k in ("from", "to", "target", "service")
-            if isinstance(v := rec.get(k), str) and v]
+    return [v for k in _NAME_KEYS if type(v := rec.get(k)) is str and v]
 
 
 class NativeJsonl:
@@ -182,12 +182,13 @@ class NativeJsonl:
         where = f"{src}:{first}" if first == last else f"{src}:{first}-{last}"
         records: list[tuple[str, Any]] = []
         error: FactError | None = None
+        name = str(src)
         for n, line in lines:
-            rec = self._parse(src, n, line)
+            rec = self._parse(name, n, line)
             if isinstance(rec, FactError):
                 error = rec
                 break
-            records.append((f"{src}:{n}", rec))
+            records.append((f"{name}:{n}", rec))
         facts: list[Fact] = []
         if error is None:
             ctx.resolver.prefetch(name for _, rec in records for name in names_of(rec))
@@ -202,7 +203,7 @@ class NativeJsonl:
         return batch
 
     @staticmethod
-    def _parse(src: Source, n: int, line: str | FactError) -> Any:
+    def _parse(src: str, n: int, line: str | FactError) -> Any:
         if isinstance(line, FactError):
             return line
         try:

@@ -90,11 +90,14 @@ class Resolver:
         if name not in self._looked_up:
             self.prefetch([name])
         found = self._by_name.get(name)
-        extra = [p[name] for p in (self._pending, *self._sealed.values()) if name in p] \
-            if self._pending or self._sealed else None
+        extra = self._pending.get(name)
+        for sealed in self._sealed.values():
+            more = sealed.get(name)
+            if more:
+                extra = more if not extra else extra | more
         if not extra:
             return found if found is not None else _NONE
-        return set().union(found or _NONE, *extra)
+        return extra.union(found) if found else extra
 
     def exists(self, ref: str) -> bool:
         return ref in self.known(ref.split(":", 1)[1])

@@ -35,7 +35,9 @@ MAX_YAML_VALUES = 1_000_000
 _YAML_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _DOC_START = re.compile(r"^---(\s|$)")
 _UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
-_LONG_DIGITS = re.compile(r"\d{19}")
+#: ASCII digits (the only ones JSON numbers have) all read as "0", and 19 of them in a row
+_DIGITS_AS_0 = bytes.maketrans(b"123456789", b"000000000")
+_LONG_DIGITS = b"0" * 19
 
 
 class IngestError(CCMError):
@@ -174,7 +176,7 @@ def loads(text: str) -> Any:
     orjson refuses (NaN, Infinity, overflowing exponents, lone surrogates, deep nesting)
     or may read differently (orjson reads integers beyond 64 bits as floats: any run of
     19 digits) is parsed by ``json.loads``, so the result is always ``json.loads``'s."""
-    if _LONG_DIGITS.search(text) is None:
+    if _LONG_DIGITS not in text.encode("utf-8", "surrogatepass").translate(_DIGITS_AS_0):
         try:
             return orjson.loads(text)
         except orjson.JSONDecodeError:

@@ -14,6 +14,8 @@ import json
 from json.encoder import c_make_encoder, encode_basestring  # type: ignore[attr-defined]
 from typing import TYPE_CHECKING, Any
 
+import orjson
+
 from ccm.errors import BatchRejected
 from ccm.store.timeline import Piece, assert_content, close_at, reconcile
 from ccm.store.types import WriteResult
@@ -33,16 +35,34 @@ _CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_asci
 # the same encoding, built once (json.dumps builds an encoder per call: half the cost)
 _C_CANONICAL = c_make_encoder(None, _not_json, encode_basestring, None, ":", ",", True, False,
                               True) if c_make_encoder is not None else None
+#: digits all read as "0", to look for a float orjson writes unlike json (1e-7, 0.00001)
+_DIGITS_AS_0 = bytes.maketrans(b"123456789", b"000000000")
 _EMPTY_ATTRS = ("{}", hashlib.blake2b(b"{}", digest_size=8).hexdigest())
 
 
 def canonical_attrs(attrs: Any) -> tuple[str, str]:
-    """The canonical JSON of attributes and its content hash."""
+    """The canonical JSON of attributes (``json.dumps`` with sorted keys, no spaces, no
+    ASCII escaping) and its content hash.
+
+    Encoded by orjson when its text is certainly the same (it is, for validated attrs,
+    except for floats with negative exponents, and integers beyond 64 bits, which it
+    refuses); else by the standard library's encoder. Hashes of stored versions depend
+    on this text, so it must not change.
+    """
     if not attrs:
         return _EMPTY_ATTRS
-    text = "".join(_C_CANONICAL(attrs, 0)) if _C_CANONICAL is not None \
-        else _CANONICAL.encode(attrs)
-    return text, hashlib.blake2b(text.encode("utf-8"), digest_size=8).hexdigest()
+    try:
+        data = orjson.dumps(attrs, option=orjson.OPT_SORT_KEYS)
+    except TypeError:  # orjson.JSONEncodeError: a type or an integer it does not encode
+        data = b""
+    tr = data.translate(_DIGITS_AS_0)
+    if not data or b"0e-" in tr or b"0.0000" in tr:  # orjson: 1e-7 and 0.00001
+        text = "".join(_C_CANONICAL(attrs, 0)) if _C_CANONICAL is not None \
+            else _CANONICAL.encode(attrs)
+        data = text.encode("utf-8")
+    else:
+        text = data.decode("utf-8")
+    return text, hashlib.blake2b(data, digest_size=8).hexdigest()
 
 
 def split_edge_id(fact_id: str) -> tuple[str, str, str]:
