@@ -85,8 +85,8 @@ def get_str(record: Mapping[str, Any], key: str, where: str) -> str:
 
 
 def topology_facts(ctx: Context, rec: Mapping[str, Any], where: str) -> list[Fact]:
-    t = get_time(rec, "time", where, required=False) or 0
-    vt = get_time(rec, "valid_to", where, required=False)
+    t = 0 if rec.get("time") is None else get_time(rec, "time", where) or 0
+    vt = None if rec.get("valid_to") is None else get_time(rec, "valid_to", where)
     if rec["type"] == "node":
         fact = NodeFact(rec.get("kind"), rec.get("name"),  # type: ignore[arg-type]
                         rec.get("attrs") or {}, t, vt, origin=where)
@@ -191,7 +191,7 @@ class NativeJsonl:
             records.append((f"{name}:{n}", rec))
         facts: list[Fact] = []
         if error is None:
-            ctx.resolver.prefetch(name for _, rec in records for name in names_of(rec))
+            ctx.resolver.prefetch({n for _, rec in records for n in names_of(rec)})
             try:
                 for rec_where, rec in records:
                     facts.extend(record_facts(ctx, rec, rec_where))

@@ -308,7 +308,7 @@ class _Run:
             fr.added += result.added
             fr.unchanged += result.unchanged
             fr.closed += result.closed
-        self.ctx.resolver.commit(token, (f.ref for f in facts if isinstance(f, NodeFact)))
+        self.ctx.resolver.commit(token, (f.ref for f in facts if type(f) is NodeFact))
         if batch.on_written is not None:
             batch.on_written()
         return True

@@ -107,7 +107,7 @@ class Resolver:
         refs = self.known(name)
         if len(refs) == 1:
             (only,) = refs
-            return only if only.split(":", 1)[0] in _PREFERENCE else None
+            return only if only[:only.find(":")] in _PREFERENCE else None
         return _best(refs)
 
     def resolve(self, name: str, default_kind: str = "service") -> str:

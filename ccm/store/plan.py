@@ -214,17 +214,21 @@ class Plan:
         sup_edges: list[tuple[str, int]] = []
         for fid, pieces in self.timelines.items():
             old = original.get(fid)
-            supersede, inserts = reconcile(old, pieces) if old else ([], pieces)
+            supersede, inserts = reconcile(old, pieces) if old else (None, pieces)
             e = edges.get(fid)
             if e is not None:
                 kind, src, dst = e.kind, e.src, e.dst
             elif "|" in fid:
                 src, kind, dst = split_edge_id(fid)
             else:
-                sup_nodes.extend(supersede)
-                node_rows.extend((fid, p) for p in inserts)
+                if supersede:
+                    sup_nodes.extend(supersede)
+                for p in inserts:
+                    node_rows.append((fid, p))
                 continue
-            sup_edges.extend((kind, s) for s in supersede)
-            edge_rows.extend((kind, src, dst, p) for p in inserts)
+            if supersede:
+                sup_edges.extend((kind, s) for s in supersede)
+            for p in inserts:
+                edge_rows.append((kind, src, dst, p))
         if entities or node_rows or edge_rows or sup_nodes or sup_edges:
             self.tx.apply(entities, node_rows, edge_rows, sup_nodes, sup_edges, now)
