@@ -58,7 +58,11 @@ def sqlite_ddl() -> list[str]:
         "CREATE INDEX IF NOT EXISTS node_versions_ref ON node_versions(ref, superseded_at)",
         "CREATE INDEX IF NOT EXISTS node_versions_asof "
         "ON node_versions(superseded_at, valid_to, valid_from, recorded_at)",
-        "CREATE INDEX IF NOT EXISTS node_versions_source ON node_versions(source, superseded_at)",
+        # facts without a source (native JSONL) are never looked up by source: a partial
+        # index spares their inserts (replaces the full index of earlier versions)
+        "DROP INDEX IF EXISTS node_versions_source",
+        "CREATE INDEX IF NOT EXISTS node_versions_sourced "
+        "ON node_versions(source, superseded_at) WHERE source != ''",
         f"""CREATE TABLE IF NOT EXISTS edge_versions (
             seq INTEGER PRIMARY KEY,
             fact_id TEXT NOT NULL,
@@ -78,9 +82,13 @@ def sqlite_ddl() -> list[str]:
         "CREATE INDEX IF NOT EXISTS edge_versions_fact ON edge_versions(fact_id, superseded_at)",
         "CREATE INDEX IF NOT EXISTS edge_versions_asof "
         "ON edge_versions(superseded_at, valid_to, valid_from, recorded_at)",
-        "CREATE INDEX IF NOT EXISTS edge_versions_src ON edge_versions(src, superseded_at)",
+        # edges by source node: a range of edge_versions_fact (a fact id starts with
+        # "<src>|", and references hold no "|"); earlier versions had an index of their own
+        "DROP INDEX IF EXISTS edge_versions_src",
         "CREATE INDEX IF NOT EXISTS edge_versions_dst ON edge_versions(dst, superseded_at)",
-        "CREATE INDEX IF NOT EXISTS edge_versions_source ON edge_versions(source, superseded_at)",
+        "DROP INDEX IF EXISTS edge_versions_source",
+        "CREATE INDEX IF NOT EXISTS edge_versions_sourced "
+        "ON edge_versions(source, superseded_at) WHERE source != ''",
         """CREATE TABLE IF NOT EXISTS records (
             collection TEXT NOT NULL,
             key TEXT NOT NULL,

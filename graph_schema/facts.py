@@ -9,6 +9,7 @@ stopped being true at an instant. Facts are plain frozen values; stores add
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
@@ -178,6 +179,39 @@ def check_attrs(spec: Mapping[str, Any], attrs: Any, where: str, kind: str) -> d
     return out
 
 
+def _checked_attrs(spec: Mapping[str, Any], attrs: Any, where: str, kind: str
+                   ) -> dict[str, Any] | None:
+    """:func:`check_attrs` for :func:`validate`: None when the normalised attrs equal
+    ``attrs`` (the common case, found without building a new dict)."""
+    if attrs is None:
+        return {}
+    if type(attrs) is not dict:
+        if not isinstance(attrs, Mapping):
+            raise FactError(where, "attrs", attrs, "expected an object of attributes")
+        attrs = dict(attrs)
+    out: dict[str, Any] | None = None
+    for i, (key, value) in enumerate(attrs.items()):
+        attr = spec.get(key)
+        if attr is None:
+            known = ", ".join(sorted(spec)) or "none"
+            raise FactError(where, f"attrs.{key}", value,
+                            f"unknown attribute for {kind} (known: {known})")
+        checked = attr.check(value, where)
+        if out is None:
+            if checked is value and checked is not None:
+                continue
+            out = dict(itertools.islice(attrs.items(), i))  # the values before: unchanged
+        if checked is not None:
+            out[key] = checked
+    # normalised values equal to the given ones (3.0 for an int) keep the given attrs
+    return None if out is None or out == attrs else out
+
+
+def _ref_kind(value: Any, where: str, field_name: str) -> str:
+    kind = _VALID_REFS.get(value) if type(value) is str else None
+    return kind if kind is not None else parse_ref(value, where, field_name)[0]
+
+
 def validate(fact: Any, index: int | None = None) -> Fact:
     """Return ``fact`` with normalised attributes and times, or raise FactError.
 
@@ -185,24 +219,13 @@ def validate(fact: Any, index: int | None = None) -> Fact:
     field and the value.
     """
     where = _where(fact, index)
-    if isinstance(fact, NodeFact):
-        nk = NODE_KIND_MAP.get(fact.kind) if isinstance(fact.kind, str) else None
-        if nk is None:
-            raise FactError(where, "kind", fact.kind,
-                            f"unknown node kind (known: {', '.join(NODE_KIND_MAP)})")
-        if type(fact.name) is not str or f"{fact.kind}:{fact.name}" not in _VALID_REFS:
-            nk.check_name(fact.name, where)
-            _remember(f"{fact.kind}:{fact.name}", fact.kind)
-        attrs = check_attrs(nk.attr_map, fact.attrs, where, fact.kind)
-        vf = _check_time(fact.valid_from, where, "valid_from")
-        vt = _check_opt_time(fact.valid_to, where, "valid_to")
-    elif isinstance(fact, EdgeFact):
+    if isinstance(fact, EdgeFact):
         ek = EDGE_KIND_MAP.get(fact.kind) if isinstance(fact.kind, str) else None
         if ek is None:
             raise FactError(where, "kind", fact.kind,
                             f"unknown edge kind (known: {', '.join(EDGE_KIND_MAP)})")
-        src_kind, _ = parse_ref(fact.src, where, "from")
-        dst_kind, _ = parse_ref(fact.dst, where, "to")
+        src_kind = _ref_kind(fact.src, where, "from")
+        dst_kind = _ref_kind(fact.dst, where, "to")
         if src_kind not in ek.sources:
             raise FactError(where, "from", fact.src,
                             f"{ek.name} cannot start at a {src_kind} "
@@ -211,9 +234,16 @@ def validate(fact: Any, index: int | None = None) -> Fact:
             raise FactError(where, "to", fact.dst,
                             f"{ek.name} cannot end at a {dst_kind} "
                             f"(allowed: {', '.join(ek.targets)})")
-        attrs = check_attrs(ek.attr_map, fact.attrs, where, fact.kind)
-        vf = _check_time(fact.valid_from, where, "valid_from")
-        vt = _check_opt_time(fact.valid_to, where, "valid_to")
+        attrs = _checked_attrs(ek.attr_map, fact.attrs, where, fact.kind)
+    elif isinstance(fact, NodeFact):
+        nk = NODE_KIND_MAP.get(fact.kind) if isinstance(fact.kind, str) else None
+        if nk is None:
+            raise FactError(where, "kind", fact.kind,
+                            f"unknown node kind (known: {', '.join(NODE_KIND_MAP)})")
+        if type(fact.name) is not str or f"{fact.kind}:{fact.name}" not in _VALID_REFS:
+            nk.check_name(fact.name, where)
+            _remember(f"{fact.kind}:{fact.name}", fact.kind)
+        attrs = _checked_attrs(nk.attr_map, fact.attrs, where, fact.kind)
     elif isinstance(fact, Close):
         if not isinstance(fact.fact_id, str) or not fact.fact_id:
             raise FactError(where, "fact_id", fact.fact_id, "expected a fact id")
@@ -221,11 +251,14 @@ def validate(fact: Any, index: int | None = None) -> Fact:
         return fact if at == fact.at else replace(fact, at=at)
     else:
         raise FactError(where, "type", type(fact).__name__, "not a fact (NodeFact, EdgeFact, Close)")
+    vf = _check_time(fact.valid_from, where, "valid_from")
+    vt = None if fact.valid_to is None else _check_time(fact.valid_to, where, "valid_to")
     if vt is not None and vt <= vf:
         raise FactError(where, "valid_to", vt, "must be after valid_from")
-    if attrs == fact.attrs and vf == fact.valid_from and vt == fact.valid_to:
+    if attrs is None and vf == fact.valid_from and vt == fact.valid_to:
         return fact
-    return replace(fact, attrs=attrs, valid_from=vf, valid_to=vt)
+    return replace(fact, attrs=fact.attrs if attrs is None else attrs, valid_from=vf,
+                   valid_to=vt)
 
 
 def present_attrs(kind: str, attrs: Mapping[str, Any]) -> dict[str, Any]:

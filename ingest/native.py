@@ -15,7 +15,6 @@ every shape. A batch is ``batch_size`` consecutive lines.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator, Mapping
 from typing import Any
 
@@ -32,18 +31,19 @@ from graph_schema.facts import Fact
 from ingest.alerts import alert_facts
 from ingest.changes import change_facts
 from ingest.core import Batch, Context
-from ingest.source import Source, iter_lines
+from ingest.source import Source, iter_lines, loads
 
 _EXTS = (".jsonl", ".ndjson", ".json")
 _CHANGE_ATTRS = {"version": "version", "description": "description", "author": "author",
                  "previous_version": "previous_version", "reversible": "reversible",
                  "destructive": "destructive", "flag": "flag"}
+_NAME_KEYS = ("from", "to", "target", "service")
 _ALERT_ATTRS = ("alertname", "severity", "summary", "fingerprint", "labels", "annotations")
 
 
 def shape(record: Any) -> str | None:
     """``topology``, ``change``, ``alert`` or None for a parsed line."""
-    if not isinstance(record, Mapping):
+    if type(record) is not dict and not isinstance(record, Mapping):
         return None
     if record.get("type") in ("node", "edge"):
         return "topology"
@@ -58,7 +58,7 @@ def _first_shape(head: str) -> str | None:
     for line in head.splitlines():
         if line.strip():
             try:
-                return shape(json.loads(line))
+                return shape(loads(line))
             except ValueError:
                 return None
     return None
@@ -85,8 +85,8 @@ def get_str(record: Mapping[str, Any], key: str, where: str) -> str:
 
 
 def topology_facts(ctx: Context, rec: Mapping[str, Any], where: str) -> list[Fact]:
-    t = get_time(rec, "time", where, required=False) or 0
-    vt = get_time(rec, "valid_to", where, required=False)
+    t = 0 if rec.get("time") is None else get_time(rec, "time", where) or 0
+    vt = None if rec.get("valid_to") is None else get_time(rec, "valid_to", where)
     if rec["type"] == "node":
         fact = NodeFact(rec.get("kind"), rec.get("name"),  # type: ignore[arg-type]
                         rec.get("attrs") or {}, t, vt, origin=where)
@@ -141,10 +141,9 @@ def record_facts(ctx: Context, rec: Any, where: str) -> list[Fact]:
 
 def names_of(rec: Any) -> list[str]:
     """The names a record will resolve (to look them up in one query per batch)."""
-    if not isinstance(rec, Mapping):
+    if type(rec) is not dict and not isinstance(rec, Mapping):
         return []
-    return [v for k in ("from", "to", "target", "service")
-            if isinstance(v := rec.get(k), str) and v]
+    return [v for k in _NAME_KEYS if type(v := rec.get(k)) is str and v]
 
 
 class NativeJsonl:
@@ -183,15 +182,16 @@ class NativeJsonl:
         where = f"{src}:{first}" if first == last else f"{src}:{first}-{last}"
         records: list[tuple[str, Any]] = []
         error: FactError | None = None
+        name = str(src)
         for n, line in lines:
-            rec = self._parse(src, n, line)
+            rec = self._parse(name, n, line)
             if isinstance(rec, FactError):
                 error = rec
                 break
-            records.append((f"{src}:{n}", rec))
+            records.append((f"{name}:{n}", rec))
         facts: list[Fact] = []
         if error is None:
-            ctx.resolver.prefetch(name for _, rec in records for name in names_of(rec))
+            ctx.resolver.prefetch({n for _, rec in records for n in names_of(rec)})
             try:
                 for rec_where, rec in records:
                     facts.extend(record_facts(ctx, rec, rec_where))
@@ -203,11 +203,11 @@ class NativeJsonl:
         return batch
 
     @staticmethod
-    def _parse(src: Source, n: int, line: str | FactError) -> Any:
+    def _parse(src: str, n: int, line: str | FactError) -> Any:
         if isinstance(line, FactError):
             return line
         try:
-            return json.loads(line)
+            return loads(line)
         except ValueError as exc:
             return FactError(f"{src}:{n}", "(line)", line.strip()[:80], f"not JSON: {exc}")
         except RecursionError:

@@ -33,6 +33,7 @@ from ingest.core import (
     expand,
     registry,
 )
+from ingest.gcpause import fewer_collections
 from ingest.source import IngestError, Source
 
 ProgressHook = Callable[[str, int, int], None]
@@ -90,11 +91,12 @@ def ingest_sources(store: Store, sources: Sequence[Source], *, fmt: str | None =
     plan.sort(key=lambda pa: pa[1].order if pa[1] else 99)
     run = _Run(ctx, progress)
     report = IngestReport()
-    for _, group in itertools.groupby(plan, key=lambda pa: pa[1].order if pa[1] else 99):
-        for src, adapter in group:
-            report.files.append(run.ingest_file(src, adapter))
-        run.end_stage()
-    run.end()
+    with fewer_collections():
+        for _, group in itertools.groupby(plan, key=lambda pa: pa[1].order if pa[1] else 99):
+            for src, adapter in group:
+                report.files.append(run.ingest_file(src, adapter))
+            run.end_stage()
+        run.end()
     return report
 
 
@@ -306,7 +308,7 @@ class _Run:
             fr.added += result.added
             fr.unchanged += result.unchanged
             fr.closed += result.closed
-        self.ctx.resolver.commit(token, (f.ref for f in facts if isinstance(f, NodeFact)))
+        self.ctx.resolver.commit(token, (f.ref for f in facts if type(f) is NodeFact))
         if batch.on_written is not None:
             batch.on_written()
         return True

@@ -90,11 +90,14 @@ class Resolver:
         if name not in self._looked_up:
             self.prefetch([name])
         found = self._by_name.get(name)
-        extra = [p[name] for p in (self._pending, *self._sealed.values()) if name in p] \
-            if self._pending or self._sealed else None
+        extra = self._pending.get(name)
+        for sealed in self._sealed.values():
+            more = sealed.get(name)
+            if more:
+                extra = more if not extra else extra | more
         if not extra:
             return found if found is not None else _NONE
-        return set().union(found or _NONE, *extra)
+        return extra.union(found) if found else extra
 
     def exists(self, ref: str) -> bool:
         return ref in self.known(ref.split(":", 1)[1])
@@ -104,7 +107,7 @@ class Resolver:
         refs = self.known(name)
         if len(refs) == 1:
             (only,) = refs
-            return only if only.split(":", 1)[0] in _PREFERENCE else None
+            return only if only[:only.find(":")] in _PREFERENCE else None
         return _best(refs)
 
     def resolve(self, name: str, default_kind: str = "service") -> str:

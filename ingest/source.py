@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
+import orjson
 import yaml
 
 from ccm.errors import CCMError
@@ -34,6 +35,9 @@ MAX_YAML_VALUES = 1_000_000
 _YAML_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _DOC_START = re.compile(r"^---(\s|$)")
 _UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
+#: ASCII digits (the only ones JSON numbers have) all read as "0", and 19 of them in a row
+_DIGITS_AS_0 = bytes.maketrans(b"123456789", b"000000000")
+_LONG_DIGITS = b"0" * 19
 
 
 class IngestError(CCMError):
@@ -167,10 +171,23 @@ def read_text(src: Source, limit: int = MAX_FILE_BYTES) -> str:
                           ) from None
 
 
+def loads(text: str) -> Any:
+    """``json.loads``, parsed by orjson (several times faster) where both agree: a text
+    orjson refuses (NaN, Infinity, overflowing exponents, lone surrogates, deep nesting)
+    or may read differently (orjson reads integers beyond 64 bits as floats: any run of
+    19 digits) is parsed by ``json.loads``, so the result is always ``json.loads``'s."""
+    if _LONG_DIGITS not in text.encode("utf-8", "surrogatepass").translate(_DIGITS_AS_0):
+        try:
+            return orjson.loads(text)
+        except orjson.JSONDecodeError:
+            pass
+    return json.loads(text)
+
+
 def parse_json(text: str, where: str) -> Any:
     """``json.loads`` with errors as FactError naming ``where``."""
     try:
-        return json.loads(text)
+        return loads(text)
     except ValueError as exc:
         raise FactError(where, "(json)", text.strip()[:80], f"not JSON: {exc}") from None
     except RecursionError:

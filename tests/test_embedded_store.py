@@ -9,7 +9,7 @@ import pytest
 
 from ccm.errors import StoreUnavailable
 from ccm.store import EmbeddedStore, default_store_path, open_store
-from graph_schema import NodeFact
+from graph_schema import Close, EdgeFact, NodeFact
 
 
 def test_the_default_location_comes_from_ccm_store(monkeypatch, tmp_path):
@@ -72,3 +72,59 @@ def test_threads_can_share_one_store(embedded):
         t.join()
     assert errors == []
     assert len(embedded.refs("service")) == 80
+
+
+def _ab_store(store):
+    store.write([NodeFact("service", "a", {}, 0), NodeFact("service", "ab", {}, 0),
+                 NodeFact("service", "b", {}, 0),
+                 EdgeFact("DEPENDS_ON", "service:a", "service:b", {}, 0),
+                 EdgeFact("DEPENDS_ON", "service:ab", "service:b", {}, 0),
+                 EdgeFact("DEPENDS_ON", "service:b", "service:ab", {}, 0, source="s1")])
+
+
+def test_edges_from_a_node_are_not_confused_with_a_node_whose_name_extends_it(embedded):
+    _ab_store(embedded)
+    assert sorted(e.fact_id for e in embedded.history("service:a").edges) == [
+        "service:a|DEPENDS_ON|service:b"]
+    embedded.write([Close("service:a", 10)])
+    assert sorted(embedded.graph(11).edges) == ["service:ab|DEPENDS_ON|service:b",
+                                                "service:b|DEPENDS_ON|service:ab"]
+
+
+def test_facts_without_a_source_are_still_found_by_the_empty_source(embedded):
+    _ab_store(embedded)
+    assert embedded.open_fact_ids("s1", 5) == {"service:b|DEPENDS_ON|service:ab"}
+    assert "service:a|DEPENDS_ON|service:b" in embedded.open_fact_ids("", 5)
+    assert "service:b|DEPENDS_ON|service:ab" not in embedded.open_fact_ids("", 5)
+
+
+def test_the_lookups_by_node_and_by_source_use_indexes(embedded):
+    _ab_store(embedded)
+    conn = sqlite3.connect(embedded.path)
+    plans = {
+        "from": "SELECT fact_id FROM edge_versions INDEXED BY edge_versions_fact "
+                "WHERE fact_id >= 'a|' AND fact_id < 'a}' AND superseded_at = 1",
+        "source": "SELECT fact_id FROM edge_versions INDEXED BY edge_versions_sourced "
+                  "WHERE source IN ('s1') AND source != '' AND superseded_at = 1",
+    }
+    for what, q in plans.items():
+        detail = " ".join(r[3] for r in conn.execute("EXPLAIN QUERY PLAN " + q))
+        assert "USING" in detail and "INDEX" in detail, (what, detail)
+
+
+def test_a_store_written_by_an_earlier_version_gets_the_current_indexes(tmp_path):
+    path = tmp_path / "old.sqlite"
+    EmbeddedStore(path).close()
+    conn = sqlite3.connect(path)
+    conn.executescript(
+        "DROP INDEX edge_versions_sourced; DROP INDEX node_versions_sourced;"
+        "CREATE INDEX edge_versions_src ON edge_versions(src, superseded_at);"
+        "CREATE INDEX edge_versions_source ON edge_versions(source, superseded_at);"
+        "CREATE INDEX node_versions_source ON node_versions(source, superseded_at);")
+    conn.close()
+    store = EmbeddedStore(path)
+    store.close()
+    names = {r[0] for r in sqlite3.connect(path).execute(
+        "SELECT name FROM sqlite_master WHERE type = 'index'")}
+    assert {"edge_versions_sourced", "node_versions_sourced", "edge_versions_fact"} <= names
+    assert not names & {"edge_versions_src", "edge_versions_source", "node_versions_source"}

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from graph_schema import FactError
@@ -122,3 +124,23 @@ def test_expansion_counts_shared_values_each_time_they_are_reached():
     check_expansion([shared] * 10, "w", limit=200)
     with pytest.raises(FactError, match="expand too far"):
         check_expansion([shared] * 10, "w", limit=50)
+
+
+@pytest.mark.parametrize("text", [
+    '{"a": NaN, "b": Infinity}', "[1e400]", "18446744073709551616", "-9223372036854775809",
+    "[1234567890123456789, 12345678901234567890]", '"\\ud800"', '{"a": 1, "a": 2}',
+    '{"type": "edge", "from": "a", "to": "b", "attrs": {"x": 1.5e-7}}', '"é"'])
+def test_json_lines_parse_exactly_as_the_standard_library_parses_them(text):
+    from ingest.source import loads
+
+    ours, theirs = loads(text), json.loads(text)
+    assert repr(ours) == repr(theirs)
+    assert type(ours) is type(theirs)
+
+
+@pytest.mark.parametrize("text", ["[1,]", "{'a': 1}", '"a\tb"', "[1] [2]", ""])
+def test_json_the_standard_library_refuses_is_refused(text):
+    from ingest.source import loads
+
+    with pytest.raises(ValueError):
+        loads(text)

@@ -126,3 +126,18 @@ def test_the_neo4j_schema_makes_refs_unique_and_indexes_every_time_property():
 def test_the_schema_reference_in_docs_is_generated_from_the_declaration():
     committed = (ROOT / "docs" / "schema.md").read_text()
     assert committed == schema_markdown(), "run: python -m graph_schema.docs > docs/schema.md"
+
+
+def test_a_fact_already_normalised_is_returned_as_it_is():
+    fact = NodeFact("service", "web", {"language": "Go", "replicas": 3}, 0)
+    assert validate(fact) is fact
+
+
+def test_a_value_equal_to_its_normalised_form_is_kept_as_given():
+    # 3.0 for an int attribute: equal once normalised, so the fact (and the text its
+    # content hash is computed from) is the one given, as before
+    fact = NodeFact("service", "web", {"replicas": 3.0}, 0)
+    assert validate(fact).attrs == {"replicas": 3.0}
+    changed = validate(NodeFact("service", "web", {"language": "Go", "replicas": "3",
+                                                   "tier": None}, 0))
+    assert changed.attrs == {"language": "Go", "replicas": 3}

@@ -7,16 +7,14 @@ the versioning algebra (:mod:`ccm.store.timeline`) once, for every backend.
 
 from __future__ import annotations
 
-import hashlib
-import json
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
-from json.encoder import c_make_encoder, encode_basestring  # type: ignore[attr-defined]
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from ccm.errors import BatchRejected, Conflict, NotFound
-from ccm.store.timeline import Piece, assert_content, close_at, reconcile
+from ccm.store.plan import Plan, canonical_attrs, split_edge_id
+from ccm.store.timeline import Piece
 from ccm.store.types import (
     EdgeVersion,
     Graph,
@@ -27,12 +25,15 @@ from ccm.store.types import (
     diff_graphs,
 )
 from graph_schema import Close, EdgeFact, FactError, NodeFact, validate
-from graph_schema.timeutil import KNOWN_NOW, OPEN, now_micros
+from graph_schema.timeutil import KNOWN_NOW, now_micros
 
 if TYPE_CHECKING:
     from ccm.engine.snapshot import Snapshot
 
 Clock = Callable[[], int]
+
+__all__ = ["Clock", "Record", "Store", "Txn", "VersionedStore", "canonical_attrs", "chunks",
+           "split_edge_id"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,32 +95,6 @@ class Txn(Protocol):
               edge_rows: list[tuple[str, str, str, Piece]],
               superseded_nodes: list[int], superseded_edges: list[tuple[str, int]],
               recorded_at: int) -> None: ...
-
-
-def _not_json(o: Any) -> Any:
-    raise TypeError(f"not JSON serializable: {o!r}")
-
-
-_CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False,
-                              check_circular=False)  # attrs are validated: no cycles
-# the same encoding, built once (json.dumps builds an encoder per call: half the cost)
-_C_CANONICAL = c_make_encoder(None, _not_json, encode_basestring, None, ":", ",", True, False,
-                              True) if c_make_encoder is not None else None
-_EMPTY_ATTRS = ("{}", hashlib.blake2b(b"{}", digest_size=8).hexdigest())
-
-
-def canonical_attrs(attrs: Any) -> tuple[str, str]:
-    """The canonical JSON of attributes and its content hash."""
-    if not attrs:
-        return _EMPTY_ATTRS
-    text = "".join(_C_CANONICAL(attrs, 0)) if _C_CANONICAL is not None \
-        else _CANONICAL.encode(attrs)
-    return text, hashlib.blake2b(text.encode("utf-8"), digest_size=8).hexdigest()
-
-
-def split_edge_id(fact_id: str) -> tuple[str, str, str]:
-    src, kind, dst = fact_id.split("|", 2)
-    return src, kind, dst
 
 
 class VersionedStore:
@@ -186,7 +161,9 @@ class VersionedStore:
                                parts=[WriteResult() for _ in sizes] if parts is not None else [])
         with self._transaction() as tx:
             now = self._recorded_at(tx, recorded_at)
-            results = self._plan_and_apply(tx, checked, len(batch), now, sizes)
+            plan = Plan(tx, checked, len(batch))
+            results = plan.run(sizes)
+            plan.apply(now)
         total = WriteResult(recorded_at=now)
         for r in results:
             total.added += r.added
@@ -204,128 +181,6 @@ class VersionedStore:
                                f"({last}); knowledge time only moves forward")
             return requested
         return max(self._clock(), last)
-
-    def _plan_and_apply(self, tx: Txn, facts: list[NodeFact | EdgeFact | Close],
-                        total: int, now: int, sizes: list[int]) -> list[WriteResult]:
-        node_refs: dict[str, NodeFact] = {}
-        endpoints: dict[str, tuple[int, EdgeFact, str]] = {}
-        closes_nodes: list[str] = []
-        edges: dict[str, EdgeFact] = {}
-        close_edges: set[str] = set()
-        batch_edges_of: dict[str, set[str]] = {}
-        for i, f in enumerate(facts):
-            if isinstance(f, NodeFact):
-                node_refs.setdefault(f"{f.kind}:{f.name}", f)
-            elif isinstance(f, EdgeFact):
-                fid = f"{f.src}|{f.kind}|{f.dst}"
-                edges.setdefault(fid, f)
-                if f.src not in endpoints:
-                    endpoints[f.src] = (i, f, "from")
-                if f.dst not in endpoints:
-                    endpoints[f.dst] = (i, f, "to")
-                batch_edges_of.setdefault(f.src, set()).add(fid)
-                batch_edges_of.setdefault(f.dst, set()).add(fid)
-            elif "|" in f.fact_id:
-                close_edges.add(f.fact_id)
-            else:
-                closes_nodes.append(f.fact_id)
-        wanted = sorted(set(node_refs) | set(endpoints) | set(closes_nodes))
-        known = tx.known_entities(wanted)
-        for ref_, (i, f, field_name) in endpoints.items():
-            if ref_ not in known and ref_ not in node_refs:
-                err = FactError(f.origin or f"fact {i} ({f.describe()})", field_name, ref_,
-                                "unknown node: write the node first, or in the same batch")
-                raise BatchRejected(err, i, total)
-        incident = tx.incident_edge_ids(closes_nodes) if closes_nodes else set()
-        # only facts whose nodes existed before this batch can have stored versions
-        old_edges = {fid for fid, f in edges.items() if f.src in known and f.dst in known}
-        original = tx.live_rows(
-            sorted({r for r in node_refs if r in known} | set(closes_nodes)),
-            sorted(old_edges | close_edges | incident))
-        timelines = {k: list(v) for k, v in original.items()}
-        results = [WriteResult() for _ in sizes]
-        part, left = 0, sizes[0]
-        for i, f in enumerate(facts):
-            while left == 0:
-                part += 1
-                left = sizes[part]
-            left -= 1
-            if isinstance(f, Close):
-                self._apply_close(f, i, total, known, incident, batch_edges_of, timelines,
-                                  results[part], tx)
-                continue
-            self._assert(f, timelines, results[part])
-        self._apply(tx, node_refs, known, original, timelines, now)
-        return results
-
-    @staticmethod
-    def _assert(f: NodeFact | EdgeFact, timelines: dict[str, list[Piece]],
-                result: WriteResult) -> None:
-        attrs_json, h = canonical_attrs(f.attrs)
-        fid = f"{f.kind}:{f.name}" if isinstance(f, NodeFact) else f"{f.src}|{f.kind}|{f.dst}"
-        piece = Piece(f.valid_from, OPEN if f.valid_to is None else f.valid_to, h,
-                      attrs_json, f.source, f.origin)
-        pieces = timelines.get(fid)
-        if not pieces:  # a fact with no versions yet: nothing to cut or merge
-            timelines[fid] = [piece]
-            result.added += 1
-            return
-        out = assert_content(pieces, piece, f.valid_to is not None)
-        timelines[fid] = out.pieces
-        if out.changed:
-            result.added += 1
-            result.closed += int(out.ended_version)
-        else:
-            result.unchanged += 1
-
-    def _apply_close(self, f: Close, i: int, total: int, known: set[str], incident: set[str],
-                     batch_edges_of: dict[str, set[str]],
-                     timelines: dict[str, list[Piece]], result: WriteResult, tx: Txn) -> None:
-        is_edge = "|" in f.fact_id
-        if not is_edge and f.fact_id not in known and f.fact_id not in timelines:
-            err = FactError(f.origin or f"fact {i} ({f.describe()})", "fact_id", f.fact_id,
-                            "no such node in the store")
-            raise BatchRejected(err, i, total)
-        if is_edge and f.fact_id not in timelines:
-            err = FactError(f.origin or f"fact {i} ({f.describe()})", "fact_id", f.fact_id,
-                            "no such edge in the store")
-            raise BatchRejected(err, i, total)
-        targets = [f.fact_id]
-        if not is_edge:
-            targets += sorted(
-                e for e in (incident | batch_edges_of.get(f.fact_id, set()))
-                if f.fact_id in split_edge_id(e)[::2]
-            )
-        changed_any = False
-        for fid in targets:
-            out = close_at(timelines.get(fid, []), f.at)
-            if out.changed:
-                timelines[fid] = out.pieces
-                result.closed += 1
-                changed_any = True
-        if not changed_any:
-            result.unchanged += 1
-
-    def _apply(self, tx: Txn, node_refs: dict[str, NodeFact], known: set[str],
-               original: dict[str, list[Piece]], timelines: dict[str, list[Piece]],
-               now: int) -> None:
-        entities = [(r, f.kind, f.name) for r, f in node_refs.items() if r not in known]
-        node_rows: list[tuple[str, Piece]] = []
-        edge_rows: list[tuple[str, str, str, Piece]] = []
-        sup_nodes: list[int] = []
-        sup_edges: list[tuple[str, int]] = []
-        for fid, pieces in timelines.items():
-            old = original.get(fid)
-            supersede, inserts = reconcile(old, pieces) if old else ([], pieces)
-            if "|" in fid:
-                src, kind, dst = split_edge_id(fid)
-                sup_edges.extend((kind, s) for s in supersede)
-                edge_rows.extend((kind, src, dst, p) for p in inserts)
-            else:
-                sup_nodes.extend(supersede)
-                node_rows.extend((fid, p) for p in inserts)
-        if entities or node_rows or edge_rows or sup_nodes or sup_edges:
-            tx.apply(entities, node_rows, edge_rows, sup_nodes, sup_edges, now)
 
     # -- reads -----------------------------------------------------------------------
     def versions_at(self, fact_ids: Iterable[str], valid_at: int

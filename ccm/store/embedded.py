@@ -41,6 +41,12 @@ def default_store_path() -> Path:
     return Path(base) / "ccm" / "ccm.sqlite"
 
 
+def from_range(ref: str) -> tuple[str, str]:
+    """Bounds of the fact ids of the edges from node ``ref``: ``"<ref>|" <= id < "<ref>}"``
+    (a reference holds no ``|``, and ``}`` is the character after it)."""
+    return f"{ref}|", f"{ref}}}"
+
+
 class _SqliteTxn:
     def __init__(self, conn: sqlite3.Connection) -> None:
         self.c = conn
@@ -71,13 +77,15 @@ class _SqliteTxn:
 
     def incident_edge_ids(self, refs: Sequence[str]) -> set[str]:
         out: set[str] = set()
-        for part in chunks(refs, _IN // 2):
-            marks = ",".join("?" * len(part))
-            # two indexed lookups (by src, by dst): an OR would scan every live edge
-            q = (f"SELECT fact_id FROM edge_versions WHERE src IN ({marks}) "
-                 f"AND superseded_at = {OPEN} UNION SELECT fact_id FROM edge_versions "
-                 f"WHERE dst IN ({marks}) AND superseded_at = {OPEN}")
-            out.update(r[0] for r in self.c.execute(q, list(part) * 2))
+        # by source: the range of fact ids "<ref>|..." (one indexed range per node)
+        q = (f"SELECT fact_id FROM edge_versions INDEXED BY edge_versions_fact "
+             f"WHERE fact_id >= ? AND fact_id < ? AND superseded_at = {OPEN}")
+        for ref in refs:
+            out.update(r[0] for r in self.c.execute(q, from_range(ref)))
+        for part in chunks(refs, _IN):
+            q = (f"SELECT fact_id FROM edge_versions WHERE dst IN ({','.join('?' * len(part))})"
+                 f" AND superseded_at = {OPEN}")
+            out.update(r[0] for r in self.c.execute(q, list(part)))
         return out
 
     def apply(self, entities: list[tuple[str, str, str]], node_rows: list[tuple[str, Piece]],
@@ -211,10 +219,12 @@ class EmbeddedStore(VersionedStore):
         live = "superseded_at > :k AND recorded_at <= :k"
         nodes = [NodeVersion(*r) for r in self._query(
             f"SELECT {self._NODE_COLS} FROM node_versions WHERE ref = :r AND {live}", p)]
+        p["lo"], p["hi"] = from_range(ref)
         edges = [EdgeVersion(*r) for r in self._query(
-            f"SELECT {self._EDGE_COLS} FROM edge_versions WHERE {live} AND src = :r "
-            f"UNION ALL SELECT {self._EDGE_COLS} FROM edge_versions WHERE {live} AND dst = :r "
-            "AND src != :r", p)]
+            f"SELECT {self._EDGE_COLS} FROM edge_versions INDEXED BY edge_versions_fact "
+            "WHERE fact_id >= :lo "
+            f"AND fact_id < :hi AND {live} UNION ALL SELECT {self._EDGE_COLS} "
+            f"FROM edge_versions WHERE {live} AND dst = :r AND src != :r", p)]
         return nodes, edges
 
     def open_fact_ids(self, source: str, valid_at: int) -> set[str]:
@@ -227,8 +237,11 @@ class EmbeddedStore(VersionedStore):
         for part in chunks(sorted(times), _IN):
             marks = ",".join("?" * len(part))
             for table, key in (("node_versions", "ref"), ("edge_versions", "fact_id")):
-                q = (f"SELECT source, {key}, valid_from, valid_to FROM {table} "
-                     f"INDEXED BY {table}_source WHERE source IN ({marks}) "
+                # the index holds the facts that have a source; "" (none) is a scan
+                where = (f"INDEXED BY {table}_sourced WHERE source IN ({marks}) "
+                         "AND source != ''" if "" not in part
+                         else f"WHERE source IN ({marks})")
+                q = (f"SELECT source, {key}, valid_from, valid_to FROM {table} {where} "
                      f"AND superseded_at = {OPEN}")
                 for src, fid, vf, vt in self._query(q, list(part)):
                     if vf <= times[src] < vt:
