@@ -53,3 +53,31 @@ def test_the_prediction_is_summarised_for_the_policy(embedded, clock):
     remembered = Priors(outcomes={("config_change", "service:cart"): Beta(3, 0)})
     again = engine_predictor(embedded, p, REG.get("config_change"), remembered, clock.now)
     assert again.p_fail > impact.p_fail
+
+
+def test_the_stored_summary_keeps_the_likeliest_paths_and_the_reach_of_them_all():
+    entries = {f"gateway:e{i:03d}": 0.001 * (i + 1) for i in range(300)}
+    paths = {e: ["service:hub", e] for e in entries}
+    s = ImpactSummary(0.5, traffic_p95=0.2, node_probabilities=entries, paths=paths)
+    stored = s.to_dict()
+    assert len(stored["paths"]) == 100 and stored["paths_total"] == 300
+    assert min(entries[e] for e in stored["paths"]) > max(
+        p for e, p in entries.items() if e not in stored["paths"])
+    back = ImpactSummary.from_dict(stored)
+    assert back.entry_reach() == pytest.approx(s.entry_reach()) == 1.0
+    assert back.to_dict()["paths_total"] == 300
+
+
+def test_the_reach_of_a_small_summary_survives_storing():
+    s = ImpactSummary(0.5, node_probabilities={"gateway:a": 0.1, "service:b": 0.9},
+                      paths={"gateway:a": ["service:b", "gateway:a"]})
+    back = ImpactSummary.from_dict(s.to_dict())
+    assert back.entry_reach() == pytest.approx(0.1) and back.paths == s.paths
+
+
+def test_impacted_nodes_are_the_same_when_asked_again_and_a_caller_cannot_change_them():
+    s = ImpactSummary(0.5, node_probabilities={"service:b": 0.9, "service:a": 0.2,
+                                               "service:c": 0.01})
+    first = s.impacted(0.1)
+    first.append("service:z")
+    assert s.impacted(0.1) == ["service:a", "service:b"] and s.impacted(0.5) == ["service:b"]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 from pydantic import ValidationError
 
@@ -84,7 +86,7 @@ def test_traffic_that_few_outcomes_reach_has_a_zero_p95():
                         node_probabilities={"service:web": 0.15},
                         paths={"service:web": ["service:rec", "service:web"]})
     assert imp.entry_reach() == 0.15 and imp.risk_p95("traffic") == 0.0
-    hit_more = ImpactSummary(**{**imp.__dict__, "node_probabilities": {"service:web": 0.4}})
+    hit_more = dataclasses.replace(imp, node_probabilities={"service:web": 0.4})
     assert hit_more.risk_p95("traffic") == 1.0
     r = RULE.evaluate(context(impact=hit_more))
     assert r.decision == "refuse" and "P(reaches an entrypoint) at most 40.0%" in r.reason

@@ -27,6 +27,9 @@ from typing import Any, Protocol
 
 #: node probabilities kept in the stored summary (the most likely first)
 KEEP_NODES = 200
+#: paths kept in the stored summary: those to the most likely impacted entrypoints
+#: (a hub's restart reaches thousands; ``paths_total`` counts them all)
+KEEP_PATHS = 100
 
 
 class ImpactLike(Protocol):
@@ -57,6 +60,13 @@ class ImpactSummary:
     paths: Mapping[str, Sequence[str]] = field(default_factory=dict)
     samples: int = 0
     seed: int | None = None
+    #: the entry-reach bound computed from every path, kept when ``paths`` is cut
+    reach: float | None = None
+    #: how many entrypoints have a path (``paths`` may hold only the likeliest)
+    paths_total: int | None = None
+    #: impacted(threshold), computed once per threshold (rules and state ask alike)
+    _impacted: dict[float, list[str]] = field(default_factory=dict, init=False,
+                                              compare=False, repr=False)
 
     def risk_p95(self, metric: str) -> float:
         """Upper bound of the 95th percentile of ``metric`` (``traffic`` or
@@ -73,24 +83,34 @@ class ImpactSummary:
         """Upper bound of P(the failure impacts some entrypoint): the sum of the impacted
         entrypoints' probabilities, or 1 when the summary names no entrypoint but
         predicts impacted traffic."""
+        if self.reach is not None:
+            return self.reach
         if not self.paths:
             return 0.0 if self.traffic_p95 <= 0 and self.traffic_mean <= 0 else 1.0
         return min(1.0, sum(self.node_probabilities.get(e, 0.0) for e in self.paths))
 
     def impacted(self, threshold: float) -> list[str]:
         """Nodes whose predicted impact probability is at least ``threshold``."""
-        return sorted(r for r, p in self.node_probabilities.items() if p >= threshold)
+        found = self._impacted.get(threshold)
+        if found is None:
+            found = sorted(r for r, p in self.node_probabilities.items() if p >= threshold)
+            self._impacted[threshold] = found
+        return list(found)
 
     def to_dict(self) -> dict[str, Any]:
-        top = heapq.nsmallest(KEEP_NODES, self.node_probabilities.items(),
-                              key=lambda kv: (-kv[1], kv[0]))
+        """The stored form: the KEEP_NODES likeliest nodes, the paths to the KEEP_PATHS
+        likeliest entrypoints, and the entry-reach bound and path count of them all."""
+        probs = self.node_probabilities
+        top = [(r, probs[r]) for r in _likeliest(KEEP_NODES, probs)]
+        entries = _likeliest(KEEP_PATHS, {e: probs.get(e, 0.0) for e in self.paths})
         return {"p_fail": self.p_fail, "services_mean": self.services_mean,
                 "services_p50": self.services_p50, "services_p95": self.services_p95,
                 "traffic_mean": self.traffic_mean, "traffic_p50": self.traffic_p50,
                 "traffic_p95": self.traffic_p95,
-                "node_probabilities": {r: round(p, 6) for r, p in top[:KEEP_NODES]},
-                "paths": {k: list(v) for k, v in self.paths.items()},
-                "samples": self.samples, "seed": self.seed}
+                "node_probabilities": {r: round(p, 6) for r, p in top},
+                "paths": {e: list(self.paths[e]) for e in entries},
+                "paths_total": len(self.paths) if self.paths_total is None else self.paths_total,
+                "reach": self.entry_reach(), "samples": self.samples, "seed": self.seed}
 
     @classmethod
     def from_dict(cls, raw: Mapping[str, Any]) -> ImpactSummary:
@@ -103,6 +123,13 @@ class ImpactSummary:
             return impact
         if isinstance(impact, Mapping):
             return cls.from_dict(impact)
+        from ccm.engine.types import Impact
+
+        if isinstance(impact, Impact):   # typed already: str -> float, str -> [str]
+            return cls(impact.p_fail, impact.services.mean, impact.services.p50,
+                       impact.services.p95, impact.traffic.mean, impact.traffic.p50,
+                       impact.traffic.p95, dict(impact.nodes), dict(impact.paths),
+                       impact.samples, impact.seed)
         get = _getter(impact)
         return cls(
             p_fail=float(get("p_fail")),
@@ -119,6 +146,15 @@ class ImpactSummary:
             samples=int(get("samples", default=0) or 0),
             seed=get("seed", default=None),
         )
+
+
+def _likeliest(k: int, probs: Mapping[str, float]) -> list[str]:
+    """The ``k`` most likely refs, most likely first, ties by name: a cut-off from the
+    k largest values, then a sort of what reaches it (a hub's prediction has thousands)."""
+    if len(probs) > k:
+        cut = heapq.nlargest(k, probs.values())[-1]
+        probs = {r: p for r, p in probs.items() if p >= cut}
+    return sorted(probs, key=lambda r: (-probs[r], r))[:k]
 
 
 _MISSING = object()

@@ -93,7 +93,13 @@ class ImpactSummaryOut(BaseModel):
     traffic_p50: float
     traffic_p95: float
     node_probabilities: dict[str, float] = Field(description="the most likely impacted nodes")
-    paths: dict[str, list[str]] = Field(description="entrypoint -> most probable path to it")
+    paths: dict[str, list[str]] = Field(description=(
+        "entrypoint -> most probable path to it, for the (at most 100) likeliest impacted "
+        "entrypoints"))
+    paths_total: int | None = Field(default=None, description=(
+        "how many impacted entrypoints have a path (all of them, not only those listed)"))
+    reach: float | None = Field(default=None, description=(
+        "upper bound of P(the failure reaches some entrypoint), from every path"))
     samples: int
     seed: int | None
 
