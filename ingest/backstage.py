@@ -22,14 +22,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
 from typing import Any
 
 from graph_schema import COMPONENT_KINDS, EdgeFact, FactError, NodeFact
 from graph_schema.facts import Fact
 from ingest.core import Batch, Context
 from ingest.snapshot import Membership, Snapshot, record_key, replace_all, saved_summaries
-from ingest.source import Source, iter_yaml_documents
+from ingest.source import ManifestObject, Source, iter_yaml_documents
 
 FORMAT = "backstage"
 ENTITY_KINDS = ("component", "resource", "api", "system", "group")
@@ -50,26 +49,12 @@ _SNIFF = re.compile(r"^apiVersion:\s*[\"']?backstage\.io/", re.M)
 _REF = re.compile(r"^(?:(?P<kind>[A-Za-z]+):)?(?:(?P<ns>[^/:]+)/)?(?P<name>[^/:]+)$")
 
 
-@dataclass
-class Entity:
-    kind: str        # lower case
-    namespace: str
-    name: str
-    body: Mapping[str, Any]
-    where: str
+class Entity(ManifestObject):
+    """One Backstage entity (``kind`` in lower case)."""
 
     @property
     def source(self) -> str:
         return f"backstage:{self.kind}:{self.namespace}/{self.name}"
-
-    @property
-    def meta(self) -> Mapping[str, Any]:
-        return self.body.get("metadata") or {}
-
-    @property
-    def spec(self) -> Mapping[str, Any]:
-        spec = self.body.get("spec")
-        return spec if isinstance(spec, Mapping) else {}
 
     def refs(self, key: str) -> list[str]:
         value = self.spec.get(key)

@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
 from typing import Any
 
 from graph_schema import COMPONENT_KINDS, FactError
@@ -37,7 +36,7 @@ from ingest.core import Batch, Context
 from ingest.hosts import Endpoint
 from ingest.k8s_map import Target, annotation_map, explicit_kind, flag, image_kind
 from ingest.snapshot import Membership, Snapshot, record_key, replace_all, saved_summaries
-from ingest.source import Source, iter_yaml_documents
+from ingest.source import ManifestObject, Source, iter_yaml_documents
 
 WORKLOADS = ("Deployment", "StatefulSet", "DaemonSet")
 KINDS = (*WORKLOADS, "Service", "ConfigMap")
@@ -49,28 +48,12 @@ _SNIFF_JSON = re.compile(r"\"apiVersion\"\s*:\s*\"(apps/v1|v1)\"")
 _ENTRY_TYPES = ("LoadBalancer", "NodePort")
 
 
-@dataclass
-class Obj:
+class Obj(ManifestObject):
     """One Kubernetes object of a handled kind."""
-
-    kind: str
-    namespace: str
-    name: str
-    body: Mapping[str, Any]
-    where: str
 
     @property
     def source(self) -> str:
         return f"k8s:{self.namespace}/{self.kind}/{self.name}"
-
-    @property
-    def meta(self) -> Mapping[str, Any]:
-        return self.body.get("metadata") or {}
-
-    @property
-    def spec(self) -> Mapping[str, Any]:
-        spec = self.body.get("spec")
-        return spec if isinstance(spec, Mapping) else {}
 
     def pod_template(self) -> Mapping[str, Any]:
         t = self.spec.get("template")

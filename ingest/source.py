@@ -13,7 +13,7 @@ from __future__ import annotations
 import io
 import json
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
@@ -336,3 +336,25 @@ def check_expansion(value: Any, where: str, limit: int = MAX_YAML_VALUES) -> Non
             raise FactError(where, "(yaml)", "...", "YAML value contains itself (recursive alias)")
         inner = path | {id(item)}
         stack.extend((c, depth + 1, inner) for c in children)
+
+
+@dataclass
+class ManifestObject:
+    """One object of a YAML manifest or catalog (a Kubernetes object, a Backstage
+    entity): its kind, namespace and name, the parsed body, and where it was read."""
+
+    kind: str
+    namespace: str
+    name: str
+    body: Mapping[str, Any]
+    where: str
+
+    @property
+    def meta(self) -> Mapping[str, Any]:
+        return self.body.get("metadata") or {}
+
+    @property
+    def spec(self) -> Mapping[str, Any]:
+        spec = self.body.get("spec")
+        return spec if isinstance(spec, Mapping) else {}
+
