@@ -28,7 +28,7 @@ def test_a_config_change_carries_its_key_and_values():
 
 
 @pytest.mark.parametrize("action, inputs, kind, destructive, reversible", [
-    ("rollback", {"to_version": "1", "from_version": "2"}, "deploy", False, True),
+    ("rollback", {"to_version": "1", "from_version": "2"}, "rollback", False, True),
     ("cache_flush", {}, "restart", True, False),
     ("schema_migration", {"migration": "m", "statements": ["x"], "destructive": True},
      "schema_migration", True, False),

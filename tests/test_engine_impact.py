@@ -119,6 +119,13 @@ def test_p_fail_comes_from_the_change_prior_model():
     assert action_prior(drop) > 0.4
 
 
+def test_a_rollback_fails_less_often_than_a_deploy_and_spreads_the_same_way():
+    deploy = predict_impact(star(), Action("deploy", "datastore:db"), samples=500, seed=1)
+    rollback = predict_impact(star(), Action("rollback", "datastore:db"), samples=500, seed=1)
+    assert rollback.p_fail == pytest.approx(0.04) and rollback.p_fail < deploy.p_fail
+    assert rollback.nodes == deploy.nodes and rollback.paths == deploy.paths
+
+
 def test_a_target_missing_at_that_time_is_not_found():
     with pytest.raises(NotFound, match="service:nope"):
         predict_impact(star(), Action("deploy", "service:nope"))

@@ -23,8 +23,9 @@ Predictor = Callable[[Store, Proposal, ActionSpec, Priors, int], Any]
 SAMPLES = 2000
 SEED = 7
 #: change kinds of the registry the engine has no action kind for, and the nearest one
-#: (a rollback is a deploy of an earlier version)
-NEAREST_KIND = {"rollback": "deploy"}
+#: (none today: a rollback is its own kind, with the lower prior of restoring a state
+#: that worked)
+NEAREST_KIND: dict[str, str] = {}
 
 
 def engine_action(proposal: Proposal, spec: ActionSpec) -> Action:

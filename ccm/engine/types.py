@@ -14,7 +14,7 @@ from ccm.errors import InvalidRequest
 from graph_schema import SIGNALS, format_time
 
 #: what an agent or a person can ask the engine to evaluate
-ACTION_KINDS = ("deploy", "config_change", "restart", "scale", "schema_migration",
+ACTION_KINDS = ("deploy", "rollback", "config_change", "restart", "scale", "schema_migration",
                 "feature_flag", "dependency_upgrade", "infra_change")
 
 #: signals whose effect travels from a failing callee to its callers
