@@ -9,7 +9,7 @@ from ccm.errors import InvalidRequest
 
 
 def test_an_unknown_action_kind_is_refused_listing_the_known_ones():
-    with pytest.raises(InvalidRequest, match="deploy, config_change"):
+    with pytest.raises(InvalidRequest, match="deploy, rollback, config_change"):
         Action("launch_rockets", "service:a")
 
 
