@@ -22,6 +22,9 @@ def _attr_rows(attrs: tuple[Attr, ...]) -> list[str]:
             lo = "" if a.min is None else f"{a.min:g} <= "
             hi = "" if a.max is None else f" <= {a.max:g}"
             extra += f" Range: {lo}value{hi}."
+        if a.carried:
+            extra += (" Carried: a new version that does not set it keeps the value of the"
+                      " version it replaces (learned by memory, not stated by sources).")
         rows.append(f"| `{a.name}` | {a.type} | {a.doc}{extra} |")
     rows.append("")
     return rows

@@ -93,7 +93,7 @@ NODE_KINDS: tuple[NodeKind, ...] = tuple(
             Attr("artifact", "str", "Artifact deployed (e.g. a package URL)."),
             Attr("environment", "str", "Environment it happened in, as the source names it."),
             Attr("outcome", "str", "Observed outcome, once known.",
-                 choices=("healthy", "unhealthy", "unknown")),
+                 choices=("healthy", "unhealthy", "unknown"), carried=True),
             Attr("tenant", "str", "Tenant whose memory it belongs to (changes CCM made); "
                  "empty for ingested changes, which every tenant of the store sees."),
         ),
@@ -240,7 +240,7 @@ EDGE_KINDS: tuple[EdgeKind, ...] = (
             Attr("p99_ms", "float", "Observed p99 latency.", min=0),
             Attr("evidence", "str", "Where the edge was seen."),
             Attr("propagation", "float", "Learned propagation probability (memory).",
-                 min=0, max=1),
+                 min=0, max=1, carried=True),
         ),
     ),
     EdgeKind(

@@ -34,6 +34,10 @@ class Attr:
     choices: tuple[str, ...] = ()
     min: float | None = None
     max: float | None = None
+    #: learned by CCM (memory), not stated by sources: a new version of the fact that
+    #: does not set it keeps the value of the version it replaces (so re-ingesting a
+    #: manifest neither loses what memory learned nor versions the fact again)
+    carried: bool = False
 
     def __post_init__(self) -> None:
         if self.type not in ATTR_TYPES:
@@ -154,9 +158,12 @@ class NodeKind:
     name_pattern: str | None = None
     name_hint: str = ""
     attr_map: Mapping[str, Attr] = field(init=False, repr=False, compare=False)
+    #: names of the carried attributes (see :attr:`Attr.carried`)
+    carried: tuple[str, ...] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "attr_map", {a.name: a for a in self.attrs})
+        object.__setattr__(self, "carried", tuple(a.name for a in self.attrs if a.carried))
 
     @property
     def label(self) -> str:
@@ -187,6 +194,9 @@ class EdgeKind:
     targets: tuple[str, ...]
     attrs: tuple[Attr, ...] = ()
     attr_map: Mapping[str, Attr] = field(init=False, repr=False, compare=False)
+    #: names of the carried attributes (see :attr:`Attr.carried`)
+    carried: tuple[str, ...] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "attr_map", {a.name: a for a in self.attrs})
+        object.__setattr__(self, "carried", tuple(a.name for a in self.attrs if a.carried))

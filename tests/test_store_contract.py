@@ -72,6 +72,25 @@ def test_a_new_version_closes_the_previous_one(store):
     assert h.edges[1].is_open
 
 
+def test_what_memory_learned_survives_a_source_restating_the_fact(store):
+    store.write(base_facts(D1))
+    fid = "service:frontend|DEPENDS_ON|service:cart"
+    store.write([EdgeFact("DEPENDS_ON", "service:frontend", "service:cart",
+                          {"hard": True, "propagation": 0.3}, D2)])
+    again = store.write(base_facts(D3))   # the manifest, re-ingested, knows no propagation
+    assert (again.added, again.unchanged) == (0, 5)
+    changed = store.write([EdgeFact("DEPENDS_ON", "service:frontend", "service:cart",
+                                    {"hard": False}, D4)])
+    assert changed.added == 1
+    assert store.graph(D5).edges[fid].attrs == {"hard": False, "propagation": 0.3}
+    assert store.graph(D1).edges[fid].attrs == {"hard": True}   # not carried backwards
+    learned = store.write([NodeFact("change", "c1", {"change_kind": "deploy",
+                                                     "outcome": "unhealthy"}, D2)])
+    assert learned.added == 1
+    store.write([NodeFact("change", "c1", {"change_kind": "deploy"}, D2)])
+    assert store.graph(D3).nodes["change:c1"].attrs["outcome"] == "unhealthy"
+
+
 def test_graph_at_a_time_before_the_facts_is_empty(store):
     store.write(base_facts(D2))
     g = store.graph(D1)

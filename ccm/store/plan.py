@@ -19,7 +19,7 @@ import orjson
 from ccm.errors import BatchRejected
 from ccm.store.timeline import Piece, assert_content, close_at, reconcile
 from ccm.store.types import WriteResult
-from graph_schema import Close, EdgeFact, FactError, NodeFact
+from graph_schema import EDGE_KIND_MAP, NODE_KIND_MAP, Close, EdgeFact, FactError, NodeFact
 from graph_schema.timeutil import OPEN
 
 if TYPE_CHECKING:
@@ -38,6 +38,22 @@ _C_CANONICAL = c_make_encoder(None, _not_json, encode_basestring, None, ":", ","
 #: digits all read as "0", to look for a float orjson writes unlike json (1e-7, 0.00001)
 _DIGITS_AS_0 = bytes.maketrans(b"123456789", b"000000000")
 _EMPTY_ATTRS = ("{}", hashlib.blake2b(b"{}", digest_size=8).hexdigest())
+
+
+def _with_carried(f: NodeFact | EdgeFact, pieces: list[Piece] | None) -> Any:
+    """``f``'s attributes, plus the carried ones (``Attr.carried``: learned by memory)
+    it does not set, taken from the version in force where ``f`` begins."""
+    carried = (EDGE_KIND_MAP if type(f) is EdgeFact else NODE_KIND_MAP)[f.kind].carried
+    if not carried or not pieces:
+        return f.attrs
+    missing = [a for a in carried if a not in f.attrs]
+    at = f.valid_from
+    prev = next((p for p in pieces if p.valid_from <= at < p.valid_to), None)
+    if not missing or prev is None or prev.attrs_json == "{}":
+        return f.attrs
+    old = json.loads(prev.attrs_json)
+    kept = {a: old[a] for a in missing if a in old}
+    return {**f.attrs, **kept} if kept else f.attrs
 
 
 def canonical_attrs(attrs: Any) -> tuple[str, str]:
@@ -153,7 +169,7 @@ class Plan:
         return results
 
     def _assert(self, f: NodeFact | EdgeFact, fid: str, result: WriteResult) -> None:
-        attrs_json, h = canonical_attrs(f.attrs)
+        attrs_json, h = canonical_attrs(_with_carried(f, self.timelines.get(fid)))
         vt = f.valid_to
         piece = Piece(f.valid_from, OPEN if vt is None else vt, h, attrs_json, f.source,
                       f.origin)
