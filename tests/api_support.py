@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import json
 import socket
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -86,6 +88,42 @@ def serve(app: Any) -> Iterator[Running]:
     finally:
         server.should_exit = True
         thread.join(timeout=30)
+
+
+@dataclass
+class ServeProcess:
+    """A ``ccm serve`` subprocess: its URL, and its stderr once it has stopped."""
+
+    url: str
+    proc: subprocess.Popen[str]
+    stderr: str = ""
+
+
+@contextmanager
+def ccm_serve(args: list[str], env: dict[str, str], timeout: float = 90.0
+              ) -> Iterator[ServeProcess]:
+    """``ccm serve ARGS`` as a user runs it, on a free loopback port, until the block
+    ends; waits for /healthz (failing with its output if it exits or times out)."""
+    port = free_port()
+    proc = subprocess.Popen([sys.executable, "-m", "ccm", "serve", "--port", str(port),
+                             "--log-level", "warning", *args], env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    served = ServeProcess(f"http://127.0.0.1:{port}", proc)
+    try:
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                if httpx.get(f"{served.url}/healthz").status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            assert proc.poll() is None, proc.communicate()
+            assert time.monotonic() < deadline, "ccm serve did not start"
+            time.sleep(0.2)
+        yield served
+    finally:
+        proc.terminate()
+        _, served.stderr = proc.communicate(timeout=30)
 
 
 @contextmanager

@@ -5,12 +5,11 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import time
 
 import httpx
 import pytest
 
-from tests.api_support import free_port
+from tests.api_support import ccm_serve, free_port
 
 
 def env(tmp_path, **extra: str) -> dict[str, str]:
@@ -40,28 +39,11 @@ def test_insecure_dev_refuses_a_non_loopback_address(tmp_path):
 def test_serve_runs_with_a_token_from_ccm_token_create(tmp_path, workers):
     e = env(tmp_path)
     token = run(["token", "create", "--role", "sre", "--identity", "alice"], e).stdout.strip()
-    port = free_port()
-    server = subprocess.Popen([sys.executable, "-m", "ccm", "serve", "--port", str(port),
-                               "--log-level", "warning", "--workers", str(workers)], env=e,
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    try:
-        url = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(f"{url}/healthz").status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert server.poll() is None, server.communicate()
-            assert time.monotonic() < deadline, "ccm serve did not start"
-            time.sleep(0.2)
+    with ccm_serve(["--workers", str(workers)], e, timeout=60) as server:
+        url = server.url
         assert httpx.get(f"{url}/v1/graph").status_code == 401
         for _ in range(4):  # with two workers, both answer
             ok = httpx.get(f"{url}/v1/graph", headers={"Authorization": f"Bearer {token}"})
             assert ok.status_code == 200 and ok.json()["nodes"] == []
         assert (tmp_path / "s.sqlite").exists()
-    finally:
-        server.terminate()
-        _, err = server.communicate(timeout=30)
-    assert token not in err
+    assert token not in server.stderr

@@ -12,7 +12,6 @@ import json
 import os
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -22,7 +21,7 @@ import pytest
 
 from ccm.api.auth import hash_token
 from graph_schema import COMPONENT_KINDS
-from tests.api_support import free_port
+from tests.api_support import ccm_serve
 from tests.conftest import IN_CI
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -66,27 +65,8 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
 
 
 def _serve(demo: dict[str, Any], *extra: str) -> Iterator[str]:
-    port = free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "ccm", "serve", "--store", str(demo["store"]),
-                             "--port", str(port), "--log-level", "warning", *extra],
-                            env=demo["env"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 90
-        while True:
-            try:
-                if httpx.get(f"{url}/healthz").status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert proc.poll() is None, proc.communicate()
-            assert time.monotonic() < deadline, "ccm serve did not start"
-            time.sleep(0.2)
-        yield url
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)
+    with ccm_serve(["--store", str(demo["store"]), *extra], demo["env"]) as server:
+        yield server.url
 
 
 @pytest.fixture(scope="module")
