@@ -43,7 +43,8 @@ _EMPTY_ATTRS = ("{}", hashlib.blake2b(b"{}", digest_size=8).hexdigest())
 def _with_carried(f: NodeFact | EdgeFact, pieces: list[Piece] | None) -> Any:
     """``f``'s attributes, plus the carried ones (``Attr.carried``: learned by memory)
     it does not set, taken from the version in force where ``f`` begins."""
-    carried = (EDGE_KIND_MAP if type(f) is EdgeFact else NODE_KIND_MAP)[f.kind].carried
+    kind = (EDGE_KIND_MAP if type(f) is EdgeFact else NODE_KIND_MAP).get(f.kind)
+    carried = kind.carried if kind is not None else ()
     if not carried or not pieces:
         return f.attrs
     missing = [a for a in carried if a not in f.attrs]
