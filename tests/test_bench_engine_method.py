@@ -1,29 +1,19 @@
-"""Method ``ccm``: the causal engine through the harness (skipped while the engine is
-not part of this build)."""
+"""Method ``ccm``: the causal engine through the harness."""
 
 from __future__ import annotations
-
-import pytest
 
 from ccm.bench.cases import load_case
 from ccm.bench.methods import all_methods, engine, pick
 from ccm.bench.question import ask
 from ccm.bench.replay import replayed
-from ccm.errors import ConfigError
 from tests.benchcases import write_case
 
-needs_engine = pytest.mark.skipif(not engine.available(),
-                                  reason="the causal engine is not in this build")
+
+def test_ccm_is_listed_first_and_can_be_picked():
+    assert next(iter(all_methods())) == "ccm"
+    assert list(pick("ccm")) == ["ccm"]
 
 
-def test_ccm_is_listed_exactly_when_the_engine_is_present():
-    assert ("ccm" in all_methods()) == engine.available()
-    if not engine.available():
-        with pytest.raises(ConfigError, match="causal engine"):
-            pick("ccm")
-
-
-@needs_engine
 def test_the_engine_answers_with_distinct_roots_and_chains_that_start_at_them(tmp_path):
     case = load_case(write_case(tmp_path))
     method = engine.CausalEngine(threads=1)

@@ -2,8 +2,8 @@
 
 Every method answers the same :class:`~ccm.bench.question.Question` (the same
 ingested store at the question time) with ranked :class:`~ccm.bench.methods.base.Ranked`
-hypotheses. :func:`methods` returns them by name; ``ccm`` is listed only when the
-causal engine is part of this build.
+hypotheses. :func:`all_methods` returns them by name, the causal engine (``ccm``)
+first.
 """
 
 from __future__ import annotations
@@ -23,10 +23,8 @@ BASELINES: tuple[Method, ...] = (LatestChange(), AlertingServiceChange(), Random
 
 
 def all_methods(engine_threads: int | None = 1) -> dict[str, Method]:
-    """Every method this build has, by name: ``ccm`` first when the engine is present."""
-    out: dict[str, Method] = {}
-    if engine.available():
-        out["ccm"] = engine.CausalEngine(engine_threads)
+    """Every method, by name: ``ccm`` first, then the baselines."""
+    out: dict[str, Method] = {"ccm": engine.CausalEngine(engine_threads)}
     out.update((m.name, m) for m in BASELINES)
     return out
 
@@ -38,9 +36,6 @@ def pick(names: str | None, engine_threads: int | None = 1) -> dict[str, Method]
         return known
     out: dict[str, Method] = {}
     for name in (n.strip() for n in names.split(",") if n.strip()):
-        if name == "ccm" and name not in known:
-            raise ConfigError("method 'ccm' needs the causal engine (ccm.engine.root_causes), "
-                              "which is not in this build")
         if name not in known:
             raise ConfigError(f"unknown method {name!r} (known: {', '.join(known)})")
         out[name] = known[name]

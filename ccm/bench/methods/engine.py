@@ -10,20 +10,10 @@ every case.
 
 from __future__ import annotations
 
-import importlib
 from typing import Any
 
 from ccm.bench.methods.base import Ranked, distinct_roots
 from ccm.bench.question import Question
-
-
-def available() -> bool:
-    """Whether this build has the causal engine (``ccm.engine.root_causes``)."""
-    try:
-        engine = importlib.import_module("ccm.engine")
-    except ImportError:
-        return False
-    return hasattr(engine, "root_causes")
 
 
 def symptoms_of(question: Question) -> list[Any]:
