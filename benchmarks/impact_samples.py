@@ -1,5 +1,7 @@
 """How many Monte Carlo cascades an impact prediction needs: the error of the p95
-figures (services and traffic share) and the time per prediction, by sample count.
+figures (services and traffic share) and the time per prediction, by sample count,
+and for predictions run to a precision (at most ``--max-samples``, stopping once their
+figures are known to that relative precision; see ccm.engine.impact.settled).
 
 On the API load benchmark's 10,000-service graph (built or reused like `ccm bench
 load`), for the services with the largest blast radii (the hubs, where the cascades
@@ -9,7 +11,8 @@ cascades under another seed. Errors are relative to the reference (and absolute,
 services). Times are CPU time of one thread per whole prediction, every kernel run
 on that thread (as the server runs them under concurrent requests).
 
-    python benchmarks/impact_samples.py [--hubs 25] [--random 150] [--json OUT]
+    python benchmarks/impact_samples.py [--hubs 25] [--random 150]
+        [--samples 500 1000 2000] [--precision 0.02 0.03] [--json OUT]
 """
 
 from __future__ import annotations
@@ -28,24 +31,26 @@ from ccm.engine import Action, impact, predict_impact
 from ccm.store import open_store
 
 
-def _errors(snap: Any, targets: list[str], counts: list[int], reference: int
+def _errors(snap: Any, targets: list[str], configs: list[tuple[int, float]], reference: int
             ) -> dict[str, Any]:
-    rows: dict[int, list[tuple[float, float, float, float, float]]] = {s: [] for s in counts}
+    rows: dict[tuple[int, float], list[tuple[float, ...]]] = {c: [] for c in configs}
     for ref in targets:
         action = Action("restart", ref)
         truth = predict_impact(snap, action, samples=reference, seed=99)
-        for s in counts:
+        for samples, precision in configs:
             start = time.thread_time()
-            got = predict_impact(snap, action, samples=s, seed=7)
+            got = predict_impact(snap, action, samples=samples, seed=7, precision=precision)
             spent = time.thread_time() - start
             ds = abs(got.services.p95 - truth.services.p95)
             dt = abs(got.traffic.p95 - truth.traffic.p95)
-            rows[s].append((ds, ds / max(truth.services.p95, 1.0), dt,
-                            dt / max(truth.traffic.p95, 1e-9), spent))
+            rows[(samples, precision)].append((ds, ds / max(truth.services.p95, 1.0), dt,
+                                               dt / max(truth.traffic.p95, 1e-9), spent,
+                                               got.samples))
     out = {}
-    for s, r in rows.items():
+    for (samples, precision), r in rows.items():
         a = np.array(r)
-        out[str(s)] = {
+        name = str(samples) if precision == 0 else f"{samples} to {precision:g}"
+        out[name] = {
             "services_p95_abs_err": {"mean": round(float(a[:, 0].mean()), 3),
                                      "max": round(float(a[:, 0].max()), 3)},
             "services_p95_rel_err": {"mean": round(float(a[:, 1].mean()), 4),
@@ -54,6 +59,7 @@ def _errors(snap: Any, targets: list[str], counts: list[int], reference: int
                                     "max": round(float(a[:, 3].max()), 4)},
             "cpu_ms": {"median": round(float(np.median(a[:, 4])) * 1000, 3),
                        "max": round(float(a[:, 4].max()) * 1000, 3)},
+            "samples_drawn": {"median": float(np.median(a[:, 5])), "max": int(a[:, 5].max())},
         }
     return out
 
@@ -64,9 +70,13 @@ def main() -> None:
     ap.add_argument("--hubs", type=int, default=25, help="largest blast radii to measure")
     ap.add_argument("--random", type=int, default=150, help="random services to measure")
     ap.add_argument("--samples", type=int, nargs="+", default=[500, 1000, 2000])
+    ap.add_argument("--precision", type=float, nargs="*", default=[0.02, 0.03],
+                    help="precisions to run to (at most --max-samples cascades)")
+    ap.add_argument("--max-samples", type=int, default=2000)
     ap.add_argument("--reference", type=int, default=20_000)
     ap.add_argument("--json", type=Path, default=None)
     args = ap.parse_args()
+    configs = [(n, 0.0) for n in args.samples] + [(args.max_samples, p) for p in args.precision]
     os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
     impact.PARALLEL_WORK = 2**62  # one thread: its CPU time is the whole cost
     path = build_store(default_store_path(args.services, 0), args.services, 0)
@@ -86,9 +96,9 @@ def main() -> None:
               "reference_samples": args.reference,
               "hubs": {"targets": len(hubs),
                        "expected_impacted": [round(sizes[h], 1) for h in hubs],
-                       "by_samples": _errors(snap, hubs, args.samples, args.reference)},
+                       "by_samples": _errors(snap, hubs, configs, args.reference)},
               "random": {"targets": len(drawn),
-                         "by_samples": _errors(snap, drawn, args.samples, args.reference)},
+                         "by_samples": _errors(snap, drawn, configs, args.reference)},
               "machine": {"cpus": os.cpu_count(), "loadavg": os.getloadavg()}}
     text = json.dumps(report, indent=2)
     if args.json:

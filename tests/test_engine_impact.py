@@ -10,11 +10,13 @@ from hypothesis import given, settings
 
 from ccm.engine import oracle
 from ccm.engine.impact import (
+    ROUND,
     action_prior,
     action_seeds,
     impact_samples,
     predict_impact,
     resolve,
+    settled,
 )
 from ccm.engine.model import EdgeTable
 from ccm.engine.params import DEFAULT_PARAMS as P
@@ -162,3 +164,32 @@ def test_node_probabilities_agree_with_the_oracle_on_random_graphs(snap):
                                          abs=1e-9)
     assert 0 <= impact.traffic.p95 <= 1 + 1e-12
     assert impact.services.p95 <= snap.component.sum()
+
+
+def test_a_constant_sample_is_settled_and_a_small_spread_one_is_not():
+    assert settled(np.full(600, 40.0), 0.01, 0.5)
+    spread = np.random.default_rng(0).choice([1.0, 100.0], 600)
+    assert not settled(spread, 0.03, 0.5)
+    assert settled(spread, 0.03, 100.0)  # within an absolute floor that wide
+    assert not settled(np.ones(1), 0.5, 10.0)  # one sample says nothing of its spread
+
+
+def test_a_prediction_to_a_precision_stops_early_on_the_first_cascades_of_its_seed(demo_store):
+    snap = demo_store.snapshot(AT)
+    action = Action("config_change", "service:cartservice", keys=("REDIS_ADDR",))
+    loose = predict_impact(snap, action, samples=4000, seed=11, precision=0.5)
+    assert loose.samples < 4000 and loose.samples % ROUND == 0
+    same = predict_impact(snap, action, samples=loose.samples, seed=11)
+    assert (loose.services, loose.traffic, loose.nodes) == \
+        (same.services, same.traffic, same.nodes)
+    # a precision no sample size reaches draws them all, and is the fixed-size prediction
+    tight = predict_impact(snap, action, samples=1100, seed=11, precision=1e-9)
+    assert tight.samples == 1100
+    assert tight.services == predict_impact(snap, action, samples=1100, seed=11).services
+
+
+def test_a_precision_outside_zero_to_one_is_refused():
+    with pytest.raises(InvalidRequest, match="precision"):
+        predict_impact(star(), Action("deploy", "cache:cache"), precision=1.0)
+    with pytest.raises(InvalidRequest, match="precision"):
+        predict_impact(star(), Action("deploy", "cache:cache"), precision=-0.1)

@@ -13,12 +13,12 @@ from ccm.engine.snapshot import NodeTable, build_snapshot
 from tests.engine_graphs import LEARNED, combined, seeds_for, snapshots
 
 
-def run(snap, seeds, probs, samples, seed=0, chunks=8, params=LEARNED):
+def run(snap, seeds, probs, samples, seed=0, chunks=8, params=LEARNED, b0=0):
     m = snap.model(params)
     return _cascades(snap.n, snap.in_ptr, snap.in_idx, snap.in_eid, m.in_p, snap.out_ptr,
                      snap.out_idx, snap.out_eid, m.out_p, snap.order, snap.pos, snap.comp,
                      snap.cyclic, seeds, probs, snap.component, snap.traffic, samples, seed,
-                     chunks)
+                     b0, chunks)
 
 
 @st.composite
@@ -114,6 +114,18 @@ def test_the_serial_twin_gives_exactly_the_parallel_result(c, seed):
     serial = _cascades_serial(snap.n, snap.in_ptr, snap.in_idx, snap.in_eid, m.in_p,
                               snap.out_ptr, snap.out_idx, snap.out_eid, m.out_p, snap.order,
                               snap.pos, snap.comp, snap.cyclic, seeds, probs, snap.component,
-                              snap.traffic, 300, seed)
+                              snap.traffic, 300, seed, 0)
     for x, y in zip(serial, run(snap, seeds, probs, 300, seed, chunks=5), strict=True):
         np.testing.assert_array_equal(x, y)
+
+
+@settings(max_examples=30, deadline=None)
+@given(case(), st.integers(0, 2**31), st.integers(1, 5))
+def test_runs_of_whole_batches_one_after_the_other_are_one_longer_run(c, seed, first):
+    snap, seeds, probs = c
+    whole = run(snap, seeds, probs, 64 * first + 100, seed, chunks=3)
+    head = run(snap, seeds, probs, 64 * first, seed, chunks=2)
+    tail = run(snap, seeds, probs, 100, seed, chunks=4, b0=first)
+    np.testing.assert_array_equal(whole[0], np.concatenate([head[0], tail[0]]))
+    np.testing.assert_array_equal(whole[1], np.concatenate([head[1], tail[1]]))
+    np.testing.assert_array_equal(whole[2], head[2] + tail[2])

@@ -19,9 +19,14 @@ from ccm.store import Store
 
 Predictor = Callable[[Store, Proposal, ActionSpec, Priors, int], Any]
 
-#: Monte Carlo samples and seed of the predictions the control plane makes
+#: Monte Carlo samples (at most) and seed of the predictions the control plane makes
 SAMPLES = 2000
 SEED = 7
+#: the relative precision they run to (95 % confidence; see
+#: :func:`ccm.engine.impact.settled`): the sampling error stays far below the model's
+#: own (its propagation probabilities are argued to one significant figure), and the
+#: largest blast radii, whose cascades cost most, settle in half the cascades
+PRECISION = 0.03
 #: change kinds of the registry the engine has no action kind for, and the nearest one
 #: (none today: a rollback is its own kind, with the lower prior of restoring a state
 #: that worked)
@@ -45,9 +50,12 @@ def engine_action(proposal: Proposal, spec: ActionSpec) -> Action:
 
 
 def engine_predictor(store: Store, proposal: Proposal, spec: ActionSpec, priors: Priors,
-                     at: int, *, samples: int = SAMPLES) -> Impact:
-    """The engine's blast radius for ``proposal`` on the graph at ``at`` (``samples``
-    Monte Carlo cascades)."""
+                     at: int, *, samples: int = SAMPLES, precision: float = PRECISION
+                     ) -> Impact:
+    """The engine's blast radius for ``proposal`` on the graph at ``at`` (at most
+    ``samples`` Monte Carlo cascades, fewer once its figures are known to ``precision``;
+    0: all of them)."""
     snapshot = store.snapshot(at)
     return predict_impact(snapshot, engine_action(proposal, spec), samples=samples, seed=SEED,
+                          precision=precision,
                           priors=priors)

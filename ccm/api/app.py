@@ -79,8 +79,9 @@ def controller_factory(settings: Settings, clock: Callable[[], int]
     def make(store: Store) -> Controller:
         view = cast(Store, SnapshotReuse(store, RecentSnapshots(reuse))) if reuse else store
         return Controller(view, registry=registry, policy=policy, signer=signer, clock=clock,
-                          predictor=MemoPredictor(partial(engine_predictor,
-                                                          samples=settings.impact_samples)))
+                          predictor=MemoPredictor(partial(
+                              engine_predictor, samples=settings.impact_samples,
+                              precision=settings.impact_precision)))
 
     return make
 

@@ -51,6 +51,8 @@ class LoadPlan:
     #: the server's Monte Carlo cascades per prediction (CCM_IMPACT_SAMPLES; None: its
     #: default)
     impact_samples: int | None = None
+    #: the relative precision they stop at (CCM_IMPACT_PRECISION; None: its default)
+    impact_precision: float | None = None
 
 
 def _facts(services: int, seed: int) -> Iterator[list[Any]]:
@@ -266,8 +268,9 @@ def run_benchmark(plan: LoadPlan, store: Path | None = None) -> dict[str, Any]:
     built = time.perf_counter() - started
     token = "ccm_bench-" + secrets.token_urlsafe(24)
     load_before = os.getloadavg()
-    settings = ({"CCM_IMPACT_SAMPLES": str(plan.impact_samples)}
-                if plan.impact_samples is not None else {})
+    settings = {name: str(value) for name, value in
+                (("CCM_IMPACT_SAMPLES", plan.impact_samples),
+                 ("CCM_IMPACT_PRECISION", plan.impact_precision)) if value is not None}
     with serve_subprocess(path, token, workers=plan.workers, settings=settings) as server:
         results = _measure(server, token, plan)
     return {"results": [r.to_dict() for r in results],
@@ -279,7 +282,8 @@ def run_benchmark(plan: LoadPlan, store: Path | None = None) -> dict[str, Any]:
             "plan": {"concurrency": list(plan.concurrency),
                      "impact_requests": plan.impact_requests,
                      "rca_requests": plan.rca_requests, "max_seconds": plan.max_seconds,
-                     "workers": plan.workers, "impact_samples": plan.impact_samples}}
+                     "workers": plan.workers, "impact_samples": plan.impact_samples,
+                     "impact_precision": plan.impact_precision}}
 
 
 def summary_rows(report: dict[str, Any]) -> Sequence[tuple[str, ...]]:

@@ -28,6 +28,9 @@ from ccm.cli.common import console, err_console, handle_errors, print_json
 @click.option("--impact-samples", type=click.IntRange(64, 100_000), default=None,
               help="Monte Carlo cascades per prediction on the server (CCM_IMPACT_SAMPLES; "
                    "default: the server's, 2000).")
+@click.option("--impact-precision", type=click.FloatRange(0, 0.5), default=None,
+              help="Relative precision at which the server's predictions stop drawing "
+                   "cascades (CCM_IMPACT_PRECISION; 0: all; default: the server's, 0.03).")
 @click.option("--store", "store_path", type=click.Path(dir_okay=False, path_type=Path),
               default=None, help="Where to build (or reuse) the benchmark store (default: "
               "~/.cache/ccm/bench/api-load-<services>-s<seed>.sqlite).")
@@ -37,7 +40,7 @@ from ccm.cli.common import console, err_console, handle_errors, print_json
 @handle_errors
 def load_cmd(services: int, concurrency: tuple[int, ...], impact_requests: int,
              rca_requests: int, max_seconds: float, seed: int, workers: int,
-             impact_samples: int | None, store_path: Path | None, out: Path | None) -> None:
+             impact_samples: int | None, impact_precision: float | None, store_path: Path | None, out: Path | None) -> None:
     """Serve a generated graph of --services services with `ccm serve` on a free loopback
     port, and measure POST /v1/impact and POST /v1/rca at each --concurrency: p50 and p99
     latency, requests per second, errors. Bounded in requests and time; loopback only.
@@ -45,7 +48,7 @@ def load_cmd(services: int, concurrency: tuple[int, ...], impact_requests: int,
     from ccm.bench.load import LoadPlan, run_benchmark, summary_rows
 
     plan = LoadPlan(services, tuple(concurrency), impact_requests, rca_requests, max_seconds,
-                    seed, workers, impact_samples)
+                    seed, workers, impact_samples, impact_precision)
     err_console.print(f"Building or reusing the {services}-service store, then measuring ...")
     report = run_benchmark(plan, store_path)
     if out is not None and str(out) == "-":

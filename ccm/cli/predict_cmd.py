@@ -66,7 +66,11 @@ def print_impact(snapshot: Snapshot, impact: Impact) -> None:
 @click.option("--known-at", type=TIME, default=None,
               help="Use what CCM knew at this time (default: everything recorded).")
 @click.option("--samples", type=click.IntRange(1, 10_000_000), default=1000,
-              show_default=True, help="Monte Carlo cascades.")
+              show_default=True, help="Monte Carlo cascades (at most, with --precision).")
+@click.option("--precision", type=click.FloatRange(0, 1, max_open=True), default=0.0,
+              show_default=True,
+              help="Stop drawing cascades once every figure is known to this relative "
+                   "precision (95%% confidence), e.g. 0.03; 0: draw all --samples.")
 @click.option("--seed", type=int, default=0, show_default=True, help="Random seed.")
 @click.option("--tenant", default="default", show_default=True,
               help="Whose memory: outcomes it remembers correct p_fail.")
@@ -75,7 +79,7 @@ def print_impact(snapshot: Snapshot, impact: Impact) -> None:
 @handle_errors
 def predict_cmd(kind: str, target: str, keys: tuple[str, ...], destructive: bool,
                 irreversible: bool, valid_at: int, known_at: int | None, samples: int,
-                seed: int, tenant: str, store_location: str | None, as_json: bool) -> None:
+                precision: float, seed: int, tenant: str, store_location: str | None, as_json: bool) -> None:
     """Predict the blast radius of an action of KIND on TARGET (a reference such as
     service:cart, or a bare component name): per-node impact probability with the most
     probable path, and the distribution of impacted components and traffic."""
@@ -84,7 +88,8 @@ def predict_cmd(kind: str, target: str, keys: tuple[str, ...], destructive: bool
         priors = Memory(store, tenant).priors(valid_at, known_at)
     action = Action(kind, resolve(snap, target), keys=keys, destructive=destructive,
                     reversible=not irreversible)
-    impact = predict_impact(snap, action, samples=samples, seed=seed, priors=priors)
+    impact = predict_impact(snap, action, samples=samples, seed=seed, priors=priors,
+                            precision=precision)
     if as_json:
         print_json(impact.to_dict())
     else:

@@ -9,6 +9,7 @@ same prior model as changes.
 
 from __future__ import annotations
 
+import math
 import time
 import weakref
 from dataclasses import dataclass
@@ -89,24 +90,87 @@ PARALLEL_WORK = 1_000_000
 
 
 def monte_carlo(snapshot: Snapshot, seeds: np.ndarray, seed_s: np.ndarray, samples: int,
-                seed: int, params: Params = DEFAULT_PARAMS, expected_failed: float | None = None
-                ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+                seed: int, params: Params = DEFAULT_PARAMS, expected_failed: float | None = None,
+                first_batch: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Independent cascades from ``seeds``: per-sample impacted components and entrypoint
     traffic (rps), per-node failure counts.
 
     On every core when the cascades are large (``samples * expected_failed`` at least
     :data:`PARALLEL_WORK`; unknown counts as large) and no other thread runs a parallel
     kernel; else on this thread alone (concurrent requests keep the other cores busy).
-    The result is the same either way."""
+    The result is the same either way. The samples are those from batch ``first_batch``
+    (64 samples a batch) of the seed's stream on: runs of whole batches one after the
+    other give the samples of one longer run."""
     s, m = snapshot, snapshot.model(params)
     args = (s.n, s.in_ptr, s.in_idx, s.in_eid, m.in_p, s.out_ptr, s.out_idx, s.out_eid,
             m.out_p, s.order, s.pos, s.comp, s.cyclic, seeds, seed_s, s.component, s.traffic,
-            samples, seed)
+            samples, seed, first_batch)
     if expected_failed is None or samples * expected_failed >= PARALLEL_WORK:
         with cores_if_free() as parallel:
             if parallel:
                 return _cascades(*args, numba.get_num_threads() * 4)
     return _cascades_serial(*args)
+
+
+#: cascades are drawn in rounds of this many (whole batches of 64) when a prediction
+#: runs to a precision
+ROUND = 512
+#: absolute precision below which a figure is always precise enough: half a service
+#: (the interval covers at most two neighbouring counts), 0.1 % of entrypoint traffic
+FLOOR_SERVICES = 0.5
+FLOOR_TRAFFIC = 0.001
+_Z95 = 1.959964
+
+
+def settled(values: np.ndarray, precision: float, floor: float) -> bool:
+    """Whether the mean, median and 95th percentile of ``values`` (Monte Carlo samples)
+    are known to ``precision``: the half-width of each one's 95 % confidence interval
+    (normal for the mean; distribution-free, from order statistics, for a percentile) is
+    at most ``precision`` times the figure, or at most ``floor``."""
+    m = len(values)
+    if m < 2:
+        return False
+    xs = np.sort(values)
+    mean = float(xs.mean())
+    if _Z95 * float(xs.std(ddof=1)) / math.sqrt(m) > max(precision * abs(mean), floor):
+        return False
+    for q in (0.5, 0.95):
+        d = _Z95 * math.sqrt(m * q * (1 - q))
+        lo, hi = max(0, math.floor(m * q - d)), min(m - 1, math.ceil(m * q + d))
+        figure = float(np.percentile(xs, 100 * q))
+        if (float(xs[hi]) - float(xs[lo])) / 2 > max(precision * abs(figure), floor):
+            return False
+    return True
+
+
+def sequential_monte_carlo(snapshot: Snapshot, seeds: np.ndarray, seed_s: np.ndarray,
+                           samples: int, seed: int, params: Params = DEFAULT_PARAMS,
+                           expected_failed: float | None = None, precision: float = 0.0
+                           ) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`monte_carlo`'s per-sample impacted components and traffic, drawn in rounds
+    of :data:`ROUND` until both are :func:`settled` to ``precision`` (relative), or
+    ``samples`` are drawn. ``precision`` 0 draws all ``samples`` at once. Whatever the
+    stop, the samples drawn are the first ones of the seed's stream: the same as a run
+    of that many cascades."""
+    if precision <= 0 or samples <= ROUND:
+        counts, sums, _ = monte_carlo(snapshot, seeds, seed_s, samples, seed, params,
+                                      expected_failed)
+        return counts, sums
+    total = float(snapshot.traffic.sum())
+    parts: list[tuple[np.ndarray, np.ndarray]] = []
+    drawn = 0
+    while drawn < samples:
+        size = min(ROUND, samples - drawn)
+        c, w, _ = monte_carlo(snapshot, seeds, seed_s, size, seed, params, expected_failed,
+                              first_batch=drawn // 64)
+        parts.append((c, w))
+        drawn += size
+        counts = np.concatenate([p[0] for p in parts])
+        sums = np.concatenate([p[1] for p in parts])
+        if drawn < samples and settled(counts.astype(np.float64), precision, FLOOR_SERVICES) \
+                and settled(sums / total if total > 0 else sums, precision, FLOOR_TRAFFIC):
+            break
+    return counts, sums
 
 
 def _summary(values: np.ndarray) -> Distribution:
@@ -177,8 +241,14 @@ def impact_samples(snapshot: Snapshot, action: Action, *, samples: int = 1000, s
 
 
 def predict_impact(snapshot: Snapshot, action: Action, *, samples: int = 1000, seed: int = 0,
-                   params: Params | None = None, priors: Priors | None = None) -> Impact:
+                   params: Params | None = None, priors: Priors | None = None,
+                   precision: float = 0.0) -> Impact:
     """The blast radius of ``action`` on ``snapshot`` (see :class:`~ccm.engine.types.Impact`).
+
+    ``samples`` Monte Carlo cascades; with ``precision`` above 0 at most ``samples``:
+    they stop, in rounds of :data:`ROUND`, once the mean, median and 95th percentile of
+    impacted services and of traffic are known to that relative precision (95 %
+    confidence; see :func:`settled`). ``Impact.samples`` says how many were drawn.
 
     Notes
     -----
@@ -190,6 +260,8 @@ def predict_impact(snapshot: Snapshot, action: Action, *, samples: int = 1000, s
     priors = priors or NO_PRIORS
     if samples < 1:
         raise InvalidRequest(f"samples must be at least 1, got {samples}")
+    if not 0 <= precision < 1:
+        raise InvalidRequest(f"precision must be at least 0 and below 1, got {precision}")
     compile_s = warm_up()
     start = time.perf_counter()
     seeds, seed_s = action_seeds(snapshot, action, params)
@@ -198,10 +270,10 @@ def predict_impact(snapshot: Snapshot, action: Action, *, samples: int = 1000, s
     r, _ = _noisy_or_dense(s.n, s.in_ptr, s.in_idx, m.in_p, s.out_ptr, s.out_idx, m.out_p,
                            s.order, s.pos, s.comp, s.cyclic, seeds, seed_s, params.tol,
                            params.max_sweeps)
-    counts, sums, _ = monte_carlo(s, seeds, seed_s, samples, seed, params,
-                                  expected_failed=float(r.sum()))
+    counts, sums = sequential_monte_carlo(s, seeds, seed_s, samples, seed, params,
+                                          expected_failed=float(r.sum()), precision=precision)
     total = float(s.traffic.sum())
-    share = sums / total if total > 0 else np.zeros(samples)
+    share = sums / total if total > 0 else np.zeros(len(sums))
     hit = np.flatnonzero(r > 0)
     hit = hit[np.lexsort((hit, -r[hit]))]
     entry = hit[s.traffic[hit] > 0]
@@ -212,5 +284,5 @@ def predict_impact(snapshot: Snapshot, action: Action, *, samples: int = 1000, s
                   nodes=dict(zip([refs[i] for i in hit.tolist()], r[hit].tolist(),
                                  strict=True)),
                   services=_summary(counts.astype(np.float64)), traffic=_summary(share),
-                  paths=paths, samples=samples, seed=seed,
+                  paths=paths, samples=len(counts), seed=seed,
                   timings=Timings(compile_s, run_s), valid_at=s.valid_at)

@@ -94,10 +94,10 @@ def _run_all() -> None:
     eid = np.array([0, 1], np.int64)
     _cascades(3, t["in_ptr"], t["in_idx"], eid, t["p"], t["out_ptr"], t["out_idx"], eid,
               t["p"], t["order"], t["pos"], t["comp"], t["cyclic"], t["seeds"], t["seed_s"],
-              np.ones(3, np.bool_), np.ones(3), 4, 0, 2)
+              np.ones(3, np.bool_), np.ones(3), 4, 0, 0, 2)
     _cascades_serial(3, t["in_ptr"], t["in_idx"], eid, t["p"], t["out_ptr"], t["out_idx"],
                      eid, t["p"], t["order"], t["pos"], t["comp"], t["cyclic"], t["seeds"],
-                     t["seed_s"], np.ones(3, np.bool_), np.ones(3), 4, 0)
+                     t["seed_s"], np.ones(3, np.bool_), np.ones(3), 4, 0, 0)
     w = -np.log(t["p"])
     dist, pred = _max_product(3, t["in_ptr"], t["in_idx"], w, t["out_ptr"], t["out_idx"], w,
                               True, t["seeds"], np.zeros(1))

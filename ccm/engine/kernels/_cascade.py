@@ -43,7 +43,11 @@ def _popcount(x: np.uint64) -> int:  # pragma: no cover - jitted
 @njit(cache=True, nogil=True, inline="always")
 def _mask(base: np.uint64, key: int, p: float) -> np.uint64:  # pragma: no cover - jitted
     """64 independent bits, each 1 with probability p (to 1/1024), for ``key``: the bits
-    of p are applied from the lowest (OR for a 1, AND for a 0) to random words."""
+    of p are applied from the lowest (OR for a 1, AND for a 0) to random words.
+
+    Branch-free: every bit position draws its word and a 0 below p's lowest 1 leaves the
+    empty mask empty (the same mask as skipping them), so no branch depends on p; with p
+    varying from edge to edge, mispredicted branches cost more than the extra words."""
     p16 = int(p * _SCALE + 0.5)
     if p16 >= _SCALE:
         return _ONES
@@ -51,16 +55,10 @@ def _mask(base: np.uint64, key: int, p: float) -> np.uint64:  # pragma: no cover
         return _ZERO
     k = base ^ (np.uint64(key) * _KEY)
     m = _ZERO
-    b = 0
-    while (p16 >> b) & 1 == 0:
-        b += 1
-    while b < _BITS:
+    for b in range(_BITS):
         _, z = splitmix(k + np.uint64(b))
-        if (p16 >> b) & 1:
-            m |= z
-        else:
-            m &= z
-        b += 1
+        take = _ZERO - np.uint64((p16 >> b) & 1)  # all ones where p's bit b is 1
+        m = (m & z) | (take & (m ^ z))  # m | z if the bit is 1, else m & z
     return m
 
 
@@ -177,16 +175,17 @@ def _chunk(c: int, per: int, batches: int, n: int, in_ptr: np.ndarray, in_idx: n
            in_eid: np.ndarray, in_p: np.ndarray, out_ptr: np.ndarray, out_idx: np.ndarray,
            out_eid: np.ndarray, out_p: np.ndarray, order: np.ndarray, pos: np.ndarray,
            comp: np.ndarray, cyclic: np.ndarray, seeds: np.ndarray, seed_s: np.ndarray,
-           counted: np.ndarray, weight: np.ndarray, samples: int, seed: int,
+           counted: np.ndarray, weight: np.ndarray, samples: int, seed: int, b0: int,
            counts: np.ndarray, sums: np.ndarray, hits: np.ndarray) -> None:  # pragma: no cover
-    """The batches of chunk ``c`` (batches ``c * per`` to ``(c + 1) * per``)."""
+    """The batches of chunk ``c`` (batches ``c * per`` to ``(c + 1) * per`` of this run,
+    whose first batch is batch ``b0`` of the seed's stream)."""
     failed = np.zeros(n, np.uint64)
     for b in range(c * per, min(batches, (c + 1) * per)):
         n_lanes = min(64, samples - 64 * b)
         lanes = _ONES if n_lanes == 64 else (_ONE << np.uint64(n_lanes)) - _ONE
         lo, hi = _batch(n, in_ptr, in_idx, in_eid, in_p, out_ptr, out_idx, out_eid,
-                        out_p, order, pos, comp, cyclic, seeds, seed_s, stream(seed, b),
-                        lanes, failed)
+                        out_p, order, pos, comp, cyclic, seeds, seed_s,
+                        stream(seed, b0 + b), lanes, failed)
         _tally(lo, hi, order, failed, counted, weight, 64 * b, n_lanes, counts, sums, hits)
 
 
@@ -195,12 +194,14 @@ def _cascades(n: int, in_ptr: np.ndarray, in_idx: np.ndarray, in_eid: np.ndarray
               in_p: np.ndarray, out_ptr: np.ndarray, out_idx: np.ndarray,
               out_eid: np.ndarray, out_p: np.ndarray, order: np.ndarray, pos: np.ndarray,
               comp: np.ndarray, cyclic: np.ndarray, seeds: np.ndarray, seed_s: np.ndarray,
-              counted: np.ndarray, weight: np.ndarray, samples: int, seed: int,
+              counted: np.ndarray, weight: np.ndarray, samples: int, seed: int, b0: int,
               chunks: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:  # pragma: no cover
     """``samples`` cascades from ``seeds``. Returns, per sample, the number of failed
     ``counted`` nodes and the sum of ``weight`` over failed nodes; and, per node, how
     many samples it failed in. Batches of 64 samples run in parallel. Every mask is a
-    hash of (seed, batch, edge), so the result does not depend on ``chunks``."""
+    hash of (seed, batch, edge), so the result does not depend on ``chunks``; the run's
+    batches are batches ``b0``, ``b0 + 1``... of the seed (a run of 1,024 samples from
+    ``b0 = 0`` is the same as two of 512 from 0 and 8, one after the other)."""
     counts = np.zeros(samples, np.int64)
     sums = np.zeros(samples)
     batches = (samples + 63) // 64
@@ -210,7 +211,7 @@ def _cascades(n: int, in_ptr: np.ndarray, in_idx: np.ndarray, in_eid: np.ndarray
     for c in prange(chunks):
         _chunk(c, per, batches, n, in_ptr, in_idx, in_eid, in_p, out_ptr, out_idx, out_eid,
                out_p, order, pos, comp, cyclic, seeds, seed_s, counted, weight, samples, seed,
-               counts, sums, hits[c])
+               b0, counts, sums, hits[c])
     return counts, sums, hits.sum(axis=0)
 
 
@@ -220,7 +221,8 @@ def _cascades_serial(n: int, in_ptr: np.ndarray, in_idx: np.ndarray, in_eid: np.
                      out_eid: np.ndarray, out_p: np.ndarray, order: np.ndarray,
                      pos: np.ndarray, comp: np.ndarray, cyclic: np.ndarray, seeds: np.ndarray,
                      seed_s: np.ndarray, counted: np.ndarray, weight: np.ndarray,
-                     samples: int, seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:  # pragma: no cover
+                     samples: int, seed: int, b0: int
+                     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:  # pragma: no cover
     """:func:`_cascades` on the calling thread only (the same result): it never touches
     Numba's threading layer, so any number of threads may run it at once."""
     counts = np.zeros(samples, np.int64)
@@ -229,5 +231,5 @@ def _cascades_serial(n: int, in_ptr: np.ndarray, in_idx: np.ndarray, in_eid: np.
     batches = (samples + 63) // 64
     _chunk(0, batches, batches, n, in_ptr, in_idx, in_eid, in_p, out_ptr, out_idx, out_eid,
            out_p, order, pos, comp, cyclic, seeds, seed_s, counted, weight, samples, seed,
-           counts, sums, hits)
+           b0, counts, sums, hits)
     return counts, sums, hits
