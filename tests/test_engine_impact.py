@@ -7,6 +7,7 @@ import json
 import numpy as np
 import pytest
 from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from ccm.engine import oracle
 from ccm.engine.impact import (
@@ -17,6 +18,7 @@ from ccm.engine.impact import (
     predict_impact,
     resolve,
     settled,
+    sorted_percentile,
 )
 from ccm.engine.model import EdgeTable
 from ccm.engine.params import DEFAULT_PARAMS as P
@@ -193,3 +195,11 @@ def test_a_precision_outside_zero_to_one_is_refused():
         predict_impact(star(), Action("deploy", "cache:cache"), precision=1.0)
     with pytest.raises(InvalidRequest, match="precision"):
         predict_impact(star(), Action("deploy", "cache:cache"), precision=-0.1)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.floats(0, 1e6, allow_nan=False), min_size=1, max_size=300),
+       st.sampled_from([0.0, 0.05, 0.5, 0.95, 1.0]))
+def test_the_sorted_percentile_is_numpys_to_the_last_bit(values, q):
+    xs = np.sort(np.array(values))
+    assert sorted_percentile(xs, q) == float(np.percentile(xs, 100 * q))
