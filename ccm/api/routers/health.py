@@ -7,12 +7,12 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer, SecurityScopes
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import BaseModel
 
 from ccm import __version__
-from ccm.api.deps import StateDep, authenticate
+from ccm.api.deps import StateDep, identify
 from ccm.errors import StoreUnavailable
 
 router = APIRouter(tags=["health"])
@@ -52,5 +52,5 @@ def metrics(request: Request, state: StateDep,
             creds: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
             ) -> Response:
     if state.settings.metrics_auth:
-        authenticate(SecurityScopes(), state, creds)
+        identify([], state, creds)
     return Response(generate_latest(state.metrics.registry), media_type=CONTENT_TYPE_LATEST)
