@@ -26,3 +26,12 @@ def test_bench_perf_refuses_an_unknown_implementation():
     proc = subprocess.run([sys.executable, "-m", "ccm", "bench", "perf", "--impls", "oracle"],
                           capture_output=True, text=True, timeout=120)
     assert proc.returncode == 2 and "oracle" in proc.stderr
+
+
+def test_bench_generate_outside_the_checkout_finds_the_checkouts_topologies(tmp_path):
+    proc = subprocess.run([sys.executable, "-m", "ccm", "bench", "generate", "--out",
+                           str(tmp_path / "cases"), "--cases", "2"], cwd=tmp_path,
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    assert "wrote 2 cases" in proc.stdout
+    assert len([p for p in (tmp_path / "cases").iterdir() if p.is_dir()]) == 2

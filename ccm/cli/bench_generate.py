@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 
 from ccm.bench.cases import cases_digest, load_case
@@ -9,13 +11,26 @@ from ccm.bench.synth import generate, load_topologies
 from ccm.bench.synth.writers import FORMATS
 from ccm.cli.bench_cmd import bench
 from ccm.cli.common import console, handle_errors
+from ccm.errors import InvalidRequest
+
+#: the six real applications' topologies, in the project's checkout
+CHECKOUT_TOPOLOGIES = Path(__file__).resolve().parents[2] / "benchmarks" / "topologies"
+
+
+def default_topologies() -> tuple[str, ...]:
+    """``benchmarks/topologies`` of the current folder, else of CCM's own checkout."""
+    for folder in (Path("benchmarks/topologies"), CHECKOUT_TOPOLOGIES):
+        if folder.is_dir():
+            return (str(folder),)
+    raise InvalidRequest("no benchmarks/topologies here nor in CCM's checkout: pass "
+                         "--topologies FILE_OR_FOLDER (native topology JSONL)")
 
 
 @click.command("generate")
 @click.option("--topologies", "topology_paths", multiple=True,
-              default=("benchmarks/topologies",), show_default=True,
               type=click.Path(exists=True),
-              help="Native topology JSONL files, or folders of them; repeatable.")
+              help="Native topology JSONL files, or folders of them; repeatable "
+                   "(default: benchmarks/topologies here, else in CCM's checkout).")
 @click.option("--out", required=True, type=click.Path(file_okay=False),
               help="Folder to write the cases into (one folder per case).")
 @click.option("--cases", "n_cases", type=click.IntRange(1), default=500, show_default=True,
@@ -32,7 +47,7 @@ def generate_cmd(topology_paths: tuple[str, ...], out: str, n_cases: int, seed: 
     """Write synthetic incident cases: a faulty change injected into a real topology,
     spread by the generator's own stochastic model, observed through noisy alerts,
     with the injected change and its propagation path as the truth."""
-    topologies = load_topologies(topology_paths)
+    topologies = load_topologies(topology_paths or default_topologies())
     chosen = [f.strip() for f in formats.split(",") if f.strip()]
     written = generate(topologies, out, n_cases, seed, formats=chosen, overwrite=overwrite)
     digest = cases_digest([load_case(p) for p in written])
