@@ -203,3 +203,37 @@ def test_a_precision_outside_zero_to_one_is_refused():
 def test_the_sorted_percentile_is_numpys_to_the_last_bit(values, q):
     xs = np.sort(np.array(values))
     assert sorted_percentile(xs, q) == float(np.percentile(xs, 100 * q))
+
+
+def test_paths_can_be_limited_to_the_likeliest_entrypoints_and_still_count_them_all():
+    action = Action("infra_change", "datastore:db")
+    full = predict_impact(star(), action, params=LEARNED)
+    one = predict_impact(star(), action, params=LEARNED, max_paths=1)
+    assert one.paths == {"service:web": ["datastore:db", "service:web"]}  # 0.99 before 0.5
+    assert one.paths_total == full.paths_total == 2
+    assert one.reach == full.reach == pytest.approx(1.0)
+    none = predict_impact(star(), action, params=LEARNED, max_paths=0)
+    assert none.paths == {} and none.paths_total == 2
+    with pytest.raises(InvalidRequest, match="max_paths"):
+        predict_impact(star(), action, max_paths=-1)
+
+
+@settings(max_examples=60, deadline=None)
+@given(snapshots().filter(lambda s: s.n > 0), st.data())
+def test_a_limited_prediction_summarises_as_the_whole_one(snap, data):
+    from ccm.policy.impact import ImpactSummary
+
+    target = data.draw(st.sampled_from(snap.refs))
+    k = data.draw(st.integers(0, 3))
+    action = Action("deploy", target)
+    whole = predict_impact(snap, action, samples=64, params=LEARNED)
+    cut = predict_impact(snap, action, samples=64, params=LEARNED, max_paths=k)
+    assert cut.paths_total == len(whole.paths)
+    assert all(whole.paths[e] == path for e, path in cut.paths.items())
+    likeliest = sorted(whole.paths, key=lambda e: -whole.nodes[e])[:k]
+    assert all(whole.nodes[e] <= min((whole.nodes[x] for x in likeliest), default=1.0)
+               for e in whole.paths if e not in cut.paths)
+    a, b = ImpactSummary.from_impact(whole), ImpactSummary.from_impact(cut)
+    assert a.entry_reach() == b.entry_reach() == min(1.0, sum(whole.nodes[e]
+                                                              for e in whole.paths))
+    assert a.risk_p95("traffic") == b.risk_p95("traffic")

@@ -15,6 +15,7 @@ from ccm.actions.proposal import Proposal
 from ccm.actions.registry import ActionSpec
 from ccm.engine import ACTION_KINDS, Action, Impact, predict_impact
 from ccm.memory.priors import Priors
+from ccm.policy.impact import KEEP_PATHS
 from ccm.store import Store
 
 Predictor = Callable[[Store, Proposal, ActionSpec, Priors, int], Any]
@@ -57,5 +58,5 @@ def engine_predictor(store: Store, proposal: Proposal, spec: ActionSpec, priors:
     0: all of them)."""
     snapshot = store.snapshot(at)
     return predict_impact(snapshot, engine_action(proposal, spec), samples=samples, seed=SEED,
-                          precision=precision,
+                          precision=precision, max_paths=KEEP_PATHS,
                           priors=priors)

@@ -258,8 +258,13 @@ def impact_samples(snapshot: Snapshot, action: Action, *, samples: int = 1000, s
 
 def predict_impact(snapshot: Snapshot, action: Action, *, samples: int = 1000, seed: int = 0,
                    params: Params | None = None, priors: Priors | None = None,
-                   precision: float = 0.0) -> Impact:
+                   precision: float = 0.0, max_paths: int | None = None) -> Impact:
     """The blast radius of ``action`` on ``snapshot`` (see :class:`~ccm.engine.types.Impact`).
+
+    ``max_paths``: find the paths to the ``max_paths`` likeliest impacted entrypoints
+    only (and any tied with the last of them); ``Impact.paths_total`` and
+    ``Impact.reach`` still count every impacted entrypoint. A hub's restart reaches
+    thousands, and a path each costs more than the cascades.
 
     ``samples`` Monte Carlo cascades; with ``precision`` above 0 at most ``samples``:
     they stop, in rounds of :data:`ROUND`, once the mean, median and 95th percentile of
@@ -278,6 +283,8 @@ def predict_impact(snapshot: Snapshot, action: Action, *, samples: int = 1000, s
         raise InvalidRequest(f"samples must be at least 1, got {samples}")
     if not 0 <= precision < 1:
         raise InvalidRequest(f"precision must be at least 0 and below 1, got {precision}")
+    if max_paths is not None and max_paths < 0:
+        raise InvalidRequest(f"max_paths must be at least 0, got {max_paths}")
     compile_s = warm_up()
     start = time.perf_counter()
     seeds, seed_s = action_seeds(snapshot, action, params)
@@ -293,7 +300,10 @@ def predict_impact(snapshot: Snapshot, action: Action, *, samples: int = 1000, s
     hit = np.flatnonzero(r > 0)
     hit = hit[np.lexsort((hit, -r[hit]))]
     entry = hit[s.traffic[hit] > 0]
-    paths = best_paths(s, seeds, seed_s, entry, params)
+    chosen = entry
+    if max_paths is not None and len(entry) > max_paths:  # entry is likeliest first
+        chosen = entry[r[entry] >= r[entry[max_paths - 1]]] if max_paths else entry[:0]
+    paths = best_paths(s, seeds, seed_s, chosen, params)
     run_s = time.perf_counter() - start
     refs = s.refs
     return Impact(action=action, p_fail=action_prior(action, params, priors),
@@ -301,4 +311,5 @@ def predict_impact(snapshot: Snapshot, action: Action, *, samples: int = 1000, s
                                  strict=True)),
                   services=_summary(counts.astype(np.float64)), traffic=_summary(share),
                   paths=paths, samples=len(counts), seed=seed,
-                  timings=Timings(compile_s, run_s), valid_at=s.valid_at)
+                  timings=Timings(compile_s, run_s), valid_at=s.valid_at,
+                  paths_total=len(entry), reach=min(1.0, sum(r[entry].tolist())))

@@ -138,6 +138,11 @@ class Impact:
     seed: int
     timings: Timings
     valid_at: int
+    #: impacted entrypoints (``paths`` may hold the likeliest only, see ``max_paths``)
+    paths_total: int | None = None
+    #: the sum of the impacted entrypoints' probabilities, capped at 1: a bound on the
+    #: probability that the failure reaches some entrypoint
+    reach: float | None = None
 
     @property
     def expected_traffic(self) -> float:
@@ -151,6 +156,7 @@ class Impact:
             "nodes": dict(self.nodes), "services": self.services.to_dict(),
             "traffic": self.traffic.to_dict(), "expected_traffic": self.expected_traffic,
             "paths": {k: list(v) for k, v in self.paths.items()},
+            "paths_total": len(self.paths) if self.paths_total is None else self.paths_total,
             "samples": self.samples, "seed": self.seed, "timings": self.timings.to_dict(),
         }
 

@@ -129,7 +129,8 @@ class ImpactSummary:
             return cls(impact.p_fail, impact.services.mean, impact.services.p50,
                        impact.services.p95, impact.traffic.mean, impact.traffic.p50,
                        impact.traffic.p95, dict(impact.nodes), dict(impact.paths),
-                       impact.samples, impact.seed)
+                       impact.samples, impact.seed, reach=impact.reach,
+                       paths_total=impact.paths_total)
         get = _getter(impact)
         return cls(
             p_fail=float(get("p_fail")),
