@@ -2,10 +2,13 @@
 
 For one hypothesis the two propagation passes are run again (failure to
 dependants, then traffic drop to callees) to see which symptoms it explains;
-the chain ends at the explained symptom furthest along the propagation (an
-entrypoint first, then the most hops from the cause) and follows the most
-probable path there. Each link says which edge carries the failure, its
-attributes and probability, and the times involved.
+the chain ends at the first user-visible symptom it explains (the explained
+entrypoint that alerted first), else at the explained symptom most hops from the
+cause, and follows the most probable path there given what every node showed:
+each link weighs with the probability that its node failed through it given its
+own alert or silence, so the path runs through the dependants that alerted rather
+than around them. Each link says which edge carries the failure, its attributes
+and probability (the edge's), and the times involved.
 """
 
 from __future__ import annotations
@@ -14,7 +17,14 @@ from typing import Any
 
 import numpy as np
 
-from ccm.engine.kernels import NO_TIME, _max_product, _noisy_or_sparse
+from ccm.engine.kernels import (
+    ALERT_TD,
+    ALERT_UP,
+    MONITORED,
+    NO_TIME,
+    _max_product,
+    _noisy_or_sparse,
+)
 from ccm.engine.params import Params
 from ccm.engine.snapshot import Snapshot
 from ccm.engine.types import Chain, Link, Symptom
@@ -43,11 +53,41 @@ def impact_of(snapshot: Snapshot, seeds: np.ndarray, params: Params
     return up, td
 
 
-def _paths(snapshot: Snapshot, seeds: np.ndarray, params: Params
+def _given_observation(p: np.ndarray, node: np.ndarray, flags: np.ndarray,
+                       t_obs: np.ndarray, bit: int, h_time: int, miss: float,
+                       miss_quiet: float, params: Params) -> np.ndarray:
+    """Per edge, the probability that its dependant ``node`` failed through it given that
+    node's own observation (the belief the scoring kernel passes on): near 1 for a node
+    that alerted, low for a quiet monitored one, ``p`` for an unobserved one (unmonitored,
+    or alerting since before the hypothesis)."""
+    fa, f = params.false_alert, flags[node]
+    monitored = (f & MONITORED) != 0
+    alerted = (f & bit) != 0
+    if h_time != NO_TIME:
+        early = alerted & (t_obs[node] < h_time - int(params.clock_skew_s * 1e6))
+        monitored, alerted = monitored & ~early, alerted & ~early
+    with np.errstate(invalid="ignore", divide="ignore"):
+        fired = p * (1 - miss) / (p * (1 - miss) + (1 - p) * fa)
+        quiet = p * miss_quiet / (p * miss_quiet + (1 - p) * (1 - fa))
+    out = np.where(monitored, np.where(alerted, fired, quiet), p)
+    return np.where(p > 0, out, 0.0)
+
+
+def _paths(snapshot: Snapshot, seeds: np.ndarray, params: Params, obs: Any, h_time: int
            ) -> tuple[np.ndarray, np.ndarray]:
-    m = snapshot.model(params)
+    """The most probable path to every node, each link weighted by the probability that
+    its node failed through it given what that node showed (an alerting node is on the
+    failure's path far more likely than a quiet one)."""
+    from ccm.engine.rca import missed_rates
+
+    s, m = snapshot, snapshot.model(params)
+    miss, miss_quiet, miss_td, miss_td_quiet = missed_rates(s, obs, params)
+    pa = _given_observation(m.in_p, s.in_idx, obs.flags, obs.t_up, ALERT_UP, h_time, miss,
+                            miss_quiet, params)
+    pb = _given_observation(m.out_ptd, s.out_idx, obs.flags, obs.t_td, ALERT_TD, h_time,
+                            miss_td, miss_td_quiet, params)
     with np.errstate(divide="ignore"):
-        wa, wb = -np.log(m.in_p), -np.log(m.out_ptd)
+        wa, wb = -np.log(pa), -np.log(pb)
     return _max_product(snapshot.n, snapshot.in_ptr, snapshot.in_idx, wa, snapshot.out_ptr,
                         snapshot.out_idx, wb, True, seeds, np.zeros(len(seeds)))
 
@@ -137,14 +177,15 @@ def build_chain(snapshot: Snapshot, obs: Any, hyp: Any, h: int, rank: int, poste
     seeds = hyp.seeds[hyp.ptr[h]:hyp.ptr[h + 1]]
     up, td = impact_of(s, seeds, params)
     explained = _explained(s, symptoms, up, td, int(hyp.time[h]), params)
-    dist, pred = _paths(s, seeds, params)
+    dist, pred = _paths(s, seeds, params, obs, int(hyp.time[h]))
     ends = []
     for sym, r in explained:
         state = s.index[sym.ref] + (0 if sym.upstream else s.n)
         if np.isfinite(dist[state]):
             hops = len(_walk(pred, state))
-            ends.append((-int(s.traffic[s.index[sym.ref]] > 0), -hops, -r, sym.ref, state))
-    states = _walk(pred, min(ends)[4]) if ends else [int(seeds[0])]
+            entry = bool(s.traffic[s.index[sym.ref]] > 0)
+            ends.append((-int(entry), sym.time if entry else 0, -hops, -r, sym.ref, state))
+    states = _walk(pred, min(ends)[5]) if ends else [int(seeds[0])]
     onset: dict[int, int] = {}
     for sym in symptoms:
         v = s.index[sym.ref]
