@@ -94,8 +94,12 @@ class PathWeights:
         alerts = []
         for side, (idx, t_obs, bit) in enumerate(((s.in_idx, obs.t_up, ALERT_UP),
                                                   (s.out_idx, obs.t_td, ALERT_TD))):
-            for v in np.flatnonzero(obs.flags & bit).tolist():
-                alerts.append((side, int(t_obs[v]), np.flatnonzero(idx == v)))
+            nodes = np.flatnonzero(obs.flags & bit)
+            mark = np.zeros(s.n, np.bool_)
+            mark[nodes] = True
+            into = np.flatnonzero(mark[idx])   # links into alerting nodes: one scan
+            for v in nodes.tolist():
+                alerts.append((side, int(t_obs[v]), into[idx[into] == v]))
         with np.errstate(divide="ignore"):
             return cls((-np.log(pa), -np.log(pb)), (-np.log(m.in_p), -np.log(m.out_ptd)),
                        alerts, int(params.clock_skew_s * 1e6))
