@@ -120,7 +120,9 @@ def test_p_fail_comes_from_the_change_prior_model():
     risky = Action("config_change", "service:a", keys=("CLIENT_TIMEOUT_MS",))
     assert action_prior(risky) == pytest.approx(0.10 * P.risky_key_factor)
     drop = Action("schema_migration", "datastore:db", destructive=True, reversible=False)
-    assert action_prior(drop) > 0.4
+    assert action_prior(drop) == pytest.approx(
+        0.10 * P.destructive_factor * P.irreversible_factor)
+    assert action_prior(drop) > 3 * action_prior(Action("schema_migration", "datastore:db"))
 
 
 def test_a_rollback_fails_less_often_than_a_deploy_and_spreads_the_same_way():

@@ -2,19 +2,30 @@
 
 For one hypothesis the two propagation passes are run again (failure to
 dependants, then traffic drop to callees) to see which symptoms it explains;
-the chain ends at the explained symptom furthest along the propagation (an
-entrypoint first, then the most hops from the cause) and follows the most
-probable path there. Each link says which edge carries the failure, its
-attributes and probability, and the times involved.
+the chain ends at the first user-visible symptom it explains (the explained
+entrypoint that alerted first), else at the explained symptom most hops from the
+cause, and follows the most probable path there given what every node showed:
+each link weighs with the probability that its node failed through it given its
+own alert or silence, so the path runs through the dependants that alerted rather
+than around them. Each link says which edge carries the failure, its attributes
+and probability (the edge's), and the times involved.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from ccm.engine.kernels import NO_TIME, _max_product, _noisy_or_sparse
+from ccm.engine.kernels import (
+    ALERT_TD,
+    ALERT_UP,
+    MONITORED,
+    NO_TIME,
+    _max_product,
+    _noisy_or_sparse,
+)
 from ccm.engine.params import Params
 from ccm.engine.snapshot import Snapshot
 from ccm.engine.types import Chain, Link, Symptom
@@ -43,11 +54,74 @@ def impact_of(snapshot: Snapshot, seeds: np.ndarray, params: Params
     return up, td
 
 
-def _paths(snapshot: Snapshot, seeds: np.ndarray, params: Params
+def _given_observation(p: np.ndarray, node: np.ndarray, flags: np.ndarray, bit: int,
+                       miss: float, miss_quiet: float, fa: float) -> np.ndarray:
+    """Per edge, the probability that its dependant ``node`` failed through it given that
+    node's own observation (the belief the scoring kernel passes on): near 1 for a node
+    that alerted, low for a quiet monitored one, ``p`` for an unmonitored one."""
+    f = flags[node]
+    monitored, alerted = (f & MONITORED) != 0, (f & bit) != 0
+    with np.errstate(invalid="ignore", divide="ignore"):
+        fired = p * (1 - miss) / (p * (1 - miss) + (1 - p) * fa)
+        quiet = p * miss_quiet / (p * miss_quiet + (1 - p) * (1 - fa))
+    out = np.where(monitored, np.where(alerted, fired, quiet), p)
+    return np.where(p > 0, out, 0.0)
+
+
+@dataclass(frozen=True, eq=False)
+class PathWeights:
+    """``-log`` link weights for chains, both directions (failure along ``in`` edges,
+    traffic drop along ``out`` edges), given every node's observation; computed once per
+    question. ``alerts`` lists, per alerting node and direction, its onset and the
+    positions of its incoming links, which count as unobserved (the edge's own ``p``) for
+    a hypothesis younger than that alert (see :meth:`at`)."""
+
+    observed: tuple[np.ndarray, np.ndarray]
+    plain: tuple[np.ndarray, np.ndarray]
+    alerts: list[tuple[int, int, np.ndarray]]
+    skew: int
+
+    @classmethod
+    def build(cls, snapshot: Snapshot, obs: Any, params: Params) -> PathWeights:
+        from ccm.engine.rca import missed_rates
+
+        s, m = snapshot, snapshot.model(params)
+        miss, miss_quiet, miss_td, miss_td_quiet = missed_rates(s, obs, params)
+        fa = params.false_alert
+        pa = _given_observation(m.in_p, s.in_idx, obs.flags, ALERT_UP, miss, miss_quiet, fa)
+        pb = _given_observation(m.out_ptd, s.out_idx, obs.flags, ALERT_TD, miss_td,
+                                miss_td_quiet, fa)
+        alerts = []
+        for side, (idx, t_obs, bit) in enumerate(((s.in_idx, obs.t_up, ALERT_UP),
+                                                  (s.out_idx, obs.t_td, ALERT_TD))):
+            nodes = np.flatnonzero(obs.flags & bit)
+            mark = np.zeros(s.n, np.bool_)
+            mark[nodes] = True
+            into = np.flatnonzero(mark[idx])   # links into alerting nodes: one scan
+            for v in nodes.tolist():
+                alerts.append((side, int(t_obs[v]), into[idx[into] == v]))
+        with np.errstate(divide="ignore"):
+            return cls((-np.log(pa), -np.log(pb)), (-np.log(m.in_p), -np.log(m.out_ptd)),
+                       alerts, int(params.clock_skew_s * 1e6))
+
+    def at(self, h_time: int) -> tuple[np.ndarray, np.ndarray]:
+        """The weights for a hypothesis at ``h_time``: an alert that began before it is
+        unobserved (as in the scoring)."""
+        early = [a for a in self.alerts if h_time != NO_TIME and a[1] < h_time - self.skew]
+        if not early:
+            return self.observed
+        w = (self.observed[0].copy(), self.observed[1].copy())
+        for side, _, pos in early:
+            w[side][pos] = self.plain[side][pos]
+        return w
+
+
+def _paths(snapshot: Snapshot, seeds: np.ndarray, weights: tuple[np.ndarray, np.ndarray]
            ) -> tuple[np.ndarray, np.ndarray]:
-    m = snapshot.model(params)
-    with np.errstate(divide="ignore"):
-        wa, wb = -np.log(m.in_p), -np.log(m.out_ptd)
+    """The most probable path to every node, each link weighted by the probability that
+    its node failed through it given what that node showed (an alerting node is on the
+    failure's path far more likely than a quiet one)."""
+    wa, wb = weights
     return _max_product(snapshot.n, snapshot.in_ptr, snapshot.in_idx, wa, snapshot.out_ptr,
                         snapshot.out_idx, wb, True, seeds, np.zeros(len(seeds)))
 
@@ -131,20 +205,23 @@ def _explained(snapshot: Snapshot, symptoms: list[Symptom], up: np.ndarray, td: 
 
 
 def build_chain(snapshot: Snapshot, obs: Any, hyp: Any, h: int, rank: int, posterior: float,
-                log_score: float, symptoms: list[Symptom], params: Params) -> Chain:
+                log_score: float, symptoms: list[Symptom], params: Params,
+                weights: PathWeights | None = None) -> Chain:
     """The chain of hypothesis ``h`` (see the module docstring)."""
     s = snapshot
     seeds = hyp.seeds[hyp.ptr[h]:hyp.ptr[h + 1]]
     up, td = impact_of(s, seeds, params)
     explained = _explained(s, symptoms, up, td, int(hyp.time[h]), params)
-    dist, pred = _paths(s, seeds, params)
+    weights = weights or PathWeights.build(s, obs, params)
+    dist, pred = _paths(s, seeds, weights.at(int(hyp.time[h])))
     ends = []
     for sym, r in explained:
         state = s.index[sym.ref] + (0 if sym.upstream else s.n)
         if np.isfinite(dist[state]):
             hops = len(_walk(pred, state))
-            ends.append((-int(s.traffic[s.index[sym.ref]] > 0), -hops, -r, sym.ref, state))
-    states = _walk(pred, min(ends)[4]) if ends else [int(seeds[0])]
+            entry = bool(s.traffic[s.index[sym.ref]] > 0)
+            ends.append((-int(entry), sym.time if entry else 0, -hops, -r, sym.ref, state))
+    states = _walk(pred, min(ends)[5]) if ends else [int(seeds[0])]
     onset: dict[int, int] = {}
     for sym in symptoms:
         v = s.index[sym.ref]

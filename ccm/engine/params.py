@@ -18,10 +18,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 #: change kind -> structural prior probability that a change of that kind fails
-#: (causes a user-visible degradation). See :attr:`Params.kind_prior`. Deliberately
-#: moderate: published change-failure rates differ between kinds of change by a small
-#: factor, not by orders of magnitude, so where and when a change was made (the
-#: evidence) must decide between changes, not their kind.
+#: (causes a user-visible degradation, now or later). See :attr:`Params.kind_prior`.
+#: Every kind that changes what runs in production gets the same base rate: published
+#: change-failure rates differ between kinds of change by a small factor at most, and
+#: what does differ between kinds is modelled elsewhere, once: *when* a change bites
+#: (capacity, limits, migrations and certificates mostly late: DEFAULT_LATENT_SHARE),
+#: *how far* it reaches (the propagation model), whether it can be undone
+#: (``irreversible_factor``), and what it changed (``risky_key_factor``,
+#: ``destructive_factor``). Lowering a kind's prior because it "rarely breaks at once"
+#: counts its lateness twice. So where and when a change was made (the evidence)
+#: decides between changes, not their kind.
 DEFAULT_KIND_PRIOR: tuple[tuple[str, float], ...] = (
     # DORA's State of DevOps reports put the change failure rate of most teams at
     # 5-15 % per deploy; we take the middle.
@@ -29,18 +35,23 @@ DEFAULT_KIND_PRIOR: tuple[tuple[str, float], ...] = (
     # Config pushes cause about as many outages as binary pushes (Google SRE
     # postmortem analyses): same base as deploys.
     ("config_change", 0.10),
-    # Flags are usually ramped gradually and switched off quickly: a little lower.
-    ("feature_flag", 0.08),
-    # Migrations touch shared state and are hard to undo: a little higher.
-    ("schema_migration", 0.12),
+    # A flag flip is when the code a deploy shipped dark first runs in production: as
+    # risky as the deploy. A gradual ramp limits how much traffic a bad flag reaches
+    # (the propagation's and alerting's business), not whether the new path is broken.
+    ("feature_flag", 0.10),
+    # Migrations touch shared state: their reach is the propagation model's business,
+    # their being hard to undo ``irreversible_factor``'s, dropping data
+    # ``destructive_factor``'s, and their biting under data growth the latent share's.
+    ("schema_migration", 0.10),
     # Network, node-pool, storage changes: as risky as a deploy, with a wider reach
     # (the reach is the propagation model's business, not the prior's).
     ("infra_change", 0.10),
-    # Certificates and DNS records are classic whole-site outages: a little higher.
-    ("cert_or_dns", 0.12),
-    # Capacity changes (scale-down, quota, instance size) rarely break at once, but
-    # do at the next peak (see DEFAULT_LATENT_SHARE): a little lower.
-    ("capacity", 0.08),
+    # Certificates and DNS records take whole sites down, but that is their reach
+    # (propagation) and their TTLs make them late (latent share), not a higher rate.
+    ("cert_or_dns", 0.10),
+    # Capacity changes (scale-down, quota, instance size) break at the next peak more
+    # than at once: that lateness is DEFAULT_LATENT_SHARE's (0.5), not a lower rate.
+    ("capacity", 0.10),
     ("dependency_upgrade", 0.10),
     # Rolling back restores a state that worked; restarts and scaling rarely break.
     ("rollback", 0.04),

@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 import numba
 import numpy as np
 
-from ccm.engine.chains import EXPIRY, SPONTANEOUS, build_chain
+from ccm.engine.chains import EXPIRY, SPONTANEOUS, PathWeights, build_chain
 from ccm.engine.kernels import (
     ALERT_TD,
     ALERT_UP,
@@ -290,8 +290,9 @@ def root_causes(snapshot: Snapshot, symptoms: list[Symptom] | None = None, *,
     ranked = ranked[exact[ranked]]
     posterior = np.exp(scores - scores.max()) if len(scores) else scores
     posterior = posterior / posterior.sum() if len(scores) else posterior
+    weights = PathWeights.build(snapshot, obs, params) if len(ranked) else None
     chains = [build_chain(snapshot, obs, hyp, int(h), rank + 1, float(posterior[h]),
-                          float(scores[h]), symptoms, params)
+                          float(scores[h]), symptoms, params, weights)
               for rank, h in enumerate(ranked)]
     return RootCauses(chains, symptoms, len(hyp.root), snapshot.valid_at,
                       Timings(compile_s, time.perf_counter() - start))
