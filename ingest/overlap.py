@@ -12,9 +12,10 @@ building the next.
 
 Two processes only pay with a free CPU: with both CPUs busy (other work on the
 machine) they share one and spend more CPU than one process writing alone
-(measured: about 2.8 CPU-seconds per 100,000 facts against 2.35). So the CPU
-time both get is checked as they go, and while it is under 1.2 CPUs this
-process writes the batches itself, trying the writer again now and then.
+(measured: about 2.8 CPU-seconds per 100,000 facts against 2.35). So a file
+starts written here; after a few batches, and every :data:`WINDOW` batches, the
+writer is used if the machine had an idle CPU meanwhile (from ``/proc/stat``),
+and left while the two processes get less than :data:`MIN_SHARE` CPUs.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from ccm.errors import BatchRejected
 from graph_schema import FactError, NodeFact, validate
 from graph_schema.facts import Fact
 from ingest.core import Batch, FileReport
+from ingest.writer import TICKS as _TICKS
 from ingest.writer import Writer, WriterDied, WriterFailed
 
 if TYPE_CHECKING:
@@ -35,14 +37,16 @@ if TYPE_CHECKING:
 
 #: batches handed to the writer and not yet answered, at most
 DEPTH = 3
-#: every this many batches sent to the writer, the two processes' CPU share is checked
+#: every this many batches, whether to use the writer is decided again
 WINDOW = 16
-#: below this share (CPU seconds of both per second) they are not getting two CPUs
-#: (other work holds one): the next batches are written here (less CPU in all)
+#: the first decision comes after this many batches (written here)
+FIRST_WINDOW = 4
+#: the writer is used once the machine had this many CPUs idle while this process
+#: wrote alone (the writer would have them)
+MIN_IDLE = 0.6
+#: and left when the two processes get less than this many CPUs between them (other
+#: work holds one): they then spend more CPU in all than this process writing alone
 MIN_SHARE = 1.2
-#: batches written here before the writer is tried again (doubled at each busy check
-#: in a row, so that a machine that stays busy is soon written alone)
-LOCAL_BATCHES = 24
 
 _Flight = tuple[Batch, int, list[Fact]]
 
@@ -50,17 +54,19 @@ _Flight = tuple[Batch, int, list[Fact]]
 class Overlap:
     """Takes one file's batches for a run, writing them through ``writer``."""
 
-    def __init__(self, run: _Run, fr: FileReport, writer: Writer) -> None:
-        self.run, self.fr, self.writer = run, fr, writer
+    def __init__(self, run: _Run, fr: FileReport) -> None:
+        self.run, self.fr = run, fr
+        self.writer: Writer | None = None
         self.resolver = run.ctx.resolver
         self.flying: deque[_Flight] = deque()
         #: batches to hand over before the next one is built; True: build it again first
         self.todo: deque[tuple[Batch, bool]] = deque()
-        #: batches still to write in this process (the CPUs were found busy), and the
-        #: batches sent, wall and CPU time when the current window began
-        self.local_left = 0
-        self.backoff = LOCAL_BATCHES
-        self.window = self._clocks(0)
+        #: whether batches are written here (until a check finds an idle CPU)
+        self.local = True
+        #: batches taken in this window; its start: wall time, and CPU ticks (idle ones of
+        #: the machine while local, else used by both processes; None: unknown)
+        self.window: tuple[int, float, float | None] = (
+            WINDOW - FIRST_WINDOW, time.perf_counter(), _idle_ticks())
 
     def take(self, batches: Iterable[Batch]) -> Iterator[Batch]:
         """Take each batch (yielded once handed over, for progress); every batch is
@@ -83,7 +89,7 @@ class Overlap:
         """Hand over what is to do, settling the oldest batch in flight whenever
         ``until`` are; ``until=1``: settle everything."""
         while self.todo or (until == 1 and self.flying):
-            local = self.local_left > 0
+            local = self.local
             if self.flying and (len(self.flying) >= until or not self.todo or local):
                 self._settle_oldest()
                 continue
@@ -92,50 +98,60 @@ class Overlap:
                 from ingest.pipeline import _rebuild
 
                 batch = _rebuild(batch)
-            if local:
-                self.local_left -= 1
+            if local or self.writer is None:
                 self.run._take(batch, self.fr)
-                if not self.local_left:
-                    self.window = self._clocks(0)
-                continue
-            flight = self._hand_over(batch)
-            if flight is not None:
-                self.flying.append(flight)
-                self._check_share()
+            else:
+                flight = self._hand_over(batch, self.writer)
+                if flight is not None:
+                    self.flying.append(flight)
+            self._check()
 
-    def _clocks(self, sent: int) -> tuple[int, float, float | None]:
-        """``sent``, the wall time, and the CPU time of both processes (None: unknown)."""
-        child = self.writer.cpu_seconds()
-        return sent, time.perf_counter(), None if child is None else child + time.process_time()
-
-    def _check_share(self) -> None:
-        """Every :data:`WINDOW` batches sent: if the two processes got less than
-        :data:`MIN_SHARE` CPUs meanwhile, they are sharing one (other work holds the
-        other); write the next :data:`LOCAL_BATCHES` here."""
-        sent, wall, cpu = self.window
-        if sent + 1 < WINDOW:
-            self.window = (sent + 1, wall, cpu)
+    def _check(self) -> None:
+        """Every :data:`WINDOW` batches: while local, use the writer if the machine had
+        :data:`MIN_IDLE` CPUs idle; while using it, leave it if both processes got less
+        than :data:`MIN_SHARE` CPUs (other work holds one: they share the other)."""
+        n, wall, ticks = self.window
+        if n + 1 < WINDOW:
+            self.window = (n + 1, wall, ticks)
             return
-        self.window = now = self._clocks(0)
-        if cpu is not None and now[2] is not None and now[2] - cpu < MIN_SHARE * (now[1] - wall):
-            self.local_left, self.backoff = self.backoff, 2 * self.backoff
+        elapsed = time.perf_counter() - wall
+        if self.local:
+            idle = _idle_ticks()
+            if ticks is None or idle is None or (idle - ticks) / _TICKS >= MIN_IDLE * elapsed:
+                self.writer = self.run.start_writer()
+                self.local = self.writer is None
         else:
-            self.backoff = LOCAL_BATCHES
+            assert self.writer is not None
+            used = self.writer.cpu_seconds()
+            if ticks is not None and used is not None and \
+                    used + time.process_time() - ticks < MIN_SHARE * elapsed:
+                self.local = True
+        self._restart_window()
+
+    def _restart_window(self) -> None:
+        if self.local:
+            self.window = (0, time.perf_counter(), _idle_ticks())
+            return
+        assert self.writer is not None
+        used = self.writer.cpu_seconds()
+        self.window = (0, time.perf_counter(),
+                       None if used is None else used + time.process_time())
 
     def _settle_oldest(self) -> None:
         if self._settle(self.flying.popleft()):
             return
         # not written: the writer skips the batches sent after it; build them again
-        skipped = [self._skipped(f) for f in self.flying]
+        assert self.writer is not None
+        skipped = [self._skipped(self.writer, f) for f in self.flying]
         self.flying.clear()
         self.writer.resync()
         self.resolver.drop_pending()  # of the batch built last, if it is still to do
         self.todo = deque([(b, True) for b in skipped] + [(b, True) for b, _ in self.todo])
 
-    def _hand_over(self, batch: Batch) -> _Flight | None:
+    def _hand_over(self, batch: Batch, writer: Writer) -> _Flight | None:
         """Send ``batch`` to the writer (validated), or take it here as usual: a batch
         with an error, one that waits for its stage, or any while the writer starts."""
-        run, writer = self.run, self.writer
+        run = self.run
         try:
             if batch.error is not None or batch.after_stage or not batch.facts \
                     or (not self.flying and not writer.poll_ready()):
@@ -158,10 +174,10 @@ class Overlap:
                              "were written; ingesting the file again is safe)") from None
         return batch, token, facts
 
-    def _skipped(self, flight: _Flight) -> Batch:
+    def _skipped(self, writer: Writer, flight: _Flight) -> Batch:
         batch, token, _ = flight
         try:
-            self.writer.skipped()
+            writer.skipped()
         except WriterDied as exc:
             raise WriterDied(f"{exc}, before writing {batch.where} (the batches before it "
                              "were written; ingesting the file again is safe)") from None
@@ -174,6 +190,7 @@ class Overlap:
         written."""
         batch, token, facts = flight
         run, fr = self.run, self.fr
+        assert self.writer is not None
         try:
             result = self.writer.result()
         except WriterDied as exc:
@@ -199,3 +216,13 @@ class Overlap:
         if batch.on_written is not None:
             batch.on_written()
         return True
+
+
+def _idle_ticks() -> int | None:
+    """Idle CPU time of the whole machine so far, in clock ticks (None: unknown)."""
+    try:
+        with open("/proc/stat", "rb") as fh:
+            fields = fh.readline().split()
+        return int(fields[4]) + int(fields[5])  # idle, iowait
+    except (OSError, ValueError, IndexError):
+        return None

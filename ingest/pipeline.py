@@ -128,13 +128,13 @@ class _Run:
             return fr
         try:
             total = src.size()
-            writer = self._writer_for(src, adapter, total)
+            overlapped = self._may_overlap(src, adapter, total)
             batches = adapter.read(src, self.ctx)
-            if writer is not None:
-                batches = Overlap(self, fr, writer).take(batches)
+            if overlapped:
+                batches = Overlap(self, fr).take(batches)
             try:
                 for batch in batches:
-                    if writer is None:
+                    if not overlapped:
                         self._take(batch, fr)
                     if self.progress:
                         done = total if batch.bytes_done is None else batch.bytes_done
@@ -167,14 +167,20 @@ class _Run:
         self.writer_broken = True
         self.close()
 
-    def _writer_for(self, src: Source, adapter: Adapter, size: int) -> Writer | None:
-        """The writer process for a big file of an adapter that allows it (else None)."""
-        store = self.ctx.store
-        if (not getattr(adapter, "overlapped", False) or src.path is None or size < MIN_BYTES
-                or self.writer_broken or not eligible(store)):
-            return None
-        if self.writer is None:
-            self.writer = Writer(store.path)  # type: ignore[attr-defined]
+    def _may_overlap(self, src: Source, adapter: Adapter, size: int) -> bool:
+        """Whether a writer process may write this file (a big file of an adapter that
+        allows it, into a store it can write: :func:`ingest.writer.eligible`)."""
+        return (getattr(adapter, "overlapped", False) and src.path is not None
+                and size >= MIN_BYTES and not self.writer_broken
+                and eligible(self.ctx.store))
+
+    def start_writer(self) -> Writer | None:
+        """The run's writer process, started on first use (None: it cannot start)."""
+        if self.writer is None and not self.writer_broken:
+            try:
+                self.writer = Writer(self.ctx.store.path)  # type: ignore[attr-defined]
+            except OSError:  # no interpreter to start: write in this process
+                self.writer_broken = True
         return self.writer
 
     def _take(self, batch: Batch, fr: FileReport) -> None:

@@ -42,7 +42,8 @@ from graph_schema.facts import Fact
 #: smaller ones are not worth a process start (measured: about 0.2 s of the other CPU)
 MIN_BYTES = 4 * 1024 * 1024
 _LEN = struct.Struct("<I")
-_TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+#: clock ticks per second (of /proc CPU times)
+TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
 
 
 class WriterDied(CCMError):
@@ -98,13 +99,15 @@ def _recv(inp: IO[bytes]) -> Any:
 
 def eligible(store: Any) -> bool:
     """Whether ``store`` can be written by a writer process: the embedded store on
-    its own clock (an injected clock cannot cross a process), on a machine with a
-    second CPU, unless ``CCM_INGEST_WRITER=0``."""
+    its own clock (an injected clock cannot cross a process), on a POSIX machine
+    (pipes polled with select, CPU time read from /proc) with a second CPU, unless
+    ``CCM_INGEST_WRITER=0``."""
     from ccm.store.embedded import EmbeddedStore
     from graph_schema.timeutil import now_micros
 
-    return (type(store) is EmbeddedStore and store._clock is now_micros
-            and (os.cpu_count() or 1) > 1 and os.environ.get("CCM_INGEST_WRITER") != "0")
+    return (os.name == "posix" and bool(sys.executable) and type(store) is EmbeddedStore
+            and store._clock is now_micros and (os.cpu_count() or 1) > 1
+            and os.environ.get("CCM_INGEST_WRITER") != "0")
 
 
 class Writer:
@@ -136,7 +139,7 @@ class Writer:
         try:
             stat = Path(f"/proc/{self.proc.pid}/stat").read_bytes()
             fields = stat[stat.rindex(b")") + 2:].split()
-            return (int(fields[11]) + int(fields[12])) / _TICKS
+            return (int(fields[11]) + int(fields[12])) / TICKS
         except (OSError, ValueError, IndexError):
             return None
 

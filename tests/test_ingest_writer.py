@@ -96,6 +96,12 @@ def writer_children() -> list[int]:
     return out
 
 
+def use_the_writer_however_busy_the_machine_is(monkeypatch) -> None:
+    monkeypatch.setattr(overlap, "MIN_IDLE", -1)
+    monkeypatch.setattr(overlap, "MIN_SHARE", 0)
+    monkeypatch.setattr(overlap, "FIRST_WINDOW", 1)
+
+
 def test_facts_travel_to_the_writer_and_back_unchanged():
     facts = [NodeFact("service", "a", {"x": [1, 2.5]}, 5, None, "src", "f:1"),
              EdgeFact("DEPENDS_ON", "service:a", "service:b", {}, 0, 9, "", "f:2"),
@@ -112,7 +118,7 @@ def test_a_big_file_through_the_writer_stores_exactly_what_an_in_process_ingest_
     plain, plain_path = ingest(tmp_path, "plain", files)
     monkeypatch.delenv("CCM_INGEST_WRITER")
     monkeypatch.setattr(pipeline, "MIN_BYTES", 0)
-    monkeypatch.setattr(overlap, "MIN_SHARE", 0)  # however busy the machine is
+    use_the_writer_however_busy_the_machine_is(monkeypatch)
     started, resyncs, real = [], [], pipeline.Writer
 
     def counted(path: Path) -> pipeline.Writer:
@@ -163,10 +169,11 @@ def test_batches_go_back_and_forth_between_the_writer_and_this_process_unchanged
     plain, plain_path = ingest(tmp_path, "plain", files)
     monkeypatch.delenv("CCM_INGEST_WRITER")
     monkeypatch.setattr(pipeline, "MIN_BYTES", 0)
-    # every 2 batches sent, the CPUs are found too busy: 3, 6, 12... batches are written here
+    # every 2 batches, the CPUs are found idle (while local) or too busy (while not)
+    monkeypatch.setattr(overlap, "MIN_IDLE", -1)
     monkeypatch.setattr(overlap, "MIN_SHARE", 100)
     monkeypatch.setattr(overlap, "WINDOW", 2)
-    monkeypatch.setattr(overlap, "LOCAL_BATCHES", 3)
+    monkeypatch.setattr(overlap, "FIRST_WINDOW", 1)
     sent, real = [], pipeline.Writer
 
     def counted(path: Path) -> pipeline.Writer:
@@ -184,14 +191,14 @@ def test_batches_go_back_and_forth_between_the_writer_and_this_process_unchanged
             time.sleep(1)
 
     mixed, path = ingest(tmp_path, "mixed", files, progress=wait_for_the_writer)
-    assert 4 <= len(sent) <= 12  # of 40 batches: 2 at a time, between the runs here
+    assert 10 <= len(sent) <= 30  # of 40 batches: 2 at a time, between 2 written here
     assert mixed.to_dict() == plain.to_dict()
     assert versions(path) == versions(plain_path)
 
 
 def test_a_writer_that_dies_is_named_and_nothing_hangs(tmp_path, monkeypatch):
     monkeypatch.setattr(pipeline, "MIN_BYTES", 0)
-    monkeypatch.setattr(overlap, "MIN_SHARE", 0)
+    use_the_writer_however_busy_the_machine_is(monkeypatch)
     path = topology(tmp_path)
     killed, calls = [], []
 
@@ -225,3 +232,13 @@ def test_the_writer_can_be_turned_off(tmp_path, monkeypatch):
     monkeypatch.setattr(pipeline, "Writer", started.append)
     report, _ = ingest(tmp_path, "off", [alerts(tmp_path)])
     assert report.ok and started == []
+
+
+def test_a_big_file_on_a_busy_machine_is_written_here_without_a_writer(tmp_path, monkeypatch):
+    monkeypatch.setattr(pipeline, "MIN_BYTES", 0)
+    monkeypatch.setattr(overlap, "MIN_IDLE", 100)  # never that many idle CPUs
+    monkeypatch.setattr(overlap, "WINDOW", 2)
+    started = []
+    monkeypatch.setattr(pipeline, "Writer", started.append)
+    report, _ = ingest(tmp_path, "busy", [alerts(tmp_path)])
+    assert report.ok and report.totals()["added"] == 840 and started == []
