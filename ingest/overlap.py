@@ -71,19 +71,32 @@ class Overlap:
     def take(self, batches: Iterable[Batch]) -> Iterator[Batch]:
         """Take each batch (yielded once handed over, for progress); every batch is
         settled when this ends, even early."""
+        dead = False
         try:
             for batch in batches:
                 self.todo.append((batch, False))
                 self._drain(until=DEPTH)
                 yield batch
         except WriterDied:
-            for _, token, _ in self.flying:
-                self.resolver.discard(token)
-            self.flying.clear()
-            self.todo.clear()
+            dead = True
+            self._abandon()
             raise
         finally:
-            self._drain(until=1)
+            if not dead:
+                try:
+                    self._drain(until=1)
+                except WriterDied:
+                    self._abandon()
+                    raise
+
+    def _abandon(self) -> None:
+        """The writer died: forget the batches in flight and those still to do (the
+        error names the first of them; the ones before it were written)."""
+        for _, token, _ in self.flying:
+            self.resolver.discard(token)
+        self.flying.clear()
+        self.todo.clear()
+        self.resolver.drop_pending()  # of the batch built last, never handed over
 
     def _drain(self, until: int) -> None:
         """Hand over what is to do, settling the oldest batch in flight whenever
