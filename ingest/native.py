@@ -149,6 +149,10 @@ def names_of(rec: Any) -> list[str]:
 class NativeJsonl:
     """Native JSONL adapter; ``kind`` picks which records make a file detectable."""
 
+    #: batches only ask the resolver about the store, so a big file's writes may overlap
+    #: the building of its next batch (ingest.writer)
+    overlapped = True
+
     def __init__(self, name: str, kind: str, order: int, description: str) -> None:
         self.name = name
         self.kind = kind

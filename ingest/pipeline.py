@@ -34,7 +34,9 @@ from ingest.core import (
     registry,
 )
 from ingest.gcpause import fewer_collections
+from ingest.overlap import Overlap
 from ingest.source import IngestError, Source
+from ingest.writer import MIN_BYTES, Writer, WriterDied, eligible
 
 ProgressHook = Callable[[str, int, int], None]
 #: the most facts written as one transaction when batches wait for each other; a
@@ -92,11 +94,14 @@ def ingest_sources(store: Store, sources: Sequence[Source], *, fmt: str | None =
     run = _Run(ctx, progress)
     report = IngestReport()
     with fewer_collections():
-        for _, group in itertools.groupby(plan, key=lambda pa: pa[1].order if pa[1] else 99):
-            for src, adapter in group:
-                report.files.append(run.ingest_file(src, adapter))
-            run.end_stage()
-        run.end()
+        try:
+            for _, group in itertools.groupby(plan, key=lambda pa: pa[1].order if pa[1] else 99):
+                for src, adapter in group:
+                    report.files.append(run.ingest_file(src, adapter))
+                run.end_stage()
+            run.end()
+        finally:
+            run.close()
     return report
 
 
@@ -108,6 +113,9 @@ class _Run:
         self.progress = progress
         self.stage: list[tuple[Batch, FileReport]] = []
         self.deferred: list[tuple[Batch, FileReport]] = []
+        #: the writer process (ingest.writer), started for the first file big enough
+        self.writer: Writer | None = None
+        self.writer_broken = False
 
     def ingest_file(self, src: Source, adapter: Adapter | None) -> FileReport:
         fr = FileReport(str(src), adapter.name if adapter else "?")
@@ -120,11 +128,24 @@ class _Run:
             return fr
         try:
             total = src.size()
-            for batch in adapter.read(src, self.ctx):
-                self._take(batch, fr)
-                if self.progress:
-                    done = total if batch.bytes_done is None else batch.bytes_done
-                    self.progress(str(src), min(total, done), total)
+            overlapped = self._may_overlap(src, adapter, total)
+            batches = adapter.read(src, self.ctx)
+            if overlapped:
+                batches = Overlap(self, fr).take(batches)
+            try:
+                for batch in batches:
+                    if not overlapped:
+                        self._take(batch, fr)
+                    if self.progress:
+                        done = total if batch.bytes_done is None else batch.bytes_done
+                        self.progress(str(src), min(total, done), total)
+            finally:
+                close = getattr(batches, "close", None)
+                if close is not None:
+                    close()
+        except WriterDied as exc:
+            fr.errors.append(f"{src}: {exc}")
+            self._drop_writer()
         except IngestError as exc:
             fr.errors.append(str(exc))
         except FactError as exc:
@@ -136,6 +157,31 @@ class _Run:
         except MemoryError:
             fr.errors.append(f"{src}: too large to read in memory")
         return fr
+
+    def close(self) -> None:
+        if self.writer is not None:
+            self.writer.close()
+            self.writer = None
+
+    def _drop_writer(self) -> None:
+        self.writer_broken = True
+        self.close()
+
+    def _may_overlap(self, src: Source, adapter: Adapter, size: int) -> bool:
+        """Whether a writer process may write this file (a big file of an adapter that
+        allows it, into a store it can write: :func:`ingest.writer.eligible`)."""
+        return (getattr(adapter, "overlapped", False) and src.path is not None
+                and size >= MIN_BYTES and not self.writer_broken
+                and eligible(self.ctx.store))
+
+    def start_writer(self) -> Writer | None:
+        """The run's writer process, started on first use (None: it cannot start)."""
+        if self.writer is None and not self.writer_broken:
+            try:
+                self.writer = Writer(self.ctx.store.path)  # type: ignore[attr-defined]
+            except OSError:  # no interpreter to start: write in this process
+                self.writer_broken = True
+        return self.writer
 
     def _take(self, batch: Batch, fr: FileReport) -> None:
         if batch.records or batch.facts or batch.error is not None:

@@ -67,12 +67,21 @@ class Resolver:
         """Node ``ref`` is in the batch being built."""
         self._pending.setdefault(ref.split(":", 1)[1], set()).add(ref)
 
-    def seal(self) -> int:
-        """The batch being built is handed over: a token for its pending nodes."""
+    def seal(self, nodes: Iterable[str] = ()) -> int:
+        """The batch being built is handed over: a token for its pending nodes, and for
+        ``nodes`` (every node of the batch, when the next batch is built before this one
+        is written: it then sees what it would see once this one is)."""
         self._tokens += 1
-        self._sealed[self._tokens] = self._pending
+        pending = self._pending
+        for ref in nodes:
+            pending.setdefault(ref.split(":", 1)[1], set()).add(ref)
+        self._sealed[self._tokens] = pending
         self._pending = {}
         return self._tokens
+
+    def drop_pending(self) -> None:
+        """Forget the nodes of the batch being built (it is about to be built again)."""
+        self._pending = {}
 
     def commit(self, token: int, written: Iterable[str] = ()) -> None:
         """The batch of ``token`` was written: its nodes, and ``written`` ones, exist."""

@@ -187,3 +187,17 @@ def test_every_format_reports_progress_up_to_its_size(path, fmt, embedded):
     report = ingest_paths(embedded, [source], progress=lambda p, done, total: seen.append(done))
     assert report.files[0].format == fmt
     assert seen and seen == sorted(seen) and seen[-1] == source.stat().st_size
+
+
+def test_a_batch_sealed_with_its_nodes_lets_the_next_batch_see_them_until_discarded(embedded):
+    from ingest import Resolver
+
+    r = Resolver(embedded)
+    r.note("datastore:orders")
+    token = r.seal(["datastore:orders", "cache:sessions"])  # every node of the batch
+    assert r.resolve("sessions") == "cache:sessions" and r.resolve("orders") == "datastore:orders"
+    r.note("queue:jobs")
+    r.drop_pending()  # the batch being built is built again
+    assert r.resolve("jobs") == "service:jobs"
+    r.discard(token)
+    assert r.resolve("sessions") == "service:sessions"

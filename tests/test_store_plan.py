@@ -59,3 +59,20 @@ def test_the_first_edge_to_an_unknown_node_names_the_rejection(embedded):
     assert (exc.value.where, exc.value.field, exc.value.value, exc.value.index) == (
         "f.jsonl:3", "to", "service:zz", 2)
     assert embedded.refs("service") == ["service:a"]  # nothing of the batch was written
+
+
+def test_attrs_encoded_by_the_caller_are_stored_as_encoded_and_carried_ones_kept(embedded):
+    fid = "service:a|DEPENDS_ON|service:b"
+    nodes = [NodeFact("service", "a", {}, 0), NodeFact("service", "b", {}, 0)]
+    embedded.write(nodes + [EdgeFact("DEPENDS_ON", "service:a", "service:b",
+                                     {"hard": True, "propagation": 0.3}, 0)])
+    restated = EdgeFact("DEPENDS_ON", "service:a", "service:b", {"hard": False}, 10)
+    r = embedded.write([restated], validated=True, canon=[canonical_attrs(restated.attrs)])
+    assert r.added == 1
+    v = embedded.graph(20).edges[fid]
+    # the carried attribute is added to what the caller encoded, and encoded again
+    assert v.attrs == {"hard": False, "propagation": 0.3}
+    assert v.hash == canonical_attrs({"hard": False, "propagation": 0.3})[1]
+    fresh = NodeFact("service", "c", {"replicas": 2}, 0)
+    embedded.write([fresh], validated=True, canon=[canonical_attrs(fresh.attrs)])
+    assert embedded.graph(20).nodes["service:c"].hash == canonical_attrs({"replicas": 2})[1]

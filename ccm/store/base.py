@@ -130,7 +130,8 @@ class VersionedStore:
 
     # -- writes ----------------------------------------------------------------------
     def write(self, facts: Iterable[Any], *, recorded_at: int | None = None,
-              validated: bool = False, parts: Sequence[int] | None = None) -> WriteResult:
+              validated: bool = False, parts: Sequence[int] | None = None,
+              canon: Sequence[tuple[str, str] | None] | None = None) -> WriteResult:
         """Write one batch of facts atomically: all of it, or (on any error) none of it.
 
         Facts are validated against the schema (``validated=True`` says the caller
@@ -140,7 +141,8 @@ class VersionedStore:
         :class:`~ccm.errors.BatchRejected` naming it, its field and its value.
         ``parts`` (sizes of consecutive runs of ``facts``, summing to their number)
         asks for the counts of each run too, in ``result.parts``: several batches
-        written as one transaction.
+        written as one transaction. ``canon`` (with ``validated``) gives each fact's
+        :func:`canonical_attrs` of its attributes (or None), computed by the caller.
         """
         batch = list(facts)
         checked: list[NodeFact | EdgeFact | Close]
@@ -161,7 +163,7 @@ class VersionedStore:
                                parts=[WriteResult() for _ in sizes] if parts is not None else [])
         with self._transaction() as tx:
             now = self._recorded_at(tx, recorded_at)
-            plan = Plan(tx, checked, len(batch))
+            plan = Plan(tx, checked, len(batch), canon if validated else None)
             results = plan.run(sizes)
             plan.apply(now)
         total = WriteResult(recorded_at=now)

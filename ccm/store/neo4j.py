@@ -329,10 +329,11 @@ class Neo4jStore(VersionedStore):
         raise AssertionError("unreachable")
 
     def write(self, facts: Iterable[Any], *, recorded_at: int | None = None,
-              validated: bool = False, parts: Sequence[int] | None = None) -> WriteResult:
+              validated: bool = False, parts: Sequence[int] | None = None,
+              canon: Sequence[tuple[str, str] | None] | None = None) -> WriteResult:
         batch = list(facts)
         return self._retrying(lambda: super(Neo4jStore, self).write(
-            batch, recorded_at=recorded_at, validated=validated, parts=parts))
+            batch, recorded_at=recorded_at, validated=validated, parts=parts, canon=canon))
 
     def put_record(self, collection: str, key: str, doc: dict[str, Any], *,
                    expected_rev: int | None = None) -> int:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Sequence
 from json.encoder import c_make_encoder, encode_basestring  # type: ignore[attr-defined]
 from typing import TYPE_CHECKING, Any
 
@@ -94,8 +95,11 @@ def _where(f: NodeFact | EdgeFact | Close, i: int) -> str:
 class Plan:
     """One batch: what it asserts and closes, checked against the store inside ``tx``."""
 
-    def __init__(self, tx: Txn, facts: list[NodeFact | EdgeFact | Close], total: int) -> None:
+    def __init__(self, tx: Txn, facts: list[NodeFact | EdgeFact | Close], total: int,
+                 canon: Sequence[tuple[str, str] | None] | None = None) -> None:
         self.tx, self.facts, self.total = tx, facts, total
+        #: ``canonical_attrs(f.attrs)`` of each fact, when the caller computed them
+        self.canon = canon
         #: each fact's id (None for a close), in batch order
         self.fids: list[str | None] = []
         self.nodes: dict[str, NodeFact] = {}
@@ -165,12 +169,14 @@ class Plan:
                         edges_of = self._batch_edges_of()
                     self._close(f, i, edges_of, result)  # type: ignore[arg-type]
                     continue
-                self._assert(f, fid, result)  # type: ignore[arg-type]
+                self._assert(f, fid, result, i)  # type: ignore[arg-type]
             start += size
         return results
 
-    def _assert(self, f: NodeFact | EdgeFact, fid: str, result: WriteResult) -> None:
-        attrs_json, h = canonical_attrs(_with_carried(f, self.timelines.get(fid)))
+    def _assert(self, f: NodeFact | EdgeFact, fid: str, result: WriteResult, i: int) -> None:
+        attrs = _with_carried(f, self.timelines.get(fid))
+        pre = self.canon[i] if self.canon is not None and attrs is f.attrs else None
+        attrs_json, h = pre if pre is not None else canonical_attrs(attrs)
         vt = f.valid_to
         piece = Piece(f.valid_from, OPEN if vt is None else vt, h, attrs_json, f.source,
                       f.origin)
