@@ -242,3 +242,18 @@ def test_a_limited_prediction_summarises_as_the_whole_one(snap, data):
     assert a.entry_reach() == b.entry_reach() == min(1.0, sum(whole.nodes[e]
                                                               for e in whole.paths))
     assert a.risk_p95("traffic") == b.risk_p95("traffic")
+
+
+def test_predictions_asked_again_use_a_coin_table_and_predict_the_same(demo_store):
+    from ccm.engine.impact import coin_table
+
+    snap = demo_store.snapshot(parse_time("2026-03-05T11:00:00Z"))
+    action = Action("deploy", "service:productcatalogservice")
+    first = predict_impact(snap, action, samples=700, seed=13)
+    again = predict_impact(snap, action, samples=700, seed=13)  # builds the table
+    table = coin_table(snap, P, 13, 700)
+    assert table is not None and table.shape == (11, len(snap.in_eid))
+    third = predict_impact(snap, action, samples=700, seed=13)
+    assert first.services == again.services == third.services
+    assert first.traffic == again.traffic == third.traffic
+    assert coin_table(snap, P, 14, 700) is None  # another seed: not asked twice yet

@@ -12,13 +12,15 @@ from ccm.engine.model import EdgeTable
 from ccm.engine.snapshot import NodeTable, build_snapshot
 from tests.engine_graphs import LEARNED, combined, seeds_for, snapshots
 
+NO_COINS = np.empty((0, 0), np.uint64)
 
-def run(snap, seeds, probs, samples, seed=0, chunks=8, params=LEARNED, b0=0):
+
+def run(snap, seeds, probs, samples, seed=0, chunks=8, params=LEARNED, b0=0, coins=NO_COINS):
     m = snap.model(params)
     return _cascades(snap.n, snap.in_ptr, snap.in_idx, snap.in_eid, m.in_p, snap.out_ptr,
                      snap.out_idx, snap.out_eid, m.out_p, snap.order, snap.pos, snap.comp,
                      snap.cyclic, seeds, probs, snap.component, snap.traffic, samples, seed,
-                     b0, chunks)
+                     b0, coins, chunks)
 
 
 @st.composite
@@ -114,7 +116,7 @@ def test_the_serial_twin_gives_exactly_the_parallel_result(c, seed):
     serial = _cascades_serial(snap.n, snap.in_ptr, snap.in_idx, snap.in_eid, m.in_p,
                               snap.out_ptr, snap.out_idx, snap.out_eid, m.out_p, snap.order,
                               snap.pos, snap.comp, snap.cyclic, seeds, probs, snap.component,
-                              snap.traffic, 300, seed, 0)
+                              snap.traffic, 300, seed, 0, NO_COINS)
     for x, y in zip(serial, run(snap, seeds, probs, 300, seed, chunks=5), strict=True):
         np.testing.assert_array_equal(x, y)
 
@@ -129,3 +131,19 @@ def test_runs_of_whole_batches_one_after_the_other_are_one_longer_run(c, seed, f
     np.testing.assert_array_equal(whole[0], np.concatenate([head[0], tail[0]]))
     np.testing.assert_array_equal(whole[1], np.concatenate([head[1], tail[1]]))
     np.testing.assert_array_equal(whole[2], head[2] + tail[2])
+
+
+@settings(max_examples=30, deadline=None)
+@given(case(), st.integers(0, 2**31), st.integers(1, 6))
+def test_cascades_on_a_coin_table_are_the_cascades_that_draw_each_coin(c, seed, rows):
+    from ccm.engine.kernels import _coin_table
+
+    snap, seeds, probs = c
+    table = _coin_table(snap.in_eid, snap.model(LEARNED).in_p, seed, rows)
+    # more batches than the table has rows: those draw their coins as usual
+    for x, y in zip(run(snap, seeds, probs, 300, seed, chunks=3, coins=table),
+                    run(snap, seeds, probs, 300, seed, chunks=3), strict=True):
+        np.testing.assert_array_equal(x, y)
+    later = run(snap, seeds, probs, 100, seed, chunks=2, b0=1, coins=table)
+    for x, y in zip(later, run(snap, seeds, probs, 100, seed, chunks=2, b0=1), strict=True):
+        np.testing.assert_array_equal(x, y)

@@ -10,6 +10,7 @@ same prior model as changes.
 from __future__ import annotations
 
 import math
+import threading
 import time
 import weakref
 from dataclasses import dataclass
@@ -20,6 +21,7 @@ import numpy as np
 from ccm.engine.kernels import (
     _cascades,
     _cascades_serial,
+    _coin_table,
     _max_product,
     _noisy_or_dense,
     _walk_back,
@@ -91,7 +93,8 @@ PARALLEL_WORK = 1_000_000
 
 def monte_carlo(snapshot: Snapshot, seeds: np.ndarray, seed_s: np.ndarray, samples: int,
                 seed: int, params: Params = DEFAULT_PARAMS, expected_failed: float | None = None,
-                first_batch: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+                first_batch: int = 0, coins: np.ndarray | None = None
+                ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Independent cascades from ``seeds``: per-sample impacted components and entrypoint
     traffic (rps), per-node failure counts.
 
@@ -100,16 +103,52 @@ def monte_carlo(snapshot: Snapshot, seeds: np.ndarray, seed_s: np.ndarray, sampl
     kernel; else on this thread alone (concurrent requests keep the other cores busy).
     The result is the same either way. The samples are those from batch ``first_batch``
     (64 samples a batch) of the seed's stream on: runs of whole batches one after the
-    other give the samples of one longer run."""
+    other give the samples of one longer run. ``coins``: the seed's :func:`coin_table`
+    (the same result, faster), or None."""
     s, m = snapshot, snapshot.model(params)
     args = (s.n, s.in_ptr, s.in_idx, s.in_eid, m.in_p, s.out_ptr, s.out_idx, s.out_eid,
             m.out_p, s.order, s.pos, s.comp, s.cyclic, seeds, seed_s, s.component, s.traffic,
-            samples, seed, first_batch)
+            samples, seed, first_batch, _NO_COINS if coins is None else coins)
     if expected_failed is None or samples * expected_failed >= PARALLEL_WORK:
         with cores_if_free() as parallel:
             if parallel:
                 return _cascades(*args, numba.get_num_threads() * 4)
     return _cascades_serial(*args)
+
+
+_NO_COINS = np.empty((0, 0), np.uint64)
+#: largest coin table kept per propagation model and seed (40,000 edges and 2,000
+#: cascades: 10 MB)
+COIN_TABLE_BYTES = 64 * 2**20
+#: coin tables by propagation model, seed: (table, predictions that asked)
+_COINS: weakref.WeakKeyDictionary[PropagationModel, dict[int, tuple[np.ndarray | None, int]]] = \
+    weakref.WeakKeyDictionary()
+_COINS_LOCK = threading.Lock()
+
+
+def coin_table(snapshot: Snapshot, params: Params, seed: int, samples: int
+               ) -> np.ndarray | None:
+    """The masks (coins) the cascades of ``seed`` draw on the snapshot's edges, for
+    ``samples`` cascades, kept per propagation model and seed from the second
+    prediction that asks on: every prediction with that seed draws the same coins (a
+    pure hash of seed, batch and edge), and a server asks with one seed. Looking a
+    coin up costs less than drawing its ten random words. None when not kept yet, or
+    larger than :data:`COIN_TABLE_BYTES`."""
+    batches = (samples + 63) // 64
+    m = snapshot.model(params)
+    if batches * len(m.in_p) * 8 > COIN_TABLE_BYTES or len(m.in_p) == 0:
+        return None
+    with _COINS_LOCK:
+        per_seed = _COINS.setdefault(m, {})
+        table, asked = per_seed.get(seed, (None, 0))
+        if table is not None and table.shape[0] >= batches:
+            return table
+        per_seed[seed] = (table, asked + 1)
+        if asked < 1:
+            return None
+        table = _coin_table(snapshot.in_eid, m.in_p, seed, batches)
+        per_seed[seed] = (table, asked + 1)
+        return table
 
 
 #: cascades are drawn in rounds of this many (whole batches of 64) when a prediction
@@ -167,9 +206,10 @@ def sequential_monte_carlo(snapshot: Snapshot, seeds: np.ndarray, seed_s: np.nda
     ``samples`` are drawn. ``precision`` 0 draws all ``samples`` at once. Whatever the
     stop, the samples drawn are the first ones of the seed's stream: the same as a run
     of that many cascades."""
+    coins = coin_table(snapshot, params, seed, samples)
     if precision <= 0 or samples <= ROUND:
         counts, sums, _ = monte_carlo(snapshot, seeds, seed_s, samples, seed, params,
-                                      expected_failed)
+                                      expected_failed, coins=coins)
         return counts, sums
     total = float(snapshot.traffic.sum())
     parts: list[tuple[np.ndarray, np.ndarray]] = []
@@ -177,7 +217,7 @@ def sequential_monte_carlo(snapshot: Snapshot, seeds: np.ndarray, seed_s: np.nda
     while drawn < samples:
         size = min(ROUND, samples - drawn)
         c, w, _ = monte_carlo(snapshot, seeds, seed_s, size, seed, params, expected_failed,
-                              first_batch=drawn // 64)
+                              first_batch=drawn // 64, coins=coins)
         parts.append((c, w))
         drawn += size
         counts = np.concatenate([p[0] for p in parts])

@@ -18,7 +18,7 @@ from contextlib import contextmanager
 
 import numpy as np
 
-from ccm.engine.kernels._cascade import _cascades, _cascades_serial
+from ccm.engine.kernels._cascade import _cascades, _cascades_serial, _coin_table
 from ccm.engine.kernels._paths import _max_product, _walk_back
 from ccm.engine.kernels._propagate import (
     _noisy_or_dense,
@@ -36,7 +36,7 @@ from ccm.engine.kernels._rca import (
 )
 
 __all__ = [
-    "ALERT_TD", "ALERT_UP", "MONITORED", "NO_TIME", "_cascades", "_cascades_serial",
+    "ALERT_TD", "ALERT_UP", "MONITORED", "NO_TIME", "_cascades", "_cascades_serial", "_coin_table",
     "_latest_cause_time", "_max_product", "_noisy_or_dense", "_noisy_or_sparse", "_reach",
     "_score_hypotheses", "_topo_rank", "_walk_back", "compile_seconds", "cores_if_free",
     "parallel_lock", "warm_up",
@@ -94,10 +94,11 @@ def _run_all() -> None:
     eid = np.array([0, 1], np.int64)
     _cascades(3, t["in_ptr"], t["in_idx"], eid, t["p"], t["out_ptr"], t["out_idx"], eid,
               t["p"], t["order"], t["pos"], t["comp"], t["cyclic"], t["seeds"], t["seed_s"],
-              np.ones(3, np.bool_), np.ones(3), 4, 0, 0, 2)
+              np.ones(3, np.bool_), np.ones(3), 4, 0, 0, np.empty((0, 0), np.uint64), 2)
     _cascades_serial(3, t["in_ptr"], t["in_idx"], eid, t["p"], t["out_ptr"], t["out_idx"],
                      eid, t["p"], t["order"], t["pos"], t["comp"], t["cyclic"], t["seeds"],
-                     t["seed_s"], np.ones(3, np.bool_), np.ones(3), 4, 0, 0)
+                     t["seed_s"], np.ones(3, np.bool_), np.ones(3), 4, 0, 0,
+                     _coin_table(eid, t["p"], 0, 1))
     w = -np.log(t["p"])
     dist, pred = _max_product(3, t["in_ptr"], t["in_idx"], w, t["out_ptr"], t["out_idx"], w,
                               True, t["seeds"], np.zeros(1))

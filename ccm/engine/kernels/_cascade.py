@@ -88,10 +88,14 @@ def _batch(n: int, in_ptr: np.ndarray, in_idx: np.ndarray, in_eid: np.ndarray,
            in_p: np.ndarray, out_ptr: np.ndarray, out_idx: np.ndarray, out_eid: np.ndarray,
            out_p: np.ndarray, order: np.ndarray, pos: np.ndarray, comp: np.ndarray,
            cyclic: np.ndarray, seeds: np.ndarray, seed_s: np.ndarray, base: np.uint64,
-           lanes: np.uint64, failed: np.ndarray) -> tuple[int, int]:  # pragma: no cover
+           lanes: np.uint64, failed: np.ndarray, coins: np.ndarray
+           ) -> tuple[int, int]:  # pragma: no cover
     """Up to 64 cascades in one topological pass (bit k of ``failed[v]``: v failed in
-    sample k). Returns the range of positions ``[lo, hi)`` that may hold failures."""
+    sample k). Returns the range of positions ``[lo, hi)`` that may hold failures.
+    ``coins``: this batch's row of a :func:`_coin_table` (the masks of the ``in`` edges,
+    by position), or empty to compute each mask here."""
     n_edges = len(in_idx)
+    tabled = len(coins) > 0
     pending = 0
     start = n
     hi = 0
@@ -126,7 +130,7 @@ def _batch(n: int, in_ptr: np.ndarray, in_idx: np.ndarray, in_eid: np.ndarray,
                     t = in_idx[e]
                     if j > i and comp[t] == cw:
                         continue
-                    y = x & _mask(base, in_eid[e], in_p[e])
+                    y = x & (coins[e] if tabled else _mask(base, in_eid[e], in_p[e]))
                     if y != _ZERO:
                         if failed[t] == _ZERO:
                             pending += 1
@@ -176,16 +180,19 @@ def _chunk(c: int, per: int, batches: int, n: int, in_ptr: np.ndarray, in_idx: n
            out_eid: np.ndarray, out_p: np.ndarray, order: np.ndarray, pos: np.ndarray,
            comp: np.ndarray, cyclic: np.ndarray, seeds: np.ndarray, seed_s: np.ndarray,
            counted: np.ndarray, weight: np.ndarray, samples: int, seed: int, b0: int,
-           counts: np.ndarray, sums: np.ndarray, hits: np.ndarray) -> None:  # pragma: no cover
+           coins: np.ndarray, counts: np.ndarray, sums: np.ndarray, hits: np.ndarray
+           ) -> None:  # pragma: no cover
     """The batches of chunk ``c`` (batches ``c * per`` to ``(c + 1) * per`` of this run,
     whose first batch is batch ``b0`` of the seed's stream)."""
     failed = np.zeros(n, np.uint64)
+    none = np.empty(0, np.uint64)
     for b in range(c * per, min(batches, (c + 1) * per)):
         n_lanes = min(64, samples - 64 * b)
         lanes = _ONES if n_lanes == 64 else (_ONE << np.uint64(n_lanes)) - _ONE
+        row = coins[b0 + b] if b0 + b < coins.shape[0] else none
         lo, hi = _batch(n, in_ptr, in_idx, in_eid, in_p, out_ptr, out_idx, out_eid,
                         out_p, order, pos, comp, cyclic, seeds, seed_s,
-                        stream(seed, b0 + b), lanes, failed)
+                        stream(seed, b0 + b), lanes, failed, row)
         _tally(lo, hi, order, failed, counted, weight, 64 * b, n_lanes, counts, sums, hits)
 
 
@@ -195,13 +202,16 @@ def _cascades(n: int, in_ptr: np.ndarray, in_idx: np.ndarray, in_eid: np.ndarray
               out_eid: np.ndarray, out_p: np.ndarray, order: np.ndarray, pos: np.ndarray,
               comp: np.ndarray, cyclic: np.ndarray, seeds: np.ndarray, seed_s: np.ndarray,
               counted: np.ndarray, weight: np.ndarray, samples: int, seed: int, b0: int,
-              chunks: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:  # pragma: no cover
+              coins: np.ndarray, chunks: int
+              ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:  # pragma: no cover
     """``samples`` cascades from ``seeds``. Returns, per sample, the number of failed
     ``counted`` nodes and the sum of ``weight`` over failed nodes; and, per node, how
     many samples it failed in. Batches of 64 samples run in parallel. Every mask is a
     hash of (seed, batch, edge), so the result does not depend on ``chunks``; the run's
     batches are batches ``b0``, ``b0 + 1``... of the seed (a run of 1,024 samples from
-    ``b0 = 0`` is the same as two of 512 from 0 and 8, one after the other)."""
+    ``b0 = 0`` is the same as two of 512 from 0 and 8, one after the other). ``coins``: a
+    :func:`_coin_table` of ``seed`` (its rows: batches 0, 1...), or a (0, 0) array; the
+    result is the same with or without."""
     counts = np.zeros(samples, np.int64)
     sums = np.zeros(samples)
     batches = (samples + 63) // 64
@@ -211,7 +221,7 @@ def _cascades(n: int, in_ptr: np.ndarray, in_idx: np.ndarray, in_eid: np.ndarray
     for c in prange(chunks):
         _chunk(c, per, batches, n, in_ptr, in_idx, in_eid, in_p, out_ptr, out_idx, out_eid,
                out_p, order, pos, comp, cyclic, seeds, seed_s, counted, weight, samples, seed,
-               b0, counts, sums, hits[c])
+               b0, coins, counts, sums, hits[c])
     return counts, sums, hits.sum(axis=0)
 
 
@@ -221,7 +231,7 @@ def _cascades_serial(n: int, in_ptr: np.ndarray, in_idx: np.ndarray, in_eid: np.
                      out_eid: np.ndarray, out_p: np.ndarray, order: np.ndarray,
                      pos: np.ndarray, comp: np.ndarray, cyclic: np.ndarray, seeds: np.ndarray,
                      seed_s: np.ndarray, counted: np.ndarray, weight: np.ndarray,
-                     samples: int, seed: int, b0: int
+                     samples: int, seed: int, b0: int, coins: np.ndarray
                      ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:  # pragma: no cover
     """:func:`_cascades` on the calling thread only (the same result): it never touches
     Numba's threading layer, so any number of threads may run it at once."""
@@ -231,5 +241,20 @@ def _cascades_serial(n: int, in_ptr: np.ndarray, in_idx: np.ndarray, in_eid: np.
     batches = (samples + 63) // 64
     _chunk(0, batches, batches, n, in_ptr, in_idx, in_eid, in_p, out_ptr, out_idx, out_eid,
            out_p, order, pos, comp, cyclic, seeds, seed_s, counted, weight, samples, seed,
-           b0, counts, sums, hits)
+           b0, coins, counts, sums, hits)
     return counts, sums, hits
+
+
+@njit(cache=True, nogil=True)
+def _coin_table(in_eid: np.ndarray, in_p: np.ndarray, seed: int,
+                batches: int) -> np.ndarray:  # pragma: no cover - jitted
+    """The masks the cascades of ``seed`` draw on the ``in`` edges, batch by batch (row
+    b: batch b, by edge position): the same values :func:`_batch` would compute, kept
+    for predictions that draw them again (every prediction with this seed on this
+    model does)."""
+    out = np.empty((batches, len(in_eid)), np.uint64)
+    for b in range(batches):
+        base = stream(seed, b)
+        for e in range(len(in_eid)):
+            out[b, e] = _mask(base, in_eid[e], in_p[e])
+    return out
