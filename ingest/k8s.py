@@ -46,6 +46,8 @@ _SNIFF_YAML = re.compile(r"^kind:\s*[\"']?(Deployment|StatefulSet|DaemonSet|Serv
 _SNIFF_API = re.compile(r"^apiVersion:\s*[\"']?(apps/v1|v1)[\"']?\s*$", re.M)
 _SNIFF_JSON = re.compile(r"\"apiVersion\"\s*:\s*\"(apps/v1|v1)\"")
 _ENTRY_TYPES = ("LoadBalancer", "NodePort")
+#: kinds whose objects name nodes, grouped by the nodes' name space
+_NAME_GROUP = {**{k: "workload" for k in WORKLOADS}, "ConfigMap": "ConfigMap"}
 
 
 class Obj(ManifestObject):
@@ -108,6 +110,8 @@ class Index:
         self.files: set[str] = set()
         self._view: dict[str, dict[str, Any]] | None = None
         self._refs: dict[str, str] = {}
+        #: sources of this run whose batch was refused while built (see ``_members``)
+        self.unbuilt: set[str] = set()
 
     def add(self, obj: Obj, src: Source) -> None:
         self.objs[obj.source] = obj
@@ -125,10 +129,15 @@ class Index:
 
     def _index_labels(self, view: dict[str, dict[str, Any]]) -> None:
         """Workloads by pod label and Services by selector label, per namespace, so that
-        matching selectors costs a few lookups instead of a scan of every object."""
+        matching selectors costs a few lookups instead of a scan of every object; and
+        the namespaces of each workload and ConfigMap name (see :meth:`namesake`)."""
         self._workloads_by_label: dict[tuple[str, str, str], set[str]] = {}
         self._services_by_label: dict[tuple[str, str, str], list[dict[str, Any]]] = {}
+        self._named: dict[tuple[str, str], dict[str, str]] = {}
         for source, doc in view.items():
+            group = _NAME_GROUP.get(doc.get("kind", ""))
+            if group is not None:
+                self._named.setdefault((group, doc["name"]), {}).setdefault(doc["ns"], source)
             if doc.get("kind") in WORKLOADS:
                 for k, v in (doc.get("labels") or {}).items():
                     self._workloads_by_label.setdefault((doc["ns"], k, v), set()).add(source)
@@ -167,6 +176,19 @@ class Index:
                                     else str(v)) for k, v in data.items()} \
                 if isinstance(data, Mapping) else {}
         return doc
+
+    def namesake(self, obj: Obj) -> str | None:
+        """The source of a workload (for a workload) or ConfigMap (for a ConfigMap) of
+        ``obj``'s name in another namespace, in this run or an earlier one, or None.
+        Components and configuration are named by bare name (as alerts, traces and
+        events name them), so the two would be one node."""
+        group = _NAME_GROUP.get(obj.kind)
+        if group is None:
+            return None
+        self.view()
+        others = {ns: src for ns, src in self._named.get((group, obj.name), {}).items()
+                  if ns != obj.namespace}
+        return others[min(others)] if others else None
 
     def _of(self, kind: str, ns: str, name: str) -> dict[str, Any] | None:
         return self.view().get(f"k8s:{ns}/{kind}/{name}")
@@ -345,12 +367,15 @@ class KubernetesManifests:
         try:
             ctx.resolver.prefetch(o.name for o in objs)
             for obj in objs:
+                _refuse_namesakes(idx, obj)
                 built = _BUILDERS[obj.kind](ctx, idx, obj)
                 snapshots.append(Snapshot(obj.source, built, k8s_map.object_time(ctx, obj),
                                           obj.where))
             facts = replace_all(ctx, snapshots, owned)
         except FactError as exc:
+            idx.unbuilt.update(o.source for o in objs)
             return Batch(where, len(objs), error=exc)
+        idx.unbuilt.difference_update(o.source for o in objs)
         batch = Batch(where, len(objs), facts)
         batch.redo = lambda: self._build(ctx, idx, src, objs)
         return batch
@@ -358,13 +383,29 @@ class KubernetesManifests:
     def _members(self, ctx: Context, idx: Index, src: Source, objs: list[Obj],
                  clean: bool) -> Batch:
         members = Membership(ctx, FORMAT, src.key)
-        current = {o.source: idx.summary(o) for o in objs}
+        # an object whose batch was refused keeps what an earlier run saved of it (if
+        # anything): later runs must not see it as ingested
+        current = {o.source: idx.summary(o) for o in objs if o.source not in idx.unbuilt}
+        current.update({o.source: members.previous[o.source] for o in objs
+                        if o.source in idx.unbuilt and o.source in members.previous})
         closes = members.vanished_closes(current, idx.objs, ctx.at, str(src)) if clean else []
         summaries = current if clean else {**members.previous, **current}
         batch = Batch(f"{src}: objects no longer in it", 0, list(closes))
         batch.on_written = lambda: members.save(summaries)
         batch.redo = lambda: self._members(ctx, idx, src, objs, clean)
         return batch
+
+
+def _refuse_namesakes(idx: Index, obj: Obj) -> None:
+    """A workload or ConfigMap whose name another namespace also uses is refused: as
+    one node, the two would overwrite each other at every ingest."""
+    other = idx.namesake(obj)
+    if other is not None:
+        raise FactError(obj.where, "metadata.namespace", obj.namespace,
+                        f"a {obj.kind} named {obj.name!r} is also in another namespace "
+                        f"({other}): CCM names components and configuration by their bare "
+                        "name, so the two would be one node; ingest each namespace into "
+                        "its own store, or rename one")
 
 
 def _span(src: Source, objs: list[Obj]) -> str:

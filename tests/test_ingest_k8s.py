@@ -146,6 +146,55 @@ spec:
     assert g.edges["service:web|DEPENDS_ON|service:orders-v2"].attrs["protocol"] == "grpc"
 
 
+def _redis(ns: str, image: str = "redis:7") -> bytes:
+    return f"""apiVersion: apps/v1
+kind: Deployment
+metadata: {{name: redis, namespace: {ns}}}
+spec:
+  template:
+    metadata: {{labels: {{app: redis}}}}
+    spec: {{containers: [{{name: r, image: "{image}"}}]}}
+---
+apiVersion: v1
+kind: ConfigMap
+metadata: {{name: settings-{ns}, namespace: {ns}}}
+data: {{MODE: fast}}
+""".encode()
+
+
+def test_a_workload_named_as_one_in_another_namespace_is_refused_naming_both(embedded):
+    # one node per bare name: two namespaces' "redis" would overwrite each other
+    report = ingest_bytes(embedded, None, _redis("shop") + b"---\n" + _redis("billing"),
+                          "two.yaml", at=AT1)
+    assert report.rejected == 4 and report.added == 0
+    (error,) = errors_of(report)
+    assert "Deployment shop/redis" in error and "'metadata.namespace'" in error
+    assert "k8s:billing/Deployment/redis" in error and "own store" in error
+    assert "cache:redis" not in embedded.graph(AT1 + 1).nodes
+
+
+def test_a_later_run_cannot_merge_another_namespaces_workload_into_a_node(embedded):
+    assert ingest_bytes(embedded, None, _redis("billing", "redis:6"), "billing.yaml",
+                        at=AT1).ok
+    later = ingest_bytes(embedded, None, _redis("shop"), "shop.yaml", at=AT2)
+    assert not later.ok and "k8s:billing/Deployment/redis" in errors_of(later)[0]
+    assert attrs_of(embedded.graph(AT2 + 1), "cache:redis")["namespace"] == "billing"
+    # the first namespace's own manifests stay idempotent
+    again = ingest_bytes(embedded, None, _redis("billing", "redis:6"), "billing.yaml", at=AT2)
+    assert again.ok and (again.added, again.closed) == (0, 0)
+
+
+def test_config_maps_of_one_name_in_two_namespaces_are_refused_too(embedded):
+    doc = """apiVersion: v1
+kind: ConfigMap
+metadata: {{name: settings, namespace: {ns}}}
+data: {{MODE: {mode}}}
+"""
+    both = (doc.format(ns="a", mode="fast") + "---\n" + doc.format(ns="b", mode="slow"))
+    report = ingest_bytes(embedded, None, both.encode(), "cm.yaml", at=AT1)
+    assert not report.ok and "k8s:b/ConfigMap/settings" in errors_of(report)[0]
+
+
 def test_a_list_and_json_manifests_are_read(embedded):
     listing = {"apiVersion": "v1", "kind": "List", "metadata": {"resourceVersion": ""},
                "items": [
