@@ -160,29 +160,10 @@ def _check_time(value: Any, where: str, field_name: str) -> int:
     return value
 
 
-def check_attrs(spec: Mapping[str, Any], attrs: Any, where: str, kind: str) -> dict[str, Any]:
-    """Validate ``attrs`` against a kind's attribute map; return normalised attrs."""
-    if attrs is None:
-        return {}
-    if not isinstance(attrs, Mapping):
-        raise FactError(where, "attrs", attrs, "expected an object of attributes")
-    out: dict[str, Any] = {}
-    for key, value in attrs.items():
-        attr = spec.get(key)
-        if attr is None:
-            known = ", ".join(sorted(spec)) or "none"
-            raise FactError(where, f"attrs.{key}", value,
-                            f"unknown attribute for {kind} (known: {known})")
-        checked = attr.check(value, where)
-        if checked is not None:
-            out[key] = checked
-    return out
-
-
 def _checked_attrs(spec: Mapping[str, Any], attrs: Any, where: str, kind: str
                    ) -> dict[str, Any] | None:
-    """:func:`check_attrs` for :func:`validate`: None when the normalised attrs equal
-    ``attrs`` (the common case, found without building a new dict)."""
+    """Validate ``attrs`` against a kind's attribute map: the normalised attrs, or None
+    when they equal ``attrs`` (the common case, found without building a new dict)."""
     if attrs is None:
         return {}
     if type(attrs) is not dict:
