@@ -212,17 +212,14 @@ def sequential_monte_carlo(snapshot: Snapshot, seeds: np.ndarray, seed_s: np.nda
                                       expected_failed, coins=coins)
         return counts, sums
     total = float(snapshot.traffic.sum())
-    parts: list[tuple[np.ndarray, np.ndarray]] = []
-    drawn = 0
-    while drawn < samples:
-        size = min(ROUND, samples - drawn)
+    counts, sums = np.zeros(0, np.int64), np.zeros(0)
+    while len(counts) < samples:
+        size = min(ROUND, samples - len(counts))
         c, w, _ = monte_carlo(snapshot, seeds, seed_s, size, seed, params, expected_failed,
-                              first_batch=drawn // 64, coins=coins)
-        parts.append((c, w))
-        drawn += size
-        counts = np.concatenate([p[0] for p in parts])
-        sums = np.concatenate([p[1] for p in parts])
-        if drawn < samples and settled(counts.astype(np.float64), precision, FLOOR_SERVICES) \
+                              first_batch=len(counts) // 64, coins=coins)
+        counts, sums = np.concatenate([counts, c]), np.concatenate([sums, w])
+        if len(counts) < samples \
+                and settled(counts.astype(np.float64), precision, FLOOR_SERVICES) \
                 and settled(sums / total if total > 0 else sums, precision, FLOOR_TRAFFIC):
             break
     return counts, sums
@@ -301,15 +298,15 @@ def predict_impact(snapshot: Snapshot, action: Action, *, samples: int = 1000, s
                    precision: float = 0.0, max_paths: int | None = None) -> Impact:
     """The blast radius of ``action`` on ``snapshot`` (see :class:`~ccm.engine.types.Impact`).
 
-    ``max_paths``: find the paths to the ``max_paths`` likeliest impacted entrypoints
-    only (and any tied with the last of them); ``Impact.paths_total`` and
-    ``Impact.reach`` still count every impacted entrypoint. A hub's restart reaches
-    thousands, and a path each costs more than the cascades.
-
     ``samples`` Monte Carlo cascades; with ``precision`` above 0 at most ``samples``:
     they stop, in rounds of :data:`ROUND`, once the mean, median and 95th percentile of
     impacted services and of traffic are known to that relative precision (95 %
     confidence; see :func:`settled`). ``Impact.samples`` says how many were drawn.
+
+    ``max_paths``: find the paths to the ``max_paths`` likeliest impacted entrypoints
+    only (and any tied with the last of them); ``Impact.paths_total`` and
+    ``Impact.reach`` still count every impacted entrypoint. A hub's restart reaches
+    thousands, and a path each costs more than the cascades.
 
     Notes
     -----
