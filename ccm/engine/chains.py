@@ -98,8 +98,10 @@ class PathWeights:
             mark = np.zeros(s.n, np.bool_)
             mark[nodes] = True
             into = np.flatnonzero(mark[idx])   # links into alerting nodes: one scan
-            for v in nodes.tolist():
-                alerts.append((side, int(t_obs[v]), into[idx[into] == v]))
+            into = into[np.argsort(idx[into], kind="stable")]  # grouped by node, in order
+            bounds = np.searchsorted(idx[into], nodes, side="left").tolist() + [len(into)]
+            for k, v in enumerate(nodes.tolist()):
+                alerts.append((side, int(t_obs[v]), into[bounds[k]:bounds[k + 1]]))
         with np.errstate(divide="ignore"):
             return cls((-np.log(pa), -np.log(pb)), (-np.log(m.in_p), -np.log(m.out_ptd)),
                        alerts, int(params.clock_skew_s * 1e6))
