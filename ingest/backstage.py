@@ -14,7 +14,9 @@ Mapping (see ``docs/ingest.md``):
   CONSUMES_API, and a consumer DEPENDS_ON every provider of the API.
 
 Entity references (``[kind:][namespace/]name``) lose their namespace: node names
-are the entity names. Catalog files carry no time: facts are valid from ``--at``.
+are the entity names, so two entities that would be one node (one name in two
+namespaces, or a Component and a Resource of one name and kind) are refused,
+naming each other. Catalog files carry no time: facts are valid from ``--at``.
 Each entity is a snapshot source ``backstage:<kind>:<namespace>/<name>``.
 """
 
@@ -86,7 +88,15 @@ def parse_entity(value: Any, where: str) -> Entity | None:
     if not isinstance(meta, Mapping) or not isinstance(meta.get("name"), str) or not meta["name"]:
         raise FactError(where, "metadata.name", None, "missing")
     ns = str(meta.get("namespace") or "default")
-    return Entity(kind, ns, meta["name"], value, f"{where} ({kind} {ns}/{meta['name']})")
+    entity = Entity(kind, ns, meta["name"], value, f"{where} ({kind} {ns}/{meta['name']})")
+    # what the index summarises of every entity is checked here, so that a bad entity
+    # is refused alone instead of failing the lookups of the others
+    if kind in ("component", "resource"):
+        node_kind(entity)
+    if kind == "component":
+        for r in entity.refs("providesApis"):
+            parse_ref(r, "api", entity.where, "spec.providesApis")
+    return entity
 
 
 def node_kind(entity: Entity) -> str | None:
@@ -113,6 +123,8 @@ class Index:
         self.files: set[str] = set()
         self._view: dict[str, dict[str, Any]] | None = None
         self._defined: set[str] | None = None
+        #: sources of this run whose batch was refused while built (see ``_members``)
+        self.unbuilt: set[str] = set()
 
     def add(self, e: Entity, src: Source) -> None:
         self.entities[e.source] = e
@@ -133,12 +145,24 @@ class Index:
             self._view = view
             self._by_name: dict[tuple[str, str], str | None] = {}
             self._providers: dict[str, set[str]] = {}
-            for doc in view.values():
+            self._definers: dict[str, list[str]] = {}
+            for source, doc in sorted(view.items()):
                 self._by_name.setdefault((doc["kind"], doc["name"]), doc.get("ref"))
+                if doc.get("ref"):
+                    self._definers.setdefault(doc["ref"], []).append(source)
                 for api in doc.get("provides", []):
                     if doc.get("ref"):
                         self._providers.setdefault(api, set()).add(doc["ref"])
         return self._view
+
+    def namesake(self, e: Entity) -> str | None:
+        """The source of another entity, of this run or an earlier one, that is the
+        same node as ``e`` (its namespace dropped), or None."""
+        ref = self.ref_of(e)
+        if ref is None:
+            return None
+        self.view()
+        return next((s for s in self._definers.get(ref, ()) if s != e.source), None)
 
     def ref_of(self, e: Entity) -> str | None:
         if e.kind in ("component", "resource"):
@@ -295,10 +319,14 @@ class BackstageCatalog:
         where = chunk[0].where if len(chunk) == 1 else f"{src} ({len(chunk)} entities)"
         try:
             ctx.resolver.prefetch(e.name for e in chunk)
+            for e in chunk:
+                _refuse_namesakes(idx, e)
             facts = replace_all(ctx, [Snapshot(e.source, entity_facts(ctx, idx, e), ctx.at,
                                                e.where) for e in chunk], owned)
         except FactError as exc:
+            idx.unbuilt.update(e.source for e in chunk)
             return Batch(where, len(chunk), error=exc)
+        idx.unbuilt.difference_update(e.source for e in chunk)
         batch = Batch(where, len(chunk), facts)
         batch.redo = lambda: self._build(ctx, idx, src, chunk)
         return batch
@@ -306,10 +334,11 @@ class BackstageCatalog:
     def _members(self, ctx: Context, idx: Index, src: Source, entities: list[Entity],
                  clean: bool) -> Batch:
         members = Membership(ctx, FORMAT, src.key)
-        try:
-            current = {e.source: idx.summary(e) for e in entities}
-        except FactError as exc:
-            return Batch(str(src), 0, error=exc)
+        # an entity whose batch was refused keeps what an earlier run saved of it (if
+        # anything): later runs must not see it as ingested
+        current = {e.source: idx.summary(e) for e in entities if e.source not in idx.unbuilt}
+        current.update({e.source: members.previous[e.source] for e in entities
+                        if e.source in idx.unbuilt and e.source in members.previous})
         closes = members.vanished_closes(current, idx.entities, ctx.at, str(src)) \
             if clean else []
         summaries = current if clean else {**members.previous, **current}
@@ -317,6 +346,22 @@ class BackstageCatalog:
         batch.on_written = lambda: members.save(summaries)
         batch.redo = lambda: self._members(ctx, idx, src, entities, clean)
         return batch
+
+
+def _refuse_namesakes(idx: Index, e: Entity) -> None:
+    """An entity that would be the same node as another one is refused: as one node,
+    the two would overwrite each other at every ingest."""
+    other = idx.namesake(e)
+    if other is None:
+        return
+    same_ns = other.split(":", 2)[2].split("/", 1)[0] == e.namespace
+    field, value = ("kind", e.body.get("kind")) if same_ns else ("metadata.namespace",
+                                                                 e.namespace)
+    raise FactError(e.where, field, value,
+                    f"the {e.kind} {e.namespace}/{e.name} and {other} would both be node "
+                    f"{idx.ref_of(e)}: CCM names nodes by their bare name, so the two "
+                    "would overwrite each other; ingest each namespace into its own "
+                    "store, or rename one")
 
 
 ADAPTERS = (BackstageCatalog(),)

@@ -92,3 +92,65 @@ spec: {type: service, owner: team-a, dependsOn: ["resource:a/b/c"]}
     error, = report.errors
     assert "component default/oops" in error and "spec.dependsOn" in error \
         and "'resource:a/b/c'" in error
+
+
+def _cache(ns: str, owner: str = "team-a", kind: str = "Resource") -> bytes:
+    return f"""apiVersion: backstage.io/v1alpha1
+kind: {kind}
+metadata: {{name: redis, namespace: {ns}}}
+spec: {{type: cache, owner: {owner}}}
+""".encode()
+
+
+def test_entities_of_one_name_in_two_namespaces_are_refused_naming_each_other(embedded):
+    # one node per bare name: before, both wrote cache:redis, and every ingest of the
+    # same catalog versioned it again
+    report = ingest_bytes(embedded, None, _cache("shop") + b"---\n" + _cache("billing"),
+                          "catalog-info.yaml", at=AT1)
+    assert report.rejected == 2 and report.added == 0
+    (error,) = report.errors
+    assert "resource shop/redis" in error and "'metadata.namespace'" in error
+    assert "backstage:resource:billing/redis" in error and "cache:redis" in error
+    assert "cache:redis" not in embedded.graph(AT1 + 1).nodes
+
+
+def test_a_later_catalog_cannot_merge_another_namespaces_entity_into_a_node(embedded):
+    assert ingest_bytes(embedded, None, _cache("billing", "team-b"), "billing.yaml",
+                        at=AT1).ok
+    later = ingest_bytes(embedded, None, _cache("shop"), "shop.yaml", at=AT2)
+    assert not later.ok and "backstage:resource:billing/redis" in later.errors[0]
+    assert attrs_of(embedded.graph(AT2 + 1), "cache:redis")["owner"] == "team-b"
+    # the refused entity's summary was not saved: the first catalog stays idempotent
+    again = ingest_bytes(embedded, None, _cache("billing", "team-b"), "billing.yaml", at=AT2)
+    assert again.ok and (again.added, again.closed) == (0, 0)
+
+
+def test_a_component_and_a_resource_that_are_one_node_are_refused_by_kind(embedded):
+    component = b"""apiVersion: backstage.io/v1alpha1
+kind: Component
+metadata: {name: redis, namespace: shop, annotations: {ccm.io/kind: cache}}
+spec: {type: service}
+"""
+    report = ingest_bytes(embedded, None, component + b"---\n" + _cache("shop"),
+                          "catalog-info.yaml", at=AT1)
+    assert not report.ok and "field 'kind'" in report.errors[0]
+    assert "backstage:resource:shop/redis" in report.errors[0]
+
+
+def test_an_entity_with_a_bad_kind_annotation_is_refused_alone(embedded):
+    catalog = b"""apiVersion: backstage.io/v1alpha1
+kind: Component
+metadata: {name: web}
+spec: {type: service, dependsOn: ["component:api"]}
+---
+apiVersion: backstage.io/v1alpha1
+kind: Component
+metadata: {name: api, annotations: {ccm.io/kind: banana}}
+spec: {type: service}
+"""
+    report = ingest_bytes(embedded, None, catalog, "catalog-info.yaml", at=AT1,
+                          batch_size=1)
+    (error,) = report.errors
+    assert "component default/api" in error and "'banana'" in error
+    # before, the index summarised every entity for each lookup, so web failed too
+    assert ("service:web", "DEPENDS_ON", "service:api") in edges(embedded.graph(AT1 + 1))
