@@ -29,7 +29,7 @@ from typing import Any
 from graph_schema import COMPONENT_KINDS, EdgeFact, FactError, NodeFact
 from graph_schema.facts import Fact
 from ingest.core import Batch, Context
-from ingest.snapshot import Membership, Snapshot, record_key, replace_all, saved_summaries
+from ingest.snapshot import Membership, Snapshot, Unbuilt, record_key, replace_all, saved_summaries
 from ingest.source import ManifestObject, Source, iter_yaml_documents
 
 FORMAT = "backstage"
@@ -123,8 +123,8 @@ class Index:
         self.files: set[str] = set()
         self._view: dict[str, dict[str, Any]] | None = None
         self._defined: set[str] | None = None
-        #: sources of this run whose batch was refused while built (see ``_members``)
-        self.unbuilt: set[str] = set()
+        #: sources of this run whose batch was refused (see ``_members``)
+        self.unbuilt = Unbuilt()
 
     def add(self, e: Entity, src: Source) -> None:
         self.entities[e.source] = e
@@ -324,11 +324,12 @@ class BackstageCatalog:
             facts = replace_all(ctx, [Snapshot(e.source, entity_facts(ctx, idx, e), ctx.at,
                                                e.where) for e in chunk], owned)
         except FactError as exc:
-            idx.unbuilt.update(e.source for e in chunk)
+            idx.unbuilt.refused(e.source for e in chunk)
             return Batch(where, len(chunk), error=exc)
-        idx.unbuilt.difference_update(e.source for e in chunk)
+        idx.unbuilt.built(e.source for e in chunk)
         batch = Batch(where, len(chunk), facts)
         batch.redo = lambda: self._build(ctx, idx, src, chunk)
+        batch.on_rejected = lambda: idx.unbuilt.refused(e.source for e in chunk)
         return batch
 
     def _members(self, ctx: Context, idx: Index, src: Source, entities: list[Entity],
@@ -336,14 +337,12 @@ class BackstageCatalog:
         members = Membership(ctx, FORMAT, src.key)
         # an entity whose batch was refused keeps what an earlier run saved of it (if
         # anything): later runs must not see it as ingested
-        current = {e.source: idx.summary(e) for e in entities if e.source not in idx.unbuilt}
-        current.update({e.source: members.previous[e.source] for e in entities
-                        if e.source in idx.unbuilt and e.source in members.previous})
+        current = idx.unbuilt.summaries(members, {e.source: idx.summary(e) for e in entities})
         closes = members.vanished_closes(current, idx.entities, ctx.at, str(src)) \
             if clean else []
         summaries = current if clean else {**members.previous, **current}
         batch = Batch(f"{src}: entities no longer in it", 0, list(closes))
-        batch.on_written = lambda: members.save(summaries)
+        batch.on_written = lambda: idx.unbuilt.save(members, summaries)
         batch.redo = lambda: self._members(ctx, idx, src, entities, clean)
         return batch
 

@@ -57,6 +57,8 @@ class Batch:
     after_stage: bool = False
     #: called once the batch is written (adapters record per-source state here)
     on_written: Callable[[], None] | None = None
+    #: called if the batch, once built, is rejected (by the store, or when rebuilt)
+    on_rejected: Callable[[], None] | None = None
 
 
 def node_at(ref: str, at: int, attrs: Mapping[str, Any] | None = None, *, source: str = "",

@@ -35,7 +35,7 @@ from ingest.changes import config_value_attrs
 from ingest.core import Batch, Context
 from ingest.hosts import Endpoint
 from ingest.k8s_map import Target, annotation_map, explicit_kind, flag, image_kind
-from ingest.snapshot import Membership, Snapshot, record_key, replace_all, saved_summaries
+from ingest.snapshot import Membership, Snapshot, Unbuilt, record_key, replace_all, saved_summaries
 from ingest.source import ManifestObject, Source, iter_yaml_documents
 
 WORKLOADS = ("Deployment", "StatefulSet", "DaemonSet")
@@ -110,8 +110,8 @@ class Index:
         self.files: set[str] = set()
         self._view: dict[str, dict[str, Any]] | None = None
         self._refs: dict[str, str] = {}
-        #: sources of this run whose batch was refused while built (see ``_members``)
-        self.unbuilt: set[str] = set()
+        #: sources of this run whose batch was refused (see ``_members``)
+        self.unbuilt = Unbuilt()
 
     def add(self, obj: Obj, src: Source) -> None:
         self.objs[obj.source] = obj
@@ -373,11 +373,12 @@ class KubernetesManifests:
                                           obj.where))
             facts = replace_all(ctx, snapshots, owned)
         except FactError as exc:
-            idx.unbuilt.update(o.source for o in objs)
+            idx.unbuilt.refused(o.source for o in objs)
             return Batch(where, len(objs), error=exc)
-        idx.unbuilt.difference_update(o.source for o in objs)
+        idx.unbuilt.built(o.source for o in objs)
         batch = Batch(where, len(objs), facts)
         batch.redo = lambda: self._build(ctx, idx, src, objs)
+        batch.on_rejected = lambda: idx.unbuilt.refused(o.source for o in objs)
         return batch
 
     def _members(self, ctx: Context, idx: Index, src: Source, objs: list[Obj],
@@ -385,13 +386,11 @@ class KubernetesManifests:
         members = Membership(ctx, FORMAT, src.key)
         # an object whose batch was refused keeps what an earlier run saved of it (if
         # anything): later runs must not see it as ingested
-        current = {o.source: idx.summary(o) for o in objs if o.source not in idx.unbuilt}
-        current.update({o.source: members.previous[o.source] for o in objs
-                        if o.source in idx.unbuilt and o.source in members.previous})
+        current = idx.unbuilt.summaries(members, {o.source: idx.summary(o) for o in objs})
         closes = members.vanished_closes(current, idx.objs, ctx.at, str(src)) if clean else []
         summaries = current if clean else {**members.previous, **current}
         batch = Batch(f"{src}: objects no longer in it", 0, list(closes))
-        batch.on_written = lambda: members.save(summaries)
+        batch.on_written = lambda: idx.unbuilt.save(members, summaries)
         batch.redo = lambda: self._members(ctx, idx, src, objs, clean)
         return batch
 

@@ -324,6 +324,8 @@ class _Run:
 
     def _reject(self, batch: Batch, fr: FileReport, why: str, token: int) -> None:
         self.ctx.resolver.discard(token)
+        if batch.on_rejected is not None:
+            batch.on_rejected()
         fr.rejected += batch.records
         what = f"rejected ({batch.records} record{'s' if batch.records != 1 else ''})"
         if why.startswith(batch.where):

@@ -123,7 +123,57 @@ class Membership:
                 for source in gone for fid in sorted(asserted.get(source, ()))]
 
     def save(self, summaries: dict[str, Any]) -> None:
+        self.saved = summaries
         self.ctx.store.put_record(MEMBERS, self.record_key, {"sources": summaries})
+
+    def revert(self, sources: Collection[str]) -> None:
+        """Save again, with what an earlier run saved of ``sources`` (or nothing)
+        instead of this run's summaries: their batch was refused after the save."""
+        saved = dict(getattr(self, "saved", {}))
+        hit = [s for s in sources if s in saved]
+        for s in hit:
+            if s in self.previous:
+                saved[s] = self.previous[s]
+            else:
+                del saved[s]
+        if hit:
+            self.save(saved)
+
+
+class Unbuilt:
+    """The snapshot sources of a run whose batch was refused, while built or by the
+    store: their summaries must not be saved as ingested (later runs would resolve
+    names against objects that are not in the graph). A batch may be refused after
+    its file's summaries were saved (it waited for a node a later file should have
+    defined), so a refusal also corrects the saves of this run."""
+
+    def __init__(self) -> None:
+        self.sources: set[str] = set()
+        self._saved: list[Membership] = []
+
+    def __contains__(self, source: object) -> bool:
+        return source in self.sources
+
+    def refused(self, sources: Iterable[str]) -> None:
+        added = set(sources) - self.sources
+        self.sources |= added
+        for members in self._saved:
+            members.revert(added)
+
+    def built(self, sources: Iterable[str]) -> None:
+        self.sources.difference_update(sources)
+
+    def summaries(self, members: Membership, current: dict[str, Any]) -> dict[str, Any]:
+        """``current`` (source -> summary) without the refused sources, which keep what
+        an earlier run saved of them (if anything)."""
+        out = {s: doc for s, doc in current.items() if s not in self.sources}
+        out.update({s: members.previous[s] for s in current
+                    if s in self.sources and s in members.previous})
+        return out
+
+    def save(self, members: Membership, summaries: dict[str, Any]) -> None:
+        members.save(summaries)
+        self._saved.append(members)
 
 
 def record_key(fmt: str, key: str) -> str:

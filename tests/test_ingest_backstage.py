@@ -154,3 +154,13 @@ spec: {type: service}
     assert "component default/api" in error and "'banana'" in error
     # before, the index summarised every entity for each lookup, so web failed too
     assert ("service:web", "DEPENDS_ON", "service:api") in edges(embedded.graph(AT1 + 1))
+
+
+def test_an_entity_the_store_refuses_is_not_remembered_for_later_runs(embedded):
+    long = _cache("billing").replace(b"namespace: billing}",
+                                     b"namespace: billing, description: " + b"d" * 70_000 + b"}")
+    refused = ingest_bytes(embedded, None, long, "billing.yaml", at=AT1)
+    assert not refused.ok and "attrs.description" in refused.errors[0]
+    later = ingest_bytes(embedded, None, _cache("shop"), "shop.yaml", at=AT2)
+    assert later.ok, later.errors
+    assert "cache:redis" in embedded.graph(AT2 + 1).nodes

@@ -273,3 +273,14 @@ def test_tiny_batches_give_the_same_graph(embedded, tmp_path, clock):
     assert report.ok, report.errors
     assert report.added == 34 and report.batches == 12
     assert embedded.graph(AT1 + 1).to_dict()["edges"] == one.graph(AT1 + 1).to_dict()["edges"]
+
+
+def test_an_object_the_store_refuses_is_not_remembered_for_later_runs(embedded):
+    # refused when written (an attribute too long), not while built: before, its
+    # summary was saved anyway, so a later run took it for ingested
+    long_image = _redis("billing", "redis:" + "6" * 70_000)
+    refused = ingest_bytes(embedded, None, long_image, "billing.yaml", at=AT1)
+    assert not refused.ok and "attrs.image" in errors_of(refused)[0]
+    later = ingest_bytes(embedded, None, _redis("shop"), "shop.yaml", at=AT2)
+    assert later.ok, errors_of(later)
+    assert attrs_of(embedded.graph(AT2 + 1), "cache:redis")["namespace"] == "shop"
