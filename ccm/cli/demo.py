@@ -68,7 +68,13 @@ def demo_cmd(store_path: Path | None) -> None:
   ccm rca --at {AFTER}
   ccm rca --at {AFTER} --symptom service:checkoutservice:latency --json
   ccm predict config_change cartservice --key REDIS_ADDR --at {AFTER}
-  ccm graph --at {AFTER} --json | head""")
+  ccm graph --at {AFTER} --json | head
+  ccm actions list --proposed              # the actions of the story and their states
+  ccm actions show <act-id>                # verdict, every rule's reason, history
+  ccm audit verify                         # the hash chain and signatures
+  ccm calibrate                            # predictions against outcomes
+  ccm rca --at 2026-03-09T14:20:00Z --symptom service:recommendationservice \\
+      --symptom service:frontend           # cites incident:inc-demo-1 (seen before)""")
 
 
 def register(cli: click.Group) -> None:

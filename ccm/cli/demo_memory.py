@@ -66,11 +66,4 @@ def show_memory_story(store: Store) -> None:
     report = verify_store(store, [audit_key.public_b64])
     console.print(f"\nAudit log: {report.entries} signed entries, chain "
                   f"{'verifies' if report.ok else 'BROKEN: ' + '; '.join(report.problems)}.")
-    console.print("""
-[b]Try next[/b] on the demo store:
-  ccm actions list --proposed              # the actions of the story and their states
-  ccm actions show <act-id>                # verdict, every rule's reason, history
-  ccm audit verify                         # the hash chain and signatures
-  ccm calibrate                            # predictions against outcomes
-  ccm rca --at 2026-03-09T14:20:00Z --symptom service:recommendationservice \
-      --symptom service:frontend           # cites incident:inc-demo-1 (seen before)""")
+
