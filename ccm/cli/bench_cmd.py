@@ -11,7 +11,7 @@ import click
 from rich.console import Console
 from rich.table import Table
 
-from ccm.cli.common import console, err_console, handle_errors
+from ccm.cli.common import PIPE_WIDTH, console, err_console, handle_errors
 
 IMPL_CHOICES = ("ccm", "networkx", "scipy", "igraph", "neo4j")
 
@@ -87,7 +87,7 @@ def perf_cmd(edges: tuple[int, ...], impls: str, json_out: Path | None, budget: 
                                  + ", ".join(IMPL_CHOICES), param_hint="--impls")
     report = run(list(edges or DEFAULT_EDGES), chosen, seed=seed, budget=budget,
                  repeats=repeats, log=lambda m: err_console.print(f"[dim]{m}[/dim]"))
-    wide = Console(highlight=False, width=max(console.width, 160))
+    wide = Console(highlight=False, width=max(console.width, PIPE_WIDTH))
     wide.print(results_table(report))
     console.print("Targets: " + json.dumps(report["targets"], default=str))
     m = report["machine"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -20,8 +21,20 @@ from graph_schema.timeutil import now_micros
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-console = Console(highlight=False, soft_wrap=True)
-err_console = Console(stderr=True, highlight=False)
+#: width of output that is not a terminal (a pipe, a file, a CI log) when $COLUMNS is
+#: unset: tables keep their ids and figures whole instead of fitting 80 columns
+PIPE_WIDTH = 160
+
+
+def _width(stream: Any) -> int | None:
+    isatty = getattr(stream, "isatty", None)
+    if os.environ.get("COLUMNS") or (isatty is not None and isatty()):
+        return None  # Rich's own: the terminal's width, or $COLUMNS
+    return PIPE_WIDTH
+
+
+console = Console(highlight=False, soft_wrap=True, width=_width(sys.stdout))
+err_console = Console(stderr=True, highlight=False, width=_width(sys.stderr))
 
 
 class TimeParam(click.ParamType):

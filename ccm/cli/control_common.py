@@ -100,8 +100,10 @@ def headline(rec: ActionRecord) -> str:
 
 def actions_table(recs: list[ActionRecord]) -> Table:
     t = Table(title="Actions", title_justify="left")
+    # on a narrow terminal cells fold instead of being cut: ids are what the next
+    # command takes
     for col in ("id", "action", "target", "agent", "verdict", "state", "proposed"):
-        t.add_column(col)
+        t.add_column(col, overflow="fold")
     for r in recs:
         p = r.doc["proposal"]
         v = (r.doc.get("verdict") or {}).get("decision", "-")
