@@ -100,14 +100,64 @@ def _recv(inp: IO[bytes]) -> Any:
 def eligible(store: Any) -> bool:
     """Whether ``store`` can be written by a writer process: the embedded store on
     its own clock (an injected clock cannot cross a process), on a POSIX machine
-    (pipes polled with select, CPU time read from /proc) with a second CPU, unless
-    ``CCM_INGEST_WRITER=0``."""
+    (pipes polled with select, CPU time read from /proc) where this process may use
+    two CPUs (:func:`usable_cpus`), unless ``CCM_INGEST_WRITER=0``."""
     from ccm.store.embedded import EmbeddedStore
     from graph_schema.timeutil import now_micros
 
     return (os.name == "posix" and bool(sys.executable) and type(store) is EmbeddedStore
-            and store._clock is now_micros and (os.cpu_count() or 1) > 1
+            and store._clock is now_micros and usable_cpus() >= 2
             and os.environ.get("CCM_INGEST_WRITER") != "0")
+
+
+def usable_cpus(cgroup: Path = Path("/sys/fs/cgroup"),
+                self_cgroup: Path = Path("/proc/self/cgroup")) -> float:
+    """How many CPUs this process may use: the CPUs it may run on, capped by the CPU
+    quotas of its cgroup and the cgroups above it (a container's CPU limit: v2
+    ``cpu.max``, or v1 ``cpu.cfs_quota_us`` over ``cpu.cfs_period_us``).
+    ``/proc/stat``, which :mod:`ingest.overlap` reads for idle time, shows the
+    host's CPUs, so without this a container limited to one CPU would start a
+    writer that only competes with this process for it."""
+    try:
+        cpus = float(len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):
+        cpus = float(os.cpu_count() or 1)
+    return min([cpus, *_cgroup_quotas(cgroup, self_cgroup)])
+
+
+def _cgroup_quotas(root: Path, self_cgroup: Path) -> list[float]:
+    """The CPU quotas (in CPUs) of this process's cgroups, from its own up."""
+    try:
+        lines = self_cgroup.read_text().splitlines()
+    except OSError:
+        return []
+    quotas: list[float] = []
+    for line in lines:
+        hid, controllers, path = (line.split(":", 2) + ["", ""])[:3]
+        if hid == "0" and controllers == "":  # v2: one hierarchy, cpu.max per level
+            files: tuple[str, ...] = ("cpu.max",)
+            v2 = True
+            base = root
+        elif "cpu" in controllers.split(","):  # v1: the cpu controller's hierarchy
+            files, v2 = ("cpu.cfs_quota_us", "cpu.cfs_period_us"), False
+            base = next((root / c for c in (controllers, "cpu", "cpu,cpuacct")
+                         if (root / c).is_dir()), root / "cpu")
+        else:
+            continue
+        parts = [p for p in path.strip().split("/") if p]
+        for depth in range(len(parts), -1, -1):
+            folder = base.joinpath(*parts[:depth])
+            try:
+                texts = [(folder / f).read_text().split() for f in files]
+                if v2:
+                    quota, period = texts[0]
+                else:
+                    quota, period = texts[0][0], texts[1][0]
+                if quota not in ("max", "-1") and int(period) > 0:
+                    quotas.append(int(quota) / int(period))
+            except (OSError, ValueError, IndexError):
+                continue
+    return quotas
 
 
 class Writer:

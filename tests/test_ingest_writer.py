@@ -14,7 +14,7 @@ from ccm.store import EmbeddedStore
 from graph_schema import Close, EdgeFact, NodeFact
 from graph_schema.timeutil import OPEN
 from ingest import ingest_paths, overlap, pipeline
-from ingest.writer import from_tuples, to_tuples
+from ingest.writer import from_tuples, to_tuples, usable_cpus
 
 AT = 1_772_323_200_000_000
 _COLS = f"kind, attrs, hash, valid_from, valid_to, superseded_at = {OPEN}, source, origin"
@@ -242,3 +242,31 @@ def test_a_big_file_on_a_busy_machine_is_written_here_without_a_writer(tmp_path,
     monkeypatch.setattr(pipeline, "Writer", started.append)
     report, _ = ingest(tmp_path, "busy", [alerts(tmp_path)])
     assert report.ok and report.totals()["added"] == 840 and started == []
+
+
+def _cgroups(tmp_path, self_cgroup: str, files: dict[str, str]):
+    root = tmp_path / "cgroup"
+    for rel, text in files.items():
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).write_text(text)
+    (tmp_path / "self").write_text(self_cgroup)
+    return root, tmp_path / "self"
+
+
+def test_a_container_cpu_limit_caps_the_cpus_a_writer_may_use(tmp_path):
+    affinity = len(os.sched_getaffinity(0))
+    # cgroup v2: the process's own cgroup says 1.5 CPUs, its parent 4, the root none
+    root, me = _cgroups(tmp_path, "0::/pod/app\n", {
+        "cpu.max": "max 100000\n", "pod/cpu.max": "400000 100000\n",
+        "pod/app/cpu.max": "150000 100000\n"})
+    assert usable_cpus(root, me) == min(affinity, 1.5)
+    # cgroup v1: the cpu controller's hierarchy, quota -1 meaning none
+    root, me = _cgroups(tmp_path / "v1", "4:cpu,cpuacct:/ctr\n1:memory:/ctr\n", {
+        "cpu,cpuacct/ctr/cpu.cfs_quota_us": "50000\n",
+        "cpu,cpuacct/ctr/cpu.cfs_period_us": "100000\n",
+        "cpu,cpuacct/cpu.cfs_quota_us": "-1\n", "cpu,cpuacct/cpu.cfs_period_us": "100000\n"})
+    assert usable_cpus(root, me) == 0.5
+    # no quota anywhere, or nothing readable: the CPUs the process may run on
+    root, me = _cgroups(tmp_path / "none", "0::/\n", {"cpu.max": "max 100000\n"})
+    assert usable_cpus(root, me) == affinity
+    assert usable_cpus(tmp_path / "missing", tmp_path / "missing-self") == affinity
