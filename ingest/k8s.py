@@ -98,7 +98,22 @@ def parse_objects(value: Any, where: str) -> list[Obj]:
     ns = meta.get("namespace") or "default"
     if not isinstance(ns, str):
         raise FactError(where, "metadata.namespace", ns, "expected a string")
-    return [Obj(kind, ns, meta["name"], value, f"{where} ({kind} {ns}/{meta['name']})")]
+    obj = Obj(kind, ns, meta["name"], value, f"{where} ({kind} {ns}/{meta['name']})")
+    _check_summarised(obj)
+    return [obj]
+
+
+def _check_summarised(obj: Obj) -> None:
+    """What the index summarises of every object is checked when it is read, so that a
+    bad object is refused alone instead of failing the lookups of the others."""
+    if obj.kind in WORKLOADS:
+        pod_meta = obj.pod_template().get("metadata")
+        if pod_meta is not None and not isinstance(pod_meta, Mapping):
+            raise FactError(obj.where, "spec.template.metadata", pod_meta, "expected a map")
+    elif obj.kind == "Service":
+        ports = obj.spec.get("ports")
+        if ports is not None and not isinstance(ports, list):
+            raise FactError(obj.where, "spec.ports", ports, "expected a list of ports")
 
 
 class Index:

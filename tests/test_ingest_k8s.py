@@ -264,6 +264,33 @@ metadata: {namespace: shop}
     assert "service:web" in g.nodes and not [r for r in g.nodes if "broken" in r]
 
 
+_MISSHAPEN = {
+    "spec.ports": b"kind: Service\nmetadata: {name: oddball, namespace: shop}\n"
+                  b"spec: {selector: {app: oddball}, ports: 80}\n",
+    "spec.template.metadata": b"kind: Deployment\nmetadata: {name: oddball, namespace: shop}\n"
+                              b"spec: {template: {metadata: oops, spec: {containers: []}}}\n",
+}
+
+
+@pytest.mark.parametrize("field", sorted(_MISSHAPEN))
+@pytest.mark.parametrize("batch_size", [1, 1000])
+def test_a_misshapen_object_is_refused_alone_not_crashing_the_run(embedded, field,
+                                                                  batch_size):
+    # the index summarises every object of the run for each lookup: before, one of
+    # these raised a TypeError/AttributeError out of the run, losing every object
+    first, rest = V1.split(b"\n---\n", 1)
+    bad = first + b"\n---\napiVersion: v1\n" + _MISSHAPEN[field] + b"---\n" + rest
+    report = ingest_bytes(embedded, None, bad, "shop.yaml", at=AT1, batch_size=batch_size)
+    (error,) = report.errors
+    assert "shop.yaml: document 2 (line" in error and "shop/oddball" in error
+    assert f"field '{field}'" in error and ("80" in error or "'oops'" in error)
+    assert report.rejected == 1 and report.added == 34
+    g = embedded.graph(AT1 + 1)
+    assert "service:web" in g.nodes and not [r for r in g.nodes if "oddball" in r]
+    again = ingest_bytes(embedded, None, bad, "shop.yaml", at=AT1, batch_size=batch_size)
+    assert (again.added, again.closed, again.rejected) == (0, 0, 1)
+
+
 def test_tiny_batches_give_the_same_graph(embedded, tmp_path, clock):
     from ccm.store import EmbeddedStore
 
