@@ -113,6 +113,31 @@ def _nanos(value: Any, where: str, name: str) -> int:
         raise FactError(where, name, value, "expected nanoseconds since the epoch") from None
 
 
+def _object(value: Any, where: str, name: str) -> Mapping[str, Any]:
+    if not isinstance(value, Mapping):
+        raise FactError(where, name, value, "expected an object")
+    return value
+
+
+def _list(value: Any, where: str, name: str) -> list[Any]:
+    if not isinstance(value, list):
+        raise FactError(where, name, value, "expected a list")
+    return value
+
+
+def _span(service: str, raw: Any, where: str) -> tuple[Span, Mapping[str, Any]]:
+    if not isinstance(raw, Mapping):
+        raise FactError(where, "(span)", raw, "expected a span object")
+    kind = raw.get("kind", 0)
+    kind = KINDS.get(kind) if isinstance(kind, int) else str(kind).removeprefix("SPAN_KIND_")
+    status = raw.get("status") or {}
+    code = status.get("code") if isinstance(status, Mapping) else None
+    return Span(service, kind or "INTERNAL", _nanos(raw.get("startTimeUnixNano"), where,
+                "startTimeUnixNano"), _nanos(raw.get("endTimeUnixNano"), where,
+                "endTimeUnixNano"), code in (2, "STATUS_CODE_ERROR"),
+                attributes(raw.get("attributes"))), raw
+
+
 class Aggregator:
     """Collects the spans of a source and turns them into edge statistics."""
 
@@ -122,34 +147,29 @@ class Aggregator:
         self.start: int | None = None
 
     def add(self, request: Any, where: str) -> int:
-        """Add one ``TracesData`` object; returns how many spans it held."""
+        """Add one ``TracesData`` object; returns how many spans it held. A bad request
+        adds nothing: its spans are all read before any of them is kept."""
         if not isinstance(request, Mapping) or not isinstance(request.get("resourceSpans"), list):
             raise FactError(where, "resourceSpans", type(request).__name__,
                             "expected an OTLP/JSON traces object")
-        n = 0
+        read: list[tuple[Span, Mapping[str, Any]]] = []
         for r_i, rs in enumerate(request["resourceSpans"]):
-            res = rs.get("resource") if isinstance(rs, Mapping) else None
-            service = attributes((res or {}).get("attributes")).get("service.name")
+            path = f"{where} resourceSpans[{r_i}]"
+            res = _object(rs, path, "(resourceSpans item)").get("resource")
+            service = attributes(_object(res or {}, path, "resource").get("attributes")) \
+                .get("service.name")
             service = str(service) if service else "unknown_service"
             scopes = rs.get("scopeSpans") or rs.get("instrumentationLibrarySpans") or []
-            for s_i, scope in enumerate(scopes if isinstance(scopes, list) else []):
-                for p_i, span in enumerate((scope or {}).get("spans") or []):
-                    self._span(service, span, f"{where} resourceSpans[{r_i}].scopeSpans"
-                                              f"[{s_i}].spans[{p_i}]")
-                    n += 1
-        return n
+            for s_i, scope in enumerate(_list(scopes, path, "scopeSpans")):
+                s_path = f"{path}.scopeSpans[{s_i}]"
+                spans = _object(scope or {}, s_path, "(scopeSpans item)").get("spans") or []
+                for p_i, span in enumerate(_list(spans, s_path, "spans")):
+                    read.append(_span(service, span, f"{s_path}.spans[{p_i}]"))
+        for span, raw in read:
+            self._keep(span, raw)
+        return len(read)
 
-    def _span(self, service: str, raw: Any, where: str) -> None:
-        if not isinstance(raw, Mapping):
-            raise FactError(where, "(span)", raw, "expected a span object")
-        kind = raw.get("kind", 0)
-        kind = KINDS.get(kind) if isinstance(kind, int) else str(kind).removeprefix("SPAN_KIND_")
-        status = raw.get("status") or {}
-        code = status.get("code") if isinstance(status, Mapping) else None
-        span = Span(service, kind or "INTERNAL", _nanos(raw.get("startTimeUnixNano"), where,
-                    "startTimeUnixNano"), _nanos(raw.get("endTimeUnixNano"), where,
-                    "endTimeUnixNano"), code in (2, "STATUS_CODE_ERROR"),
-                    attributes(raw.get("attributes")))
+    def _keep(self, span: Span, raw: Mapping[str, Any]) -> None:
         trace, span_id = str(raw.get("traceId", "")), str(raw.get("spanId", ""))
         self.start = span.start if self.start is None else min(self.start, span.start)
         self.spans[(trace, span_id)] = span

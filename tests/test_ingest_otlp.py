@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from graph_schema import parse_time
 from ingest import ingest_bytes, ingest_paths
 from tests.helpers import FIXTURES, LATER, attrs_of, deps
@@ -60,3 +62,36 @@ def test_a_span_with_a_bad_time_names_its_path(embedded):
     report = ingest_bytes(embedded, "otlp", bad, "t.jsonl")
     error, = report.errors
     assert "resourceSpans[0].scopeSpans[0].spans[0]" in error and "startTimeUnixNano" in error
+
+
+_EARLY_SPAN = (b'{"traceId": "e", "spanId": "1", "kind": 3, "startTimeUnixNano": '
+               b'"1772000000000000000", "endTimeUnixNano": "1772000000005000000", '
+               b'"attributes": [{"key": "peer.service", "value": {"stringValue": "pay"}}]}')
+_BAD_REQUESTS = {
+    # a good span, then a bad one: before, the good one was kept (an edge to pay, and
+    # the earliest span, so every fact's valid time, taken from a rejected line)
+    "startTimeUnixNano": b'"scopeSpans": [{"spans": [' + _EARLY_SPAN + b', {"spanId": "2", '
+                         b'"startTimeUnixNano": "soon"}]}]',
+    # before, these raised out of the run and lost every line
+    "resource": b'"resource": "web", "scopeSpans": []',
+    "(scopeSpans item)": b'"scopeSpans": ["web"]',
+    "spans": b'"scopeSpans": [{"spans": 5}]',
+}
+
+
+@pytest.mark.parametrize("field", sorted(_BAD_REQUESTS))
+@pytest.mark.parametrize("batch_size", [1, 1000])
+def test_a_bad_line_adds_none_of_its_spans_and_the_others_count(embedded, field, batch_size):
+    lines = TRACES.read_bytes().splitlines(keepends=True)
+    bad = b'{"resourceSpans": [{' + _BAD_REQUESTS[field] + b'}]}\n'
+    report = ingest_bytes(embedded, None, b"".join(lines[:2]) + bad + b"".join(lines[2:]),
+                          "traces.jsonl", batch_size=batch_size)
+    (error,) = report.errors
+    assert "traces.jsonl:3 resourceSpans[0]" in error and f"field '{field}'" in error
+    assert report.rejected == 1
+    g = embedded.graph(LATER)
+    assert len(deps(g)) == 5 and not [d for d in deps(g) if d[1] == "service:pay"]
+    assert embedded.history("service:frontend").edges[0].valid_from == WINDOW_START
+    again = ingest_bytes(embedded, None, b"".join(lines[:2]) + bad + b"".join(lines[2:]),
+                         "traces.jsonl", batch_size=batch_size)
+    assert (again.added, again.closed, again.rejected) == (0, 0, 1)
