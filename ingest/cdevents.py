@@ -39,6 +39,8 @@ _CHANGE_KINDS = {("service", "deployed"): "deploy", ("service", "upgraded"): "de
                  ("service", "rolledback"): "rollback", ("service", "removed"): "removal",
                  ("environment", "modified"): "infra_change"}
 _INCIDENT = {"detected": "open", "reported": "open", "resolved": "resolved"}
+#: ctx.state keys: incidents as the run's written batches / the batch being built say
+_WRITTEN, _BUILDING = "cdevents-incidents", "cdevents-incidents-building"
 
 
 def _str(m: Mapping[str, Any], key: str, where: str, field: str) -> str:
@@ -145,11 +147,13 @@ def _incident(ctx: Context, subject: Mapping[str, Any], content: Mapping[str, An
         attrs["url"] = content["ticketURI"]
     if isinstance(custom.get("severity"), str):
         attrs["severity"] = custom["severity"]
-    # what earlier events of this run said (the store has not seen them yet)
-    seen: dict[str, dict[str, Any]] = ctx.state.setdefault("cdevents-incidents", {})
-    if status == "resolved" and inc_id in seen:
-        attrs = {**{k: v for k, v in seen[inc_id].items() if k != "status"}, **attrs}
-    seen[inc_id] = {**seen.get(inc_id, {}), **attrs}
+    # what earlier events of this run said (the store has not seen them yet): of the
+    # batches written, and of this batch (kept for later batches once it is written)
+    building: dict[str, dict[str, Any]] = ctx.state[_BUILDING]
+    seen = {**ctx.state.get(_WRITTEN, {}).get(inc_id, {}), **building.get(inc_id, {})}
+    if status == "resolved" and seen:
+        attrs = {**{k: v for k, v in seen.items() if k != "status"}, **attrs}
+    building[inc_id] = {**seen, **attrs}
     facts: list[Fact] = [NodeFact("incident", inc_id, attrs, at, origin=where)]
     ctx.resolver.note(f"incident:{inc_id}")
     service = content.get("service")
@@ -203,6 +207,8 @@ class CDEvents:
                done: int) -> Batch:
         where = chunk[0][0] if len(chunk) == 1 else f"{chunk[0][0]} to {chunk[-1][0]}"
         facts: list[Fact] = []
+        building: dict[str, dict[str, Any]] = {}
+        ctx.state[_BUILDING] = building
         try:
             ctx.resolver.prefetch(n for _, ev in chunk for n in names_in(ev))
             for ev_where, event in chunk:
@@ -215,6 +221,8 @@ class CDEvents:
             return Batch(where, len(chunk), error=exc, bytes_done=done)
         batch = Batch(where, len(chunk), facts, bytes_done=done)
         batch.redo = lambda: self._batch(ctx, src, chunk, done)
+        # a rejected batch's incidents must not leak into the events of later batches
+        batch.on_written = lambda: ctx.state.setdefault(_WRITTEN, {}).update(building)
         return batch
 
 

@@ -88,3 +88,21 @@ def test_a_malformed_event_is_rejected_naming_the_field(embedded):
     report = ingest_bytes(embedded, "cdevents", json.dumps(event).encode(), "e.json")
     error, = report.errors
     assert "context.timestamp" in error and "'yesterday'" in error and "e.json" in error
+
+
+def test_a_rejected_incident_event_does_not_fail_the_later_events_of_the_incident(embedded):
+    boutique(embedded)
+    lines = EVENTS.read_text().splitlines()
+    detected = json.loads(lines[5])
+    detected["subject"]["content"]["description"] = "x" * 70_000
+    lines[5] = json.dumps(detected)
+    body = ("\n".join(lines) + "\n").encode()
+    report = ingest_bytes(embedded, None, body, "events.jsonl", batch_size=1)
+    # before, the run remembered the rejected event's title and merged it into the
+    # resolved event, which was rejected too
+    (error,) = report.errors
+    assert "events.jsonl:6 (event F4BD2B55" in error and "field 'attrs.title'" in error
+    incident = attrs_of(embedded.graph(LATER), "incident:incident-123")
+    assert incident["status"] == "resolved" and "title" not in incident
+    again = ingest_bytes(embedded, None, body, "events.jsonl", batch_size=1)
+    assert (again.added, again.closed, again.rejected) == (0, 0, 1)
