@@ -10,12 +10,16 @@ read with pandas in chunks of ``--batch-size`` rows.
   or ``;``. Each row is an incident through :mod:`ingest.incidents`.
 
 Column names are matched case-insensitively; unknown columns are ignored; empty
-cells are absent values. A bad row rejects its chunk, naming the row and column.
+cells are absent values. A bad row rejects its chunk, naming the row and column; a
+row with more fields than the header is rejected alone (pandas leaves it out).
 """
 
 from __future__ import annotations
 
 import io
+import re
+import threading
+import warnings
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -103,18 +107,27 @@ class CsvExport:
 
         try:
             reader = pd.read_csv(_LineStream(src, count), dtype=str, keep_default_na=False,
-                                 chunksize=ctx.batch_size, skipinitialspace=True)
+                                 chunksize=ctx.batch_size, skipinitialspace=True,
+                                 on_bad_lines="warn")
             row = 0
-            for chunk in reader:
+            skipped: dict[int, FactError] = {}
+            for chunk in _chunks(reader, src, skipped):
                 chunk.columns = [str(c).strip().lower() for c in chunk.columns]
                 missing = [c for c in self.required if c not in chunk.columns]
                 if missing:
                     raise IngestError(f"{src}: missing column(s) {', '.join(missing)} "
                                       f"(a {self.name} export needs {', '.join(self.required)})")
-                rows = [(row + i + 1, {k: str(v).strip() for k, v in rec.items() if str(v).strip()})
-                        for i, rec in enumerate(chunk.to_dict("records"))]
-                row += len(rows)
+                rows = []
+                for rec in chunk.to_dict("records"):
+                    row += 1
+                    while row in skipped:   # a row of the wrong width is rejected alone
+                        yield Batch(f"{src}: rows {row}-{row}", 1, error=skipped.pop(row))
+                        row += 1
+                    rows.append((row, {k: str(v).strip() for k, v in rec.items()
+                                       if str(v).strip()}))
                 yield self._batch(ctx, src, rows, done)
+            for n in sorted(skipped):
+                yield Batch(f"{src}: rows {n}-{n}", 1, error=skipped[n])
         except pd.errors.EmptyDataError:
             return
         except (pd.errors.ParserError, ValueError) as exc:
@@ -136,6 +149,31 @@ class CsvExport:
         batch = Batch(where, len(rows), facts, bytes_done=done)
         batch.redo = lambda: self._batch(ctx, src, rows, done)
         return batch
+
+
+_WARNINGS = threading.Lock()
+_BAD_LINE = re.compile(r"line (\d+): expected (\d+) fields, saw (\d+)")
+
+
+def _chunks(reader: Iterator[pd.DataFrame], src: Source, skipped: dict[int, FactError]
+            ) -> Iterator[pd.DataFrame]:
+    """The reader's chunks; each row that has more fields than the header is left out
+    by pandas and added to ``skipped`` (row number -> error) as it is read."""
+    while True:
+        # catch_warnings swaps process-wide state: one thread at a time (API ingests run
+        # in a thread pool), or one thread's skipped rows could go unreported
+        with _WARNINGS, warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", pd.errors.ParserWarning)
+            chunk = next(reader, None)
+        for w in caught:
+            for m in _BAD_LINE.finditer(str(w.message)):
+                n = int(m.group(1)) - 1   # pandas counts the header as line 1
+                skipped[n] = FactError(f"{src}: row {n}", "(row)", int(m.group(3)),
+                                       f"expected {m.group(2)} fields, as many as the header "
+                                       "(quote a value that holds a comma)")
+        if chunk is None:
+            return
+        yield chunk
 
 
 def _names(row: dict[str, Any]) -> list[str]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from graph_schema import NodeFact, parse_time
 from ingest import ingest_bytes, ingest_paths
 from tests.helpers import FIXTURES, LATER, attrs_of, edges
@@ -47,6 +49,26 @@ def test_chunks_follow_the_batch_size_and_a_bad_row_rejects_only_its_chunk(embed
     assert "deploys.csv: row 4" in error and "field 'time'" in error and "'someday'" in error
     assert sorted(embedded.refs("change")) == ["change:d0", "change:d1", "change:d4",
                                                "change:d5"]
+
+
+@pytest.mark.parametrize("batch_size", [1, 2, 1000])
+def test_a_row_with_more_fields_than_the_header_is_rejected_alone(embedded, batch_size):
+    rows = [f"d{i},2026-03-0{1 + i}T00:00:00Z,svc{i},1.{i}" for i in range(5)]
+    rows[1] = "d1,2026-03-02T00:00:00Z,svc1,1.1,unquoted, comma"    # 6 fields of 4
+    rows[3] = rows[3].replace("2026-03-04T00:00:00Z", "someday")     # numbered after it
+    body = ("id,time,service,version\n" + "\n".join(rows) + "\n").encode()
+    report = ingest_bytes(embedded, None, body, "deploys.csv", batch_size=batch_size)
+    # before, pandas refused the whole file: every row after the bad one was lost
+    wide, *_ = [e for e in report.errors if "row 2:" in e]
+    assert "deploys.csv: row 2: field '(row)'" in wide and "expected 4 fields" in wide \
+        and "(got 6)" in wide
+    if batch_size < 1000:   # the bad time rejects its chunk, naming its row
+        assert len(report.errors) == 2 and "deploys.csv: row 4: field 'time'" in \
+            report.errors[1]
+        kept = {1: ["d0", "d2", "d4"], 2: ["d0", "d2"]}[batch_size]
+        assert sorted(embedded.refs("change")) == [f"change:{d}" for d in kept]
+    again = ingest_bytes(embedded, None, body, "deploys.csv", batch_size=batch_size)
+    assert (again.added, again.closed) == (0, 0) and again.errors == report.errors
 
 
 def test_missing_columns_and_broken_csv_are_named(embedded):
