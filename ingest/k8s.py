@@ -106,14 +106,17 @@ def parse_objects(value: Any, where: str) -> list[Obj]:
 def _check_summarised(obj: Obj) -> None:
     """What the index summarises of every object is checked when it is read, so that a
     bad object is refused alone instead of failing the lookups of the others."""
+    anns = annotation_map(obj.meta.get("annotations"))
     if obj.kind in WORKLOADS:
         pod_meta = obj.pod_template().get("metadata")
         if pod_meta is not None and not isinstance(pod_meta, Mapping):
             raise FactError(obj.where, "spec.template.metadata", pod_meta, "expected a map")
+        explicit_kind(obj, anns, annotation_map((pod_meta or {}).get("annotations")))
     elif obj.kind == "Service":
         ports = obj.spec.get("ports")
         if ports is not None and not isinstance(ports, list):
             raise FactError(obj.where, "spec.ports", ports, "expected a list of ports")
+        explicit_kind(obj, anns)
 
 
 class Index:
@@ -206,7 +209,10 @@ class Index:
         return others[min(others)] if others else None
 
     def _of(self, kind: str, ns: str, name: str) -> dict[str, Any] | None:
-        return self.view().get(f"k8s:{ns}/{kind}/{name}")
+        source = f"k8s:{ns}/{kind}/{name}"
+        # an object refused in this run is not there to depend on (its dependents are
+        # rebuilt without it when they wait for its node)
+        return None if source in self.unbuilt else self.view().get(source)
 
     # -- lookups ------------------------------------------------------------------------
     def workload_ref(self, obj: Obj) -> str:
@@ -244,7 +250,8 @@ class Index:
             return []
         view = self.view()
         sets = [self._workloads_by_label.get((ns, k, v), set()) for k, v in selector.items()]
-        return sorted({self._ref_of_summary(s, view[s]) for s in set.intersection(*sets)})
+        return sorted({self._ref_of_summary(s, view[s]) for s in set.intersection(*sets)
+                       if s not in self.unbuilt})
 
     def selected_workloads(self, svc: Obj) -> list[str]:
         doc = self.summary(svc)

@@ -256,7 +256,7 @@ metadata: {namespace: shop}
 """
     report = ingest_bytes(embedded, None, bad, "shop.yaml", at=AT1, batch_size=1)
     assert not report.ok and report.rejected == 2
-    missing_name, bad_kind = report.errors
+    bad_kind, missing_name = report.errors   # both refused when read, in order
     assert "shop.yaml: document 14 (line 239)" in missing_name and "metadata.name" in missing_name
     assert "Deployment shop/broken" in bad_kind and "ccm.io/kind" in bad_kind \
         and "'database'" in bad_kind
@@ -288,6 +288,36 @@ def test_a_misshapen_object_is_refused_alone_not_crashing_the_run(embedded, fiel
     g = embedded.graph(AT1 + 1)
     assert "service:web" in g.nodes and not [r for r in g.nodes if "oddball" in r]
     again = ingest_bytes(embedded, None, bad, "shop.yaml", at=AT1, batch_size=batch_size)
+    assert (again.added, again.closed, again.rejected) == (0, 0, 1)
+
+
+def _shop_with_cart(cart_annotations: str, cart_mode: str) -> bytes:
+    web = ("kind: Deployment\nmetadata: {name: web, namespace: shop}\nspec: {template: {spec: "
+           "{containers: [{name: w, image: web:1, env: [{name: CART, value: 'cart:7070'}]}]}}}\n")
+    cart = ("kind: Deployment\nmetadata: {name: cart, namespace: shop, annotations: {"
+            + cart_annotations + "}}\nspec: {template: {spec: {containers: [{name: c, image: "
+            "cart:1, env: [{name: MODE, value: " + cart_mode + "}]}]}}}\n")
+    return "---\n".join(f"apiVersion: apps/v1\n{d}" for d in (
+        web, cart, web.replace("web", "api"))).encode()
+
+
+@pytest.mark.parametrize(("annotations", "mode", "field"), [
+    # refused when read (before, the lookups of web and api raised its error)
+    ("ccm.io/kind: bogus", "fast", "metadata.annotations.ccm.io/kind"),
+    # refused by the store (before, web and api waited for its node, then were refused)
+    ("", "v" * 70_000, "attrs.value"),
+])
+def test_a_refused_workload_does_not_take_its_dependents_with_it(embedded, annotations, mode,
+                                                                 field):
+    body = _shop_with_cart(annotations, mode)
+    report = ingest_bytes(embedded, None, body, "shop.yaml", at=AT1, batch_size=1)
+    (error,) = report.errors
+    assert "shop.yaml: document 2" in error and "Deployment shop/cart" in error \
+        and f"field '{field}'" in error
+    g = embedded.graph(AT1 + 1)
+    assert {"service:web", "service:api", "config:web/CART"} <= set(g.nodes)
+    assert "service:cart" not in g.nodes and not deps(g)
+    again = ingest_bytes(embedded, None, body, "shop.yaml", at=AT1, batch_size=1)
     assert (again.added, again.closed, again.rejected) == (0, 0, 1)
 
 
