@@ -183,15 +183,21 @@ class Index:
             return self._by_name[(kind, name)]
         return self.ctx.resolver.resolve(name, "service" if kind == "component" else "datastore")
 
-    def defined(self) -> set[str]:
-        """The nodes this run's entities define."""
+    def defines(self, ref: str) -> bool:
+        """Whether an entity of this run defines node ``ref`` (and was not refused)."""
         if self._defined is None:
             self._defined = {r for e in self.entities.values() if (r := self.ref_of(e))}
-        return self._defined
+        return ref in self._defined and ref not in self._refused()
+
+    def _refused(self) -> set[str]:
+        """The nodes of this run's refused entities: nothing the others may depend on
+        (they are placeholders again, as if the entity were not there)."""
+        return {r for s in self.unbuilt.sources
+                if (e := self.entities.get(s)) is not None and (r := self.ref_of(e))}
 
     def providers(self, api: str) -> list[str]:
         self.view()
-        return sorted(self._providers.get(api, ()))
+        return sorted(self._providers.get(api, set()) - self._refused())
 
 
 def entity_facts(ctx: Context, idx: Index, e: Entity) -> list[Fact]:
@@ -254,7 +260,7 @@ class _Edges:
         if target is None or target == self.ref or f"{kind}|{target}" in self.seen:
             return
         self.seen.add(f"{kind}|{target}")
-        if target not in self.idx.defined() and not self.ctx.resolver.exists(target):
+        if not self.idx.defines(target) and not self.ctx.resolver.exists(target):
             t_kind, t_name = target.split(":", 1)
             self.facts.append(NodeFact(t_kind, t_name, {}, self.at, source="",
                                        origin=self.e.where))

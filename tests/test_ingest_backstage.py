@@ -164,3 +164,33 @@ def test_an_entity_the_store_refuses_is_not_remembered_for_later_runs(embedded):
     later = ingest_bytes(embedded, None, _cache("shop"), "shop.yaml", at=AT2)
     assert later.ok, later.errors
     assert "cache:redis" in embedded.graph(AT2 + 1).nodes
+
+
+def test_an_entity_the_store_refuses_does_not_take_its_dependents_with_it(embedded):
+    catalog = b"""apiVersion: backstage.io/v1alpha1
+kind: Component
+metadata: {name: web}
+spec: {type: service, dependsOn: ["component:api"], consumesApis: [orders]}
+---
+apiVersion: backstage.io/v1alpha1
+kind: Component
+metadata: {name: api, description: %s}
+spec: {type: service, providesApis: [orders]}
+---
+apiVersion: backstage.io/v1alpha1
+kind: Component
+metadata: {name: worker}
+spec: {type: service, dependsOn: ["component:api"]}
+""" % (b"d" * 70_000)
+    report = ingest_bytes(embedded, None, catalog, "catalog-info.yaml", at=AT1, batch_size=1)
+    # before, web and worker waited for api's node, then were refused naming it
+    (error,) = report.errors
+    assert "document 2 (line 5) (component default/api)" in error \
+        and "field 'attrs.description'" in error
+    g = embedded.graph(AT1 + 1)
+    # as if api were not in the file: a placeholder node, and no provider of orders
+    assert edges(g, "DEPENDS_ON") == {("service:web", "DEPENDS_ON", "service:api"),
+                                      ("service:worker", "DEPENDS_ON", "service:api")}
+    assert attrs_of(g, "service:api") == {}
+    again = ingest_bytes(embedded, None, catalog, "catalog-info.yaml", at=AT1, batch_size=1)
+    assert (again.added, again.closed, again.rejected) == (0, 0, 1)
