@@ -1,5 +1,5 @@
 """CSV exports of deploys and of incidents (from a deploy tool or an incident tracker),
-read with pandas in chunks of ``--batch-size`` rows.
+read with Python's csv module in chunks of ``--batch-size`` rows.
 
 - deploys: columns ``id, time, service`` (required), ``version, kind, description,
   previous_version, author`` (optional). ``kind`` is a change kind (default
@@ -10,20 +10,17 @@ read with pandas in chunks of ``--batch-size`` rows.
   or ``;``. Each row is an incident through :mod:`ingest.incidents`.
 
 Column names are matched case-insensitively; unknown columns are ignored; empty
-cells are absent values. A bad row rejects its chunk, naming the row and column; a
-row with more fields than the header is rejected alone (pandas leaves it out).
+cells are absent values; blank lines are skipped; a quoted value may span lines. A
+bad row rejects its chunk, naming the row and column; a row with more fields than
+the header (an unquoted comma) is rejected alone. Rows are numbered from the first
+row after the header.
 """
 
 from __future__ import annotations
 
-import io
-import re
-import threading
-import warnings
+import csv
 from collections.abc import Callable, Iterator
 from typing import Any
-
-import pandas as pd
 
 from graph_schema import CHANGE_KINDS, FactError, TimeParseError, parse_time
 from graph_schema.facts import Fact
@@ -37,30 +34,12 @@ INCIDENT_COLUMNS = ("id", "title", "started_at")
 _DEPLOY_ATTRS = ("version", "description", "previous_version", "author")
 
 
-class _LineStream(io.TextIOBase):
-    """The text of a source for pandas, line by line through the safe reader."""
-
-    def __init__(self, src: Source, on_bytes: Callable[[int], None]) -> None:
-        self._lines = iter_lines(src, on_bytes)
-        self._buf = ""
-
-    def readable(self) -> bool:
-        return True
-
-    def read(self, size: int | None = -1) -> str:
-        while size is None or size < 0 or len(self._buf) < size:
-            item = next(self._lines, None)
-            if item is None:
-                break
-            n, line = item
-            if isinstance(line, FactError):
-                raise IngestError(f"{line}; nothing after line {n} was read")
-            self._buf += line
-        if size is None or size < 0:
-            out, self._buf = self._buf, ""
-        else:
-            out, self._buf = self._buf[:size], self._buf[size:]
-        return out
+def _lines(src: Source, on_bytes: Callable[[int], None]) -> Iterator[str]:
+    """The text of a source for the CSV reader, line by line through the safe reader."""
+    for n, line in iter_lines(src, on_bytes):
+        if isinstance(line, FactError):
+            raise IngestError(f"{line}; nothing after line {n} was read")
+        yield line
 
 
 def deploys_facts(ctx: Context, rows: list[tuple[Any, str]]) -> list[Fact]:
@@ -81,7 +60,7 @@ def deploy_facts(ctx: Context, row: dict[str, str], where: str) -> list[Fact]:
 
 
 class CsvExport:
-    """A CSV export read with pandas, each row mapped by ``to_facts``."""
+    """A CSV export, each row mapped by ``to_facts``."""
 
     def __init__(self, name: str, required: tuple[str, ...], order: int, description: str,
                  to_facts: Callable[[Context, list[tuple[Any, str]]], list[Fact]]) -> None:
@@ -105,33 +84,38 @@ class CsvExport:
             nonlocal done
             done += n
 
+        reader = csv.reader(_lines(src, count), skipinitialspace=True, strict=True)
         try:
-            reader = pd.read_csv(_LineStream(src, count), dtype=str, keep_default_na=False,
-                                 chunksize=ctx.batch_size, skipinitialspace=True,
-                                 on_bad_lines="warn")
+            header = next((r for r in reader if any(f.strip() for f in r)), None)
+            if header is None:
+                return
+            columns = [c.strip().lower() for c in header]
+            missing = [c for c in self.required if c not in columns]
+            if missing:
+                raise IngestError(f"{src}: missing column(s) {', '.join(missing)} "
+                                  f"(a {self.name} export needs {', '.join(self.required)})")
+            rows: list[tuple[int, dict[str, str]]] = []
             row = 0
-            skipped: dict[int, FactError] = {}
-            for chunk in _chunks(reader, src, skipped):
-                chunk.columns = [str(c).strip().lower() for c in chunk.columns]
-                missing = [c for c in self.required if c not in chunk.columns]
-                if missing:
-                    raise IngestError(f"{src}: missing column(s) {', '.join(missing)} "
-                                      f"(a {self.name} export needs {', '.join(self.required)})")
-                rows = []
-                for rec in chunk.to_dict("records"):
-                    row += 1
-                    while row in skipped:   # a row of the wrong width is rejected alone
-                        yield Batch(f"{src}: rows {row}-{row}", 1, error=skipped.pop(row))
-                        row += 1
-                    rows.append((row, {k: str(v).strip() for k, v in rec.items()
-                                       if str(v).strip()}))
+            for fields in reader:
+                if not any(f.strip() for f in fields):
+                    continue  # a blank line
+                row += 1
+                if len(fields) > len(columns):  # rejected alone; the others are kept
+                    yield Batch(f"{src}: row {row}", 1, bytes_done=done, error=FactError(
+                        f"{src}: row {row} (line {reader.line_num})", "(row)", len(fields),
+                        f"expected at most {len(columns)} fields, as many as the header "
+                        "(quote a value that holds a comma)"))
+                    continue
+                rows.append((row, {c: v.strip() for c, v in zip(columns, fields, strict=False)
+                                   if v.strip()}))
+                if len(rows) == ctx.batch_size:
+                    yield self._batch(ctx, src, rows, done)
+                    rows = []
+            if rows:
                 yield self._batch(ctx, src, rows, done)
-            for n in sorted(skipped):
-                yield Batch(f"{src}: rows {n}-{n}", 1, error=skipped[n])
-        except pd.errors.EmptyDataError:
-            return
-        except (pd.errors.ParserError, ValueError) as exc:
-            raise IngestError(f"{src}: not a valid CSV file: {exc}") from None
+        except csv.Error as exc:
+            raise IngestError(f"{src}: not a valid CSV file: line {reader.line_num}: {exc}"
+                              ) from None
 
     def _batch(self, ctx: Context, src: Source, rows: list[tuple[int, dict[str, str]]],
                done: int) -> Batch:
@@ -149,31 +133,6 @@ class CsvExport:
         batch = Batch(where, len(rows), facts, bytes_done=done)
         batch.redo = lambda: self._batch(ctx, src, rows, done)
         return batch
-
-
-_WARNINGS = threading.Lock()
-_BAD_LINE = re.compile(r"line (\d+): expected (\d+) fields, saw (\d+)")
-
-
-def _chunks(reader: Iterator[pd.DataFrame], src: Source, skipped: dict[int, FactError]
-            ) -> Iterator[pd.DataFrame]:
-    """The reader's chunks; each row that has more fields than the header is left out
-    by pandas and added to ``skipped`` (row number -> error) as it is read."""
-    while True:
-        # catch_warnings swaps process-wide state: one thread at a time (API ingests run
-        # in a thread pool), or one thread's skipped rows could go unreported
-        with _WARNINGS, warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always", pd.errors.ParserWarning)
-            chunk = next(reader, None)
-        for w in caught:
-            for m in _BAD_LINE.finditer(str(w.message)):
-                n = int(m.group(1)) - 1   # pandas counts the header as line 1
-                skipped[n] = FactError(f"{src}: row {n}", "(row)", int(m.group(3)),
-                                       f"expected {m.group(2)} fields, as many as the header "
-                                       "(quote a value that holds a comma)")
-        if chunk is None:
-            return
-        yield chunk
 
 
 def _names(row: dict[str, Any]) -> list[str]:
