@@ -87,7 +87,11 @@ def parse_entity(value: Any, where: str) -> Entity | None:
     meta = value.get("metadata")
     if not isinstance(meta, Mapping) or not isinstance(meta.get("name"), str) or not meta["name"]:
         raise FactError(where, "metadata.name", None, "missing")
-    ns = str(meta.get("namespace") or "default")
+    ns = meta.get("namespace") or "default"
+    if not isinstance(ns, str):
+        raise FactError(where, "metadata.namespace", ns, "expected a string")
+    if value.get("spec") is not None and not isinstance(value["spec"], Mapping):
+        raise FactError(where, "spec", value["spec"], "expected a map")
     entity = Entity(kind, ns, meta["name"], value, f"{where} ({kind} {ns}/{meta['name']})")
     # what the index summarises of every entity is checked here, so that a bad entity
     # is refused alone instead of failing the lookups of the others

@@ -194,3 +194,21 @@ spec: {type: service, dependsOn: ["component:api"]}
     assert attrs_of(g, "service:api") == {}
     again = ingest_bytes(embedded, None, catalog, "catalog-info.yaml", at=AT1, batch_size=1)
     assert (again.added, again.closed, again.rejected) == (0, 0, 1)
+
+
+def test_a_misshapen_namespace_or_spec_is_refused_naming_its_field(embedded):
+    bad = b"""apiVersion: backstage.io/v1alpha1
+kind: Component
+metadata: {name: a, namespace: [x, y]}
+spec: {type: service}
+---
+apiVersion: backstage.io/v1alpha1
+kind: Component
+metadata: {name: b}
+spec: a-string
+"""
+    report = ingest_bytes(embedded, None, _cache("shop") + b"---\n" + bad, "c.yaml", at=AT1,
+                          batch_size=1)
+    assert len(report.errors) == 2
+    assert "field 'metadata.namespace'" in report.errors[0] and "field 'spec'" in report.errors[1]
+    assert "cache:redis" in embedded.graph(AT1 + 1).nodes

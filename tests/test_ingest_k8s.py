@@ -341,3 +341,23 @@ def test_an_object_the_store_refuses_is_not_remembered_for_later_runs(embedded):
     later = ingest_bytes(embedded, None, _redis("shop"), "shop.yaml", at=AT2)
     assert later.ok, errors_of(later)
     assert attrs_of(embedded.graph(AT2 + 1), "cache:redis")["namespace"] == "shop"
+
+
+@pytest.mark.parametrize("bad, field", [
+    ("spec: just-a-string", "'spec'"),
+    ("spec: {replicas: \"3\", template: {spec: {containers: [{name: a, image: a:1}]}}}",
+     "'spec.replicas'"),
+])
+def test_a_misshapen_spec_is_refused_alone_naming_its_field(embedded, bad, field):
+    # before, a string spec made the Service an external node and a string replica
+    # count was dropped without a word
+    good = "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web}\n" \
+           "spec: {template: {spec: {containers: [{name: w, image: web:1}]}}}\n"
+    odd = f"apiVersion: v1\nkind: {'Service' if 'string' in bad else 'Deployment'}\n" \
+          f"metadata: {{name: odd}}\n{bad}\n"
+    report = ingest_bytes(embedded, None, (good + "---\n" + odd).encode(), "m.yaml", at=AT1,
+                          batch_size=1)
+    (error,) = errors_of(report)
+    assert "document 2" in error and f"field {field}" in error
+    assert "service:web" in embedded.graph(AT1 + 1).nodes
+    assert not any(r.endswith(":odd") for r in embedded.graph(AT1 + 1).nodes)
