@@ -127,6 +127,7 @@ class Index:
         self.files: set[str] = set()
         self._view: dict[str, dict[str, Any]] | None = None
         self._defined: set[str] | None = None
+        self._refs: dict[str, str | None] = {}
         #: sources of this run whose batch was refused (see ``_members``)
         self.unbuilt = Unbuilt()
 
@@ -134,6 +135,7 @@ class Index:
         self.entities[e.source] = e
         self.files.add(record_key(FORMAT, src.key))
         self._view = self._defined = None
+        self._refs.pop(e.source, None)
 
     def summary(self, e: Entity) -> dict[str, Any]:
         doc: dict[str, Any] = {"kind": e.kind, "name": e.name, "ref": self.ref_of(e)}
@@ -169,10 +171,16 @@ class Index:
         return next((s for s in self._definers.get(ref, ()) if s != e.source), None)
 
     def ref_of(self, e: Entity) -> str | None:
-        if e.kind in ("component", "resource"):
-            kind = node_kind(e)
-            return None if kind is None else f"{kind}:{e.name}"
-        return {"api": "api", "system": "system", "group": "team"}[e.kind] + f":{e.name}"
+        """The node ``e`` defines (None for libraries and documentation); asked a few
+        times per entity, so kept."""
+        if e.source not in self._refs:
+            if e.kind in ("component", "resource"):
+                kind = node_kind(e)
+                self._refs[e.source] = None if kind is None else f"{kind}:{e.name}"
+            else:
+                self._refs[e.source] = {"api": "api", "system": "system",
+                                        "group": "team"}[e.kind] + f":{e.name}"
+        return self._refs[e.source]
 
     def ref_for(self, kind: str, name: str) -> str | None:
         """The node an entity reference names (None for libraries and unknown kinds)."""
@@ -196,6 +204,8 @@ class Index:
     def _refused(self) -> set[str]:
         """The nodes of this run's refused entities: nothing the others may depend on
         (they are placeholders again, as if the entity were not there)."""
+        if not self.unbuilt.sources:  # the usual case, asked once per edge
+            return set()
         return {r for s in self.unbuilt.sources
                 if (e := self.entities.get(s)) is not None and (r := self.ref_of(e))}
 

@@ -39,8 +39,8 @@ _CHANGE_KINDS = {("service", "deployed"): "deploy", ("service", "upgraded"): "de
                  ("service", "rolledback"): "rollback", ("service", "removed"): "removal",
                  ("environment", "modified"): "infra_change"}
 _INCIDENT = {"detected": "open", "reported": "open", "resolved": "resolved"}
-#: ctx.state keys: incidents as the run's written batches / the batch being built say
-_WRITTEN, _BUILDING = "cdevents-incidents", "cdevents-incidents-building"
+#: ctx.state key: what the run's written batches said of each incident
+_WRITTEN = "cdevents-incidents"
 
 
 def _str(m: Mapping[str, Any], key: str, where: str, field: str) -> str:
@@ -63,8 +63,10 @@ def purl_version(artifact: Any) -> str | None:
     return version or None
 
 
-def event_facts(ctx: Context, event: Any, where: str) -> list[Fact]:
-    """Facts of one CDEvent ([] for event types CCM does not use)."""
+def event_facts(ctx: Context, event: Any, where: str,
+                building: dict[str, dict[str, Any]]) -> list[Fact]:
+    """Facts of one CDEvent ([] for event types CCM does not use). ``building`` holds
+    what the events of the batch being built said of each incident so far."""
     if not isinstance(event, Mapping) or not isinstance(event.get("context"), Mapping):
         raise FactError(where, "context", None, "not a CDEvent (no context)")
     context = event["context"]
@@ -91,7 +93,8 @@ def event_facts(ctx: Context, event: Any, where: str) -> list[Fact]:
     custom: Mapping[str, Any] = event["customData"] \
         if isinstance(event.get("customData"), Mapping) else {}
     if subject_name == "incident":
-        return _incident(ctx, subject, content, custom, _INCIDENT[predicate], at, where)
+        return _incident(ctx, subject, content, custom, _INCIDENT[predicate], at, where,
+                         building)
     return _change(ctx, typ, subject_name, predicate, subject, content, custom, event_id, at,
                    where)
 
@@ -134,7 +137,8 @@ def _change(ctx: Context, typ: str, subject_name: str, predicate: str,
 
 
 def _incident(ctx: Context, subject: Mapping[str, Any], content: Mapping[str, Any],
-              custom: Mapping[str, Any], status: str, at: int, where: str) -> list[Fact]:
+              custom: Mapping[str, Any], status: str, at: int, where: str,
+              building: dict[str, dict[str, Any]]) -> list[Fact]:
     inc_id = last_segment(_str(subject, "id", where, "subject.id"))
     attrs: dict[str, Any] = {"status": status}
     if status == "open":
@@ -149,7 +153,6 @@ def _incident(ctx: Context, subject: Mapping[str, Any], content: Mapping[str, An
         attrs["severity"] = custom["severity"]
     # what earlier events of this run said (the store has not seen them yet): of the
     # batches written, and of this batch (kept for later batches once it is written)
-    building: dict[str, dict[str, Any]] = ctx.state[_BUILDING]
     seen = {**ctx.state.get(_WRITTEN, {}).get(inc_id, {}), **building.get(inc_id, {})}
     if status == "resolved" and seen:
         attrs = {**{k: v for k, v in seen.items() if k != "status"}, **attrs}
@@ -208,13 +211,12 @@ class CDEvents:
         where = chunk[0][0] if len(chunk) == 1 else f"{chunk[0][0]} to {chunk[-1][0]}"
         facts: list[Fact] = []
         building: dict[str, dict[str, Any]] = {}
-        ctx.state[_BUILDING] = building
         try:
             ctx.resolver.prefetch(n for _, ev in chunk for n in names_in(ev))
             for ev_where, event in chunk:
                 if isinstance(event, FactError):
                     raise event
-                facts.extend(event_facts(ctx, event, ev_where))
+                facts.extend(event_facts(ctx, event, ev_where, building))
             # each fact merged with what other sources say of it at its own time
             facts = merge_current(ctx, facts, None, _owned)
         except FactError as exc:

@@ -109,11 +109,12 @@ def _check_summarised(obj: Obj) -> None:
     anns = annotation_map(obj.meta.get("annotations"))
     if obj.body.get("spec") is not None and not isinstance(obj.body["spec"], Mapping):
         raise FactError(obj.where, "spec", obj.body["spec"], "expected a map")
-    replicas = obj.spec.get("replicas")
-    if obj.kind in WORKLOADS and replicas is not None and (
-            isinstance(replicas, bool) or not isinstance(replicas, int) or replicas < 0):
-        raise FactError(obj.where, "spec.replicas", replicas, "expected a count (integer >= 0)")
     if obj.kind in WORKLOADS:
+        replicas = obj.spec.get("replicas")
+        if replicas is not None and (
+                isinstance(replicas, bool) or not isinstance(replicas, int) or replicas < 0):
+            raise FactError(obj.where, "spec.replicas", replicas,
+                            "expected a count (integer >= 0)")
         pod_meta = obj.pod_template().get("metadata")
         if pod_meta is not None and not isinstance(pod_meta, Mapping):
             raise FactError(obj.where, "spec.template.metadata", pod_meta, "expected a map")

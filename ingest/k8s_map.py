@@ -135,9 +135,8 @@ def workload_facts(ctx: Context, idx: Index, obj: Obj) -> list[Fact]:
         attrs["image"] = image
         if (version := image_version(image)) is not None:
             attrs["version"] = version
-    replicas = obj.spec.get("replicas")
-    if isinstance(replicas, int) and not isinstance(replicas, bool) and replicas >= 0:
-        attrs["replicas"] = replicas
+    if obj.spec.get("replicas") is not None:  # a count: checked when read (k8s.py)
+        attrs["replicas"] = obj.spec["replicas"]
     labels = pod_meta.get("labels")
     if isinstance(labels, Mapping) and labels:
         attrs["labels"] = {str(k): str(v) for k, v in labels.items()}

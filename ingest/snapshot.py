@@ -112,6 +112,8 @@ class Membership:
         self.record_key = record_key(fmt, key)
         rec = ctx.store.get_record(MEMBERS, self.record_key)
         self.previous: dict[str, Any] = dict(rec.doc.get("sources", {})) if rec else {}
+        #: what this run saved (see :meth:`revert`)
+        self.saved: dict[str, Any] = {}
 
     def vanished_closes(self, current: Iterable[str], still_elsewhere: Collection[str],
                         at: int, where: str) -> list[Close]:
@@ -129,7 +131,7 @@ class Membership:
     def revert(self, sources: Collection[str]) -> None:
         """Save again, with what an earlier run saved of ``sources`` (or nothing)
         instead of this run's summaries: their batch was refused after the save."""
-        saved = dict(getattr(self, "saved", {}))
+        saved = dict(self.saved)
         hit = [s for s in sources if s in saved]
         for s in hit:
             if s in self.previous:
