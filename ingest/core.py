@@ -135,15 +135,25 @@ class FileReport:
     rejected: int = 0
     batches: int = 0
     errors: list[str] = field(default_factory=list)
+    #: records read but not modelled, by what they are (``"k8s Role": 3``,
+    #: ``"alert without target": 1``): counted, never an error
+    skipped: dict[str, int] = field(default_factory=dict)
+    #: remarks that are not errors (a README skipped, a Helm chart to render first)
+    notes: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
         return not self.errors
 
+    def skip(self, what: str, n: int = 1) -> None:
+        """Count ``n`` records of ``what`` as read and deliberately not modelled."""
+        self.skipped[what] = self.skipped.get(what, 0) + n
+
     def to_dict(self) -> dict[str, Any]:
         return {"path": self.path, "format": self.format, "added": self.added,
                 "unchanged": self.unchanged, "closed": self.closed, "rejected": self.rejected,
-                "batches": self.batches, "errors": self.errors}
+                "batches": self.batches, "errors": self.errors, "skipped": self.skipped,
+                "notes": self.notes}
 
 
 @dataclass

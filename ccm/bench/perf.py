@@ -19,6 +19,7 @@ inside ``budget`` seconds; what did not finish says so (``status``, ``bound_s``)
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import platform
@@ -182,6 +183,7 @@ def run(edges: list[int], impls: tuple[str, ...] = IMPLS, *, seed: int = 0,
     machine = {"cpus": os.cpu_count(), "numba_threads": numba.get_num_threads(),
                "load_avg_at_start": list(os.getloadavg()), "python": platform.python_version(),
                "numba": numba.__version__, "numpy": np.__version__}
+    impls = tuple(i for i in impls if _available(i, log))
     compile_s = warm_up()
     results: list[Result] = []
     graphs: dict[str, Any] = {}
@@ -210,6 +212,20 @@ def run(edges: list[int], impls: tuple[str, ...] = IMPLS, *, seed: int = 0,
             "machine": {**machine, "compile_s": compile_s,
                         "load_avg_at_end": list(os.getloadavg())},
             "targets": check_targets(results)}
+
+
+# Competitors that come with the ``test`` extra, not with CCM itself.
+_OPTIONAL = {"igraph": "igraph"}
+
+
+def _available(impl: str, log: Callable[[str], None]) -> bool:
+    """Whether ``impl``'s package is installed; if not, say so in one line."""
+    module = _OPTIONAL.get(impl)
+    if module is None or importlib.util.find_spec(module) is not None:
+        return True
+    log(f"{impl} skipped: its package is not installed "
+        "(pip install 'context-control-model[test]')")
+    return False
 
 
 def _find(results: list[Result], op: str, impl: str, edges: int | None = None) -> Result | None:

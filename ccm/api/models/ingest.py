@@ -20,6 +20,9 @@ class IngestOut(BaseModel):
     rejected: int
     batches: int
     errors: list[str]
+    skipped: dict[str, int] = Field(default_factory=dict, description=(
+        "records read but deliberately not modelled, counted by what they are"))
+    notes: list[str] = Field(default_factory=list, description="remarks that are not errors")
 
 
 class AlertmanagerAlert(BaseModel):
