@@ -59,6 +59,11 @@ class Batch:
     on_written: Callable[[], None] | None = None
     #: called if the batch, once built, is rejected (by the store, or when rebuilt)
     on_rejected: Callable[[], None] | None = None
+    #: records the adapter read and deliberately did not model, by what they are
+    #: (added to the file's report as the batch is taken: see FileReport.skip)
+    skipped: dict[str, int] | None = None
+    #: remarks for the file's report that are not errors
+    notes: list[str] | None = None
 
 
 def node_at(ref: str, at: int, attrs: Mapping[str, Any] | None = None, *, source: str = "",

@@ -184,6 +184,11 @@ class _Run:
         return self.writer
 
     def _take(self, batch: Batch, fr: FileReport) -> None:
+        if batch.skipped:
+            for what, n in batch.skipped.items():
+                fr.skip(what, n)
+        if batch.notes:
+            fr.notes.extend(batch.notes)
         if batch.records or batch.facts or batch.error is not None:
             fr.batches += 1
         token = self.ctx.resolver.seal()
