@@ -41,6 +41,12 @@ _COMPONENT_ATTRS = (
     Attr("workload", "str", "Kubernetes workload kind that runs it (Deployment, ...)."),
     Attr("system", "str", "Backstage system it belongs to."),
     Attr("lifecycle", "str", "Backstage lifecycle (production, experimental...)."),
+    Attr("aliases", "json", "Other names sources call it by (its Kubernetes workloads, "
+         "name.namespace, cluster DNS names, app labels, OpenTelemetry service.name); "
+         "name resolution finds the node by any of them."),
+    Attr("unresolved", "bool", "A placeholder standing for components that a source "
+         "named but that could not be resolved (an alert whose labels name no known "
+         "component): kept so nothing is lost, never blamed as a root cause."),
 )
 
 COMPONENT_KINDS = ("service", "datastore", "cache", "queue", "gateway", "external")
