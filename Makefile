@@ -2,7 +2,7 @@
 #   make demo   install CCM into .venv and run `ccm demo` on the embedded store
 #   make test   install CCM with its test tools (and Debian's Chromium for the web
 #               view's browser test, when root or passwordless sudo allows), then run
-#               ruff, mypy and the whole test suite (which starts a real Neo4j 5.26
+#               ruff, mypy, the docstrings' examples and the whole test suite (which starts a real Neo4j 5.26
 #               from Maven Central). .ci/run runs exactly this.
 # Both install from the locked dependency set in requirements/ (pinned versions with
 # hashes); `make lock` refreshes it from pyproject.toml with uv.
@@ -10,7 +10,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test lint typecheck unit browser clean lock
+.PHONY: demo test lint typecheck unit doctest browser clean lock
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -40,7 +40,11 @@ typecheck: $(VENV)/.installed-test
 unit: $(VENV)/.installed-test
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
-test: browser lint typecheck unit
+# the examples in the packages' docstrings run as written
+doctest: $(VENV)/.installed-test
+	$(BIN)/python -m pytest -q -p no:cacheprovider --doctest-modules ccm graph_schema ingest
+
+test: browser lint typecheck doctest unit
 
 CHROMIUM ?= /usr/bin/chromium
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)

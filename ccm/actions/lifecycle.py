@@ -1,9 +1,11 @@
 """The action lifecycle controller: propose -> evaluate -> approve -> execute ->
 outcome -> auto-revert -> close, durable in the store and audited at every step.
 
->>> ctl = Controller(store, signer=load_signer())            # doctest: +SKIP
->>> rec = ctl.propose(proposal.signed(agent_key))             # evaluated at once
->>> rec.verdict.decision, rec.verdict.reasons                 # doctest: +SKIP
+Usage (``store`` open, ``proposal`` built and ``agent_key`` loaded)::
+
+    ctl = Controller(store, signer=load_signer())
+    rec = ctl.propose(proposal.signed(agent_key))             # evaluated at once
+    rec.verdict.decision, rec.verdict.reasons
 """
 
 from __future__ import annotations

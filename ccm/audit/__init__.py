@@ -1,7 +1,9 @@
 """ccm.audit: the append-only, hash-chained, Ed25519-signed audit log.
 
->>> from ccm.audit import AuditLog, Signer, load_signer, verify_store  # doctest: +SKIP
->>> log = AuditLog(store, load_signer())   # key from CCM_AUDIT_KEY / CCM_AUDIT_KEY_FILE
+Usage (``store`` open)::
+
+    from ccm.audit import AuditLog, load_signer
+    log = AuditLog(store, load_signer())   # key from CCM_AUDIT_KEY / CCM_AUDIT_KEY_FILE
 """
 
 from ccm.audit.canonical import canonical_json, digest

@@ -194,8 +194,11 @@ def change_prior(change_kind: str, target: str, *, keys: Iterable[str] = (),
 
     >>> round(change_prior("deploy", "service:cart"), 3)
     0.1
+
+    A config change's prior (0.10) is raised by half when it sets a timeout or limit:
+
     >>> round(change_prior("config_change", "service:cart", keys=["REDIS_TIMEOUT_MS"]), 3)
-    0.2
+    0.15
     """
     q = params.kind_prior_of(change_kind)
     if is_risky(keys, diff, params):
