@@ -12,7 +12,6 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Sequence
-from json.encoder import c_make_encoder, encode_basestring  # type: ignore[attr-defined]
 from typing import TYPE_CHECKING, Any
 
 import orjson
@@ -27,15 +26,8 @@ if TYPE_CHECKING:
     from ccm.store.base import Txn
 
 
-def _not_json(o: Any) -> Any:
-    raise TypeError(f"not JSON serializable: {o!r}")
-
-
 _CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False,
                               check_circular=False)  # attrs are validated: no cycles
-# the same encoding, built once (json.dumps builds an encoder per call: half the cost)
-_C_CANONICAL = c_make_encoder(None, _not_json, encode_basestring, None, ":", ",", True, False,
-                              True) if c_make_encoder is not None else None
 #: digits all read as "0", to look for a float orjson writes unlike json (1e-7, 0.00001)
 _DIGITS_AS_0 = bytes.maketrans(b"123456789", b"000000000")
 _EMPTY_ATTRS = ("{}", hashlib.blake2b(b"{}", digest_size=8).hexdigest())
@@ -75,8 +67,7 @@ def canonical_attrs(attrs: Any) -> tuple[str, str]:
         data = b""
     tr = data.translate(_DIGITS_AS_0)
     if not data or b"0e-" in tr or b"0.0000" in tr:  # orjson: 1e-7 and 0.00001
-        text = "".join(_C_CANONICAL(attrs, 0)) if _C_CANONICAL is not None \
-            else _CANONICAL.encode(attrs)
+        text = _CANONICAL.encode(attrs)
         data = text.encode("utf-8")
     else:
         text = data.decode("utf-8")
