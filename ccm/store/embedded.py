@@ -27,7 +27,12 @@ from graph_schema.timeutil import OPEN
 
 _IN = 900  # parameters per IN (...) list, under SQLite's limit
 
-#: migrations from a stored schema version to the next: {from_version: [sql, ...]}
+#: migrations from a stored schema version to the next: {from_version: [sql, ...]}, run
+#: in order when a store of an older version is opened. Schema version 1 is the only one
+#: released so far: changes since (new attributes, views) are derived anew at every open.
+#: A change that is not backward compatible bumps ``SCHEMA_VERSION``, adds its step here
+#: and a store written by the release before it to tests/fixtures/stores/
+#: (tests/test_store_upgrade.py opens each one).
 MIGRATIONS: dict[int, list[str]] = {}
 
 
