@@ -123,12 +123,13 @@ def bench_with_engine(n: int) -> dict[str, float]:
     from ccm.actions.lifecycle import Controller
     from ccm.actions.proposal import Proposal
     from ccm.cli.demo import load_demo
-    from ccm.demo.memory_story import T1, StoryClock, _set_up
+    from ccm.demo.memory_story import T1, _set_up
+    from graph_schema.timeutil import ManualClock
     from tests.controlkit import AUDIT_KEY
 
     with tempfile.TemporaryDirectory() as tmp:
         store = load_demo(Path(tmp) / "demo.sqlite")
-        clock = StoryClock(T1)
+        clock = ManualClock(T1)
         ctl = Controller(store, signer=AUDIT_KEY, clock=clock)
         _set_up(ctl, AGENT_KEY, clock)
         i = [0]

@@ -89,6 +89,26 @@ def now_micros() -> int:
     return parse_time(datetime.now(UTC))
 
 
+class ManualClock:
+    """A clock (µs UTC) that moves only when told: for scenarios, demos and tests.
+
+    >>> clock = ManualClock(1_000)
+    >>> clock(), clock.advance(500), clock()
+    (1000, 1500, 1500)
+    """
+
+    def __init__(self, now: int) -> None:
+        self.now = now
+
+    def __call__(self) -> int:
+        return self.now
+
+    def advance(self, micros: int = 1_000_000) -> int:
+        """Move the clock ``micros`` forward; returns the new time."""
+        self.now += micros
+        return self.now
+
+
 _ISO_DURATION = re.compile(
     r"^P(?:(?P<w>\d+(?:\.\d+)?)W)?(?:(?P<d>\d+(?:\.\d+)?)D)?"
     r"(?:T(?:(?P<h>\d+(?:\.\d+)?)H)?(?:(?P<m>\d+(?:\.\d+)?)M)?(?:(?P<s>\d+(?:\.\d+)?)S)?)?$"

@@ -16,23 +16,17 @@ import pytest
 
 from ccm.store import EmbeddedStore
 from graph_schema import parse_time
+from graph_schema.timeutil import ManualClock
 
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 T0 = parse_time("2026-04-01T00:00:00Z")
 
 
-class FakeClock:
+class FakeClock(ManualClock):
     """An injected clock: starts at 2026-04-01, moves only when told."""
 
     def __init__(self, start: int = T0) -> None:
-        self.now = start
-
-    def __call__(self) -> int:
-        return self.now
-
-    def advance(self, micros: int = 1_000_000) -> int:
-        self.now += micros
-        return self.now
+        super().__init__(start)
 
 
 @pytest.fixture

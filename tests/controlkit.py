@@ -18,6 +18,7 @@ from ccm.audit.log import Actor
 from ccm.policy import ImpactSummary, load_policy
 from ccm.policy.controls import grant
 from graph_schema import EdgeFact, NodeFact, parse_time
+from graph_schema.timeutil import ManualClock
 
 D0 = parse_time("2026-03-01T00:00:00Z")
 HOUR = 3600 * 1_000_000
@@ -142,14 +143,6 @@ def with_rules(policy: Any, *types: str) -> Any:
 NOW = D0 + HOUR
 
 
-class _Clock:
-    def __init__(self, t: int) -> None:
-        self.t = t
-
-    def __call__(self) -> int:
-        return self.t
-
-
 def context(p: Proposal | None = None, *, impact: ImpactSummary | None = None,
             phase: str = "propose", now: int = NOW, proposed_at: int | None = None,
             action_id: str | None = None, **state: Any) -> Any:
@@ -158,7 +151,7 @@ def context(p: Proposal | None = None, *, impact: ImpactSummary | None = None,
     from ccm.actions.registry import load_registry
     from ccm.policy import EvalContext, PolicyState
 
-    p = p or proposal(_Clock(now))
+    p = p or proposal(ManualClock(now))
     state.setdefault("identity", identities()[0])
     state.setdefault("audit_ready", True)
     return EvalContext(p, action_id or p.action_id, load_registry().get(p.action), impact,
@@ -166,8 +159,8 @@ def context(p: Proposal | None = None, *, impact: ImpactSummary | None = None,
                        phase)
 
 
-def at(t: int) -> _Clock:
-    return _Clock(t)
+def at(t: int) -> ManualClock:
+    return ManualClock(t)
 
 
 # -- a real executor that records what it was asked to do -------------------------------------

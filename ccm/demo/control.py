@@ -31,8 +31,9 @@ from ccm.errors import ConfigError
 from ccm.policy.config import Policy
 from ccm.policy.controls import grant, register_identities
 from ccm.store import Store
+from graph_schema.timeutil import ManualClock
 
-__all__ = ["AGENT", "APPROVER", "DemoClock", "DemoControl", "demo_control"]
+__all__ = ["AGENT", "APPROVER", "DemoControl", "demo_control"]
 
 AGENT = "demo-bot"
 APPROVER = "sre-on-call"
@@ -42,22 +43,12 @@ DAY = 24 * 3600 * 1_000_000
 NO_OP = [sys.executable, "-c", "import sys; sys.stdin.read()"]
 
 
-class DemoClock:
-    """The walkthrough's time (µs UTC), moved by the caller."""
-
-    def __init__(self, now: int) -> None:
-        self.now = now
-
-    def __call__(self) -> int:
-        return self.now
-
-
 @dataclass
 class DemoControl:
     """The controller with the demo's agent and approver (see the module docstring)."""
 
     controller: Controller
-    clock: DemoClock
+    clock: ManualClock
     agent_key: Signer
     approver_key: Signer
     tenant: str = "default"
@@ -101,7 +92,7 @@ def demo_control(store: Store, *, now: int, policy: Policy | None = None,
     (``demo-bot``, trusted in the internal and public zones) and the human approver
     (``sre-on-call``), grant the agent every action on every node for 30 days, and
     return the controller (real policy, audit log, memory; a no-op executor)."""
-    clock = DemoClock(now)
+    clock = ManualClock(now)
     keys = (audit_key or Signer.ephemeral(), agent_key or Signer.ephemeral(),
             approver_key or Signer.ephemeral())
     ctl = Controller(store, policy=policy, signer=keys[0], clock=clock,

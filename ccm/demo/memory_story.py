@@ -32,6 +32,7 @@ from ccm.memory.recall import PastIncident
 from ccm.policy.controls import grant, register_identities, set_autonomy
 from ccm.store import Store
 from graph_schema import parse_time
+from graph_schema.timeutil import ManualClock
 from ingest.alerts import alert_facts
 from ingest.changes import change_facts
 from ingest.core import Context
@@ -45,16 +46,6 @@ MINUTE = 60 * 1_000_000
 SRE = Actor("sre-on-call", "human")
 #: the demo's executor: a local command that reads the request and changes nothing
 NO_OP = [sys.executable, "-c", "import sys; sys.stdin.read()"]
-
-
-class StoryClock:
-    """The scenario's time, moved step by step."""
-
-    def __init__(self, now: int) -> None:
-        self.now = now
-
-    def __call__(self) -> int:
-        return self.now
 
 
 @dataclass
@@ -76,7 +67,7 @@ def _proposal(agent: Signer, at: int, nonce: str) -> Proposal:
                     reason="try the new recommender model").signed(agent)
 
 
-def _set_up(ctl: Controller, agent: Signer, clock: StoryClock) -> None:
+def _set_up(ctl: Controller, agent: Signer, clock: ManualClock) -> None:
     bot = IdentityRecord("shop-bot", "agent", agent.public_b64, "demo-model", "1",
                          ("internal", "public"))
     register_identities(ctl.store, ctl.audit, [bot], by=SRE, now=clock())
@@ -110,7 +101,7 @@ def _by_hand_then_alerts(store: Store) -> list[Symptom]:
 
 def run_memory_story(store: Store, *, audit_key: Signer, agent_key: Signer) -> MemoryStory:
     """Run the scenario on ``store`` (the demo production, see the module docstring)."""
-    clock = StoryClock(T1 - 60 * MINUTE)
+    clock = ManualClock(T1 - 60 * MINUTE)
     ctl = Controller(store, signer=audit_key, clock=clock, executor=CommandExecutor(NO_OP))
     _set_up(ctl, agent_key, clock)
     story = MemoryStory()
