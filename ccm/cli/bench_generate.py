@@ -8,6 +8,7 @@ import click
 
 from ccm.bench.cases import cases_digest, load_case
 from ccm.bench.synth import generate, load_topologies
+from ccm.bench.synth.generate import MIXES
 from ccm.bench.synth.writers import FORMATS
 from ccm.cli.bench_cmd import bench
 from ccm.cli.common import console, handle_errors
@@ -40,16 +41,23 @@ def default_topologies() -> tuple[str, ...]:
 @click.option("--formats", default="native", show_default=True, metavar="LIST",
               help="Comma-separated file formats to mix: " + ", ".join(FORMATS)
                    + " (native is always used; the others replace it in some cases).")
+@click.option("--mix", type=click.Choice(MIXES), default="changes", show_default=True,
+              help="What causes the incidents: changes (every cause a change: prompt, or "
+                   "a delayed onset) or chaos (45 %% faults with no change record, pod "
+                   "kills to full disks, among routine changes; 40 %% prompt changes; "
+                   "15 %% changes that bite hours to days later).")
 @click.option("--overwrite", is_flag=True, help="Replace the case folders already in --out.")
 @handle_errors
 def generate_cmd(topology_paths: tuple[str, ...], out: str, n_cases: int, seed: int,
-                 formats: str, overwrite: bool) -> None:
-    """Write synthetic incident cases: a faulty change injected into a real topology,
-    spread by the generator's own stochastic model, observed through noisy alerts,
-    with the injected change and its propagation path as the truth."""
+                 formats: str, mix: str, overwrite: bool) -> None:
+    """Write synthetic incident cases: a fault injected into a real topology (a faulty
+    change, or with --mix chaos also a fault no change explains), spread by the
+    generator's own stochastic model, observed through noisy alerts, with the injected
+    cause and its propagation path as the truth."""
     topologies = load_topologies(topology_paths or default_topologies())
     chosen = [f.strip() for f in formats.split(",") if f.strip()]
-    written = generate(topologies, out, n_cases, seed, formats=chosen, overwrite=overwrite)
+    written = generate(topologies, out, n_cases, seed, formats=chosen, overwrite=overwrite,
+                       mix=mix)
     digest = cases_digest([load_case(p) for p in written])
     console.print(f"wrote {len(written)} cases into {out} "
                   f"({len(topologies)} topologies, seed {seed}, formats {', '.join(chosen)}); "

@@ -65,13 +65,19 @@ class Change:
 
 @dataclass
 class Fault:
-    """The culprit change, the node it breaks, how, and when the failure starts."""
+    """The culprit change (None: a fault no change explains), the node it breaks, how,
+    and when the failure starts."""
 
-    change: Change
+    change: Change | None
     node: str                   # name of the fault node
     signal: str
     onset: int
     delayed: bool
+    #: the cause's category in the chaos mix (``no_change_fault``, ``prompt_change``,
+    #: ``late_change``); empty in the default mix
+    cause: str = ""
+    #: what failed: the chaos fault (``pod_kill``...) or the change's kind
+    fault: str = ""
 
 
 @dataclass

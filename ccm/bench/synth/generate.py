@@ -45,14 +45,18 @@ def _app_name(topo: Topology) -> str:
     return SNAPSHOTS.get(topo.app, (topo.app.replace("_", "-"), ""))[0]
 
 
-def scenario_for(topo: Topology, seed: int, index: int) -> tuple[random.Random, Scenario]:
-    """The scenario of case ``index`` (and its generator, to write it with)."""
+MIXES = ("changes", "chaos")
+
+
+def scenario_for(topo: Topology, seed: int, index: int, mix: str = "changes"
+                 ) -> tuple[random.Random, Scenario]:
+    """The scenario of case ``index`` of ``mix`` (and its generator, to write it with)."""
     rng = random.Random(f"{seed}/{index}")
     world = sample_world(rng, topo)
     for _ in range(_MAX_TRIES):
         base = (EPOCH + DAY * rng.randrange(0, 60) + HOUR * rng.randrange(8, 19)
                 + MINUTE * rng.randrange(0, 60) + 1_000_000 * rng.randrange(0, 60))
-        scenario = make_scenario(rng, world, base)
+        scenario = make_scenario(rng, world, base, mix)
         if scenario is not None:
             return rng, scenario
     raise ConfigError(f"topology {topo.app}: no fault reached an entrypoint in "
@@ -61,8 +65,11 @@ def scenario_for(topo: Topology, seed: int, index: int) -> tuple[random.Random, 
 
 def generate(topologies: list[Topology], out: str | Path, cases: int, seed: int, *,
              formats: Iterable[str] = ("native",), overwrite: bool = False,
-             progress: Callable[[int, int], None] | None = None) -> list[Path]:
-    """Write ``cases`` cases into ``out``; return their folders."""
+             progress: Callable[[int, int], None] | None = None,
+             mix: str = "changes") -> list[Path]:
+    """Write ``cases`` cases of ``mix`` (:data:`MIXES`) into ``out``; return their folders."""
+    if mix not in MIXES:
+        raise ConfigError(f"mix must be one of {', '.join(MIXES)}; got {mix!r}")
     chosen = set(formats)
     unknown = chosen - set(FORMATS)
     if unknown or "native" not in chosen:
@@ -79,7 +86,7 @@ def generate(topologies: list[Topology], out: str | Path, cases: int, seed: int,
     written = []
     for i in range(cases):
         topo = topologies[i % len(topologies)]
-        rng, scenario = scenario_for(topo, seed, i)
+        rng, scenario = scenario_for(topo, seed, i, mix)
         app = _app_name(topo)
         case_id = f"{app}-{i:04d}-{scenario.category.replace('_', '-')}"
         write_case(rng, scenario, root / case_id, case_id, app, seed, chosen)

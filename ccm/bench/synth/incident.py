@@ -51,6 +51,9 @@ class Scenario:
 
     @property
     def category(self) -> str:
+        if self.fault.cause:
+            return self.fault.cause
+        assert self.fault.change is not None
         return "delayed_onset" if self.fault.delayed else self.fault.change.kind
 
     @property
@@ -59,9 +62,13 @@ class Scenario:
         return sorted(n for n in self.cascade.time if not self.world.is_client(n))
 
     def truth_chain(self) -> list[str]:
-        """The faulty change, the key it set (if any), then the propagation path."""
+        """The faulty change, the key it set (if any), then the propagation path; a
+        fault with no change starts at its node."""
         ch = self.fault.change
+        path = [self.world.topo.ref(n) for n in self.cascade.path_to(self.symptom)]
+        if ch is None:
+            return path
         head = [f"change:{ch.id}"]
         if ch.keys:
             head.append(f"config:{ch.target.split(':', 1)[1]}/{ch.keys[0][0]}")
-        return head + [self.world.topo.ref(n) for n in self.cascade.path_to(self.symptom)]
+        return head + path

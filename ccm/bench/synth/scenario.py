@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import random
 
+from ccm.bench.synth.chaos import choose_chaos_fault, routine_changes
 from ccm.bench.synth.faults import MINUTE, choose_fault, spread
 from ccm.bench.synth.incident import AlertSpec, Ids, Scenario
 from ccm.bench.synth.noise import add_changes, add_noise_alerts
@@ -31,7 +32,7 @@ def _detect(rng: random.Random) -> int:
     return int(MINUTE * min(10.0, 1.0 + rng.expovariate(1 / 2.5)))
 
 
-def _incident_alerts(rng: random.Random, s: Scenario, ids: Ids) -> None:
+def _incident_alerts(rng: random.Random, s: Scenario, ids: Ids, p_drop: float = 0.15) -> None:
     w, c = s.world, s.cascade
     for name in sorted(c.time, key=lambda n: (c.time[n], n)):
         if not w.monitored(name) or w.is_client(name):
@@ -42,24 +43,32 @@ def _incident_alerts(rng: random.Random, s: Scenario, ids: Ids) -> None:
                                       w.topo.ref(name), c.signal[name], "critical"))
         if c.signal[name] in ("errors", "down", "crash"):
             for callee in sorted(set(w.topo.callees(name))):
-                if callee not in c.time and w.monitored(callee) and rng.random() < 0.15:
+                if callee not in c.time and w.monitored(callee) and rng.random() < p_drop:
                     t = c.time[name] + int(MINUTE * rng.uniform(5, 15))
                     s.alerts.append(AlertSpec(ids.new("al"), t, w.topo.ref(callee),
                                               "traffic_drop", "warning"))
 
 
-def make_scenario(rng: random.Random, world: World, base: int) -> Scenario | None:
-    """One incident in ``world`` with the faulty change at ``base``; None when the
-    fault reaches no entrypoint (the caller draws again)."""
+def make_scenario(rng: random.Random, world: World, base: int, mix: str = "changes"
+                  ) -> Scenario | None:
+    """One incident in ``world`` whose cause happens at ``base``; None when the fault
+    reaches no entrypoint (the caller draws again). ``mix``: ``changes`` (every cause a
+    change, the default) or ``chaos`` (:mod:`ccm.bench.synth.chaos`)."""
     ids = Ids(rng)
-    fault = choose_fault(rng, world, ids.new("chg"), base)
+    if mix == "chaos":
+        fault = choose_chaos_fault(rng, world, ids, base)
+    else:
+        fault = choose_fault(rng, world, ids.new("chg"), base)
     cascade = spread(rng, world, fault)
     entries = [n for n in cascade.time if world.node_attrs[n].get("entrypoint")]
     if not entries:
         return None
     symptom = min(entries, key=lambda n: (cascade.time[n], n))
-    s = Scenario(world, fault, cascade, symptom, changes=[fault.change])
-    _incident_alerts(rng, s, ids)
+    changes = [fault.change] if fault.change is not None else []
+    if mix == "chaos":
+        changes += routine_changes(rng, world, ids, fault)
+    s = Scenario(world, fault, cascade, symptom, changes=changes)
+    _incident_alerts(rng, s, ids, 0.3 if mix == "chaos" else 0.15)
     symptom_ref = world.topo.ref(symptom)
     s.question_time = (max(a.time for a in s.alerts if a.node == symptom_ref)
                        + int(MINUTE * rng.uniform(2, 12)))

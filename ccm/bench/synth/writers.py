@@ -176,12 +176,21 @@ def write_case(rng: random.Random, s: Scenario, folder: Path, case_id: str, app:
     """Write ``s`` as the case ``case_id`` into ``folder`` (which must not exist)."""
     folder.mkdir(parents=True)
     f = s.fault
-    summary = (f"Synthetic (seed {seed}): {_article(f.change.kind)} {f.change.kind.replace('_', ' ')} on "
-               f"{f.change.target} breaks {s.world.topo.ref(f.node)} ({f.signal}) "
-               f"{'after a delayed onset' if f.delayed else 'within minutes'}; the failure "
+    node = s.world.topo.ref(f.node)
+    if f.change is None:
+        what = f"{_article(f.fault)} {f.fault.replace('_', ' ')} (no change record)"
+        title = f"{app}: {f.fault} on {node}"
+        breaks = f"on {node} ({f.signal})"
+    else:
+        kind = f.change.kind
+        what = f"{_article(kind)} {kind.replace('_', ' ')} on {f.change.target}"
+        title = f"{app}: {kind} on {f.change.target}"
+        breaks = (f"breaks {node} ({f.signal}) "
+                  f"{'after a delayed onset' if f.delayed else 'within minutes'}")
+    summary = (f"Synthetic (seed {seed}): {what} {breaks}; the failure "
                f"reaches {s.world.topo.ref(s.symptom)}. Topology: {app}.")
     _yaml(folder / "case.yaml", {
-        "id": case_id, "title": f"{app}: {f.change.kind} on {f.change.target}",
+        "id": case_id, "title": title,
         "source": "synthetic", "question_time": _t(s.question_time),
         "window": f"P{7}D", "category": s.category, "app": app, "summary": summary})
     _jsonl(folder / "topology" / f"{app}.jsonl", topology_records(s))
