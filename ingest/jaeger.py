@@ -1,9 +1,10 @@
 """Jaeger service dependencies: the body of Jaeger's ``/api/dependencies``.
 
 ``{"data": [{"parent": "frontend", "child": "cart", "callCount": 42}, ...]}`` or the
-bare list. Each item is ``parent DEPENDS_ON child`` with ``call_count`` (the
-edge's traffic weight: a caller's calls split across its callees by it). Names
-resolve as the spec says (an existing node of that name whatever its kind, else a
+bare list. The query API's empty answer (``{"data": [], "total": 0, "limit": 0,
+"offset": 0, "errors": null}``) is read too: no dependencies, no error. Each item
+is ``parent DEPENDS_ON child`` with ``call_count`` (the edge's traffic weight: a
+caller's calls split across its callees by it). Names resolve as the spec says (an existing node of that name whatever its kind, else a
 new ``service:``). Self-calls are skipped. The body carries no time: facts are
 valid from ``--at``. A dependency seen in traces keeps the attributes other
 sources gave its edge (protocol, evidence from a manifest); only ``call_count`` is
@@ -25,6 +26,7 @@ from ingest.source import Source, parse_json, read_text
 
 SOURCE = "jaeger"
 _SNIFF = re.compile(r"\"parent\"\s*:")
+_EMPTY = re.compile(r"\"data\"\s*:\s*\[\s*\]")
 
 
 def dependencies(doc: Any, where: str) -> list[Any]:
@@ -74,7 +76,10 @@ class JaegerDependencies:
     order = 30
 
     def sniff(self, src: Source, head: str) -> bool:
-        return src.named_like(".json") and bool(_SNIFF.search(head)) and "callCount" in head
+        if not src.named_like(".json"):
+            return False
+        return (bool(_SNIFF.search(head)) and "callCount" in head) or (
+            bool(_EMPTY.search(head)) and '"total"' in head)
 
     def read(self, src: Source, ctx: Context) -> Iterator[Batch]:
         items = dependencies(parse_json(read_text(src), str(src)), str(src))

@@ -1,7 +1,10 @@
 """OpenTelemetry traces in OTLP/JSON, as the collector's file exporter writes them.
 
-One ``{"resourceSpans": [...]}`` object per line (JSON Lines) or one per file. The
-spans of the whole source are aggregated into service edges:
+One ``{"resourceSpans": [...]}`` object per line (JSON Lines) or one per file, or
+the envelopes query APIs answer with (:func:`resource_spans`): Jaeger API v3
+``{"result": {"resourceSpans": [...]}}``, Tempo ``{"trace": {"resourceSpans" or
+"batches": [...]}}`` and older Tempo's bare ``{"batches": [...]}``. The spans of the
+whole source are aggregated into service edges:
 
 - a CLIENT (or PRODUCER) span in service A whose child SERVER (or CONSUMER) span
   is in service B gives ``A DEPENDS_ON B`` (a cross-service parent of another kind
@@ -138,6 +141,23 @@ def _span(service: str, raw: Any, where: str) -> tuple[Span, Mapping[str, Any]]:
                 attributes(raw.get("attributes"))), raw
 
 
+def resource_spans(doc: Any, where: str) -> list[Any]:
+    """The ``resourceSpans`` of an OTLP/JSON traces object, or of the envelope that
+    carries one: Jaeger API v3 ``{"result": ...}``, Tempo ``{"trace": ...}``, and
+    ``batches`` (Tempo's name for ``resourceSpans``)."""
+    if isinstance(doc, Mapping):
+        if isinstance(doc.get("error"), Mapping) and "result" not in doc:
+            raise FactError(where, "error", doc["error"].get("message"),
+                            "the query API answered an error, not traces")
+        inner = doc.get("result", doc.get("trace"))
+        body = inner if isinstance(inner, Mapping) else doc
+        for key in ("resourceSpans", "batches"):
+            if isinstance(body.get(key), list):
+                return list(body[key])
+    raise FactError(where, "resourceSpans", type(doc).__name__,
+                    "expected an OTLP/JSON traces object (or a Jaeger v3 / Tempo envelope)")
+
+
 class Aggregator:
     """Collects the spans of a source and turns them into edge statistics."""
 
@@ -149,11 +169,8 @@ class Aggregator:
     def add(self, request: Any, where: str) -> int:
         """Add one ``TracesData`` object; returns how many spans it held. A bad request
         adds nothing: its spans are all read before any of them is kept."""
-        if not isinstance(request, Mapping) or not isinstance(request.get("resourceSpans"), list):
-            raise FactError(where, "resourceSpans", type(request).__name__,
-                            "expected an OTLP/JSON traces object")
         read: list[tuple[Span, Mapping[str, Any]]] = []
-        for r_i, rs in enumerate(request["resourceSpans"]):
+        for r_i, rs in enumerate(resource_spans(request, where)):
             path = f"{where} resourceSpans[{r_i}]"
             res = _object(rs, path, "(resourceSpans item)").get("resource")
             service = attributes(_object(res or {}, path, "resource").get("attributes")) \
@@ -261,7 +278,8 @@ class OtlpTraces:
     order = 35
 
     def sniff(self, src: Source, head: str) -> bool:
-        return src.named_like(".json", ".jsonl", ".ndjson") and '"resourceSpans"' in head
+        return src.named_like(".json", ".jsonl", ".ndjson") and (
+            '"resourceSpans"' in head or ('"batches"' in head and '"resource"' in head))
 
     def read(self, src: Source, ctx: Context) -> Iterator[Batch]:
         agg = Aggregator()

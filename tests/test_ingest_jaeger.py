@@ -60,3 +60,29 @@ def test_a_bad_item_rejects_its_batch_naming_index_and_field(embedded):
     error, = report.errors
     assert "deps.json: data[1]" in error and "field 'child'" in error
     assert report.rejected == 2 and report.added == 0
+
+
+REAL = FIXTURES / "real" / "traces"
+
+
+def test_the_empty_answer_of_the_query_api_is_read_as_no_dependencies(embedded):
+    report = ingest_paths(embedded, [REAL / "jaeger-empty.json"], at=AT1)
+    assert report.ok and report.files[0].format == "jaeger"
+    assert (report.files[0].added, report.files[0].rejected) == (0, 0)
+    assert deps(embedded.graph(AT1 + 1)) == set()
+
+
+def test_the_jaeger_ui_sample_dependencies_become_edges(embedded):
+    report = ingest_paths(embedded, [REAL / "jaeger-ui-dependencies-small.json"], at=AT1)
+    assert report.ok and report.files[0].format == "jaeger"
+    g = embedded.graph(AT1 + 1)
+    assert {(e.src, e.dst, e.attrs["call_count"]) for e in g.edges_of("DEPENDS_ON")} == {
+        ("service:Service1", "service:Service2", 30489),
+        ("service:Service1", "service:Service3", 30491),
+        ("service:Service1", "service:Service5", 8560),
+        ("service:Service8", "service:Service6", 30489),
+        ("service:Service6", "service:Service1", 30489),
+        ("service:Service2", "service:Service4", 129216),
+        ("service:Service3", "service:Service7", 30491),
+    }
+    assert report.files[0].added == 8 + 7   # the nodes, then the edges
