@@ -38,6 +38,7 @@ KNOWN = frozenset((
 SNIFF_BYTES = 64 * 1024 * 1024
 
 _SAMPLE = re.compile(r"^([a-zA-Z_:][a-zA-Z0-9_:]*)\s*(?:\{(.*)\})?\s*(\S+)(?:\s+(-?\d+))?\s*$")
+_NAME = re.compile(r"[a-zA-Z_:][a-zA-Z0-9_:]*(?=[\s{]|$)")
 _LABEL = re.compile(r'\s*([a-zA-Z_][a-zA-Z0-9_]*)\s*=\s*"((?:[^"\\]|\\.)*)"\s*(?:,|$)')
 _UNESCAPE = re.compile(r"\\(.)")
 _TEXT_FAMILY = re.compile(rb"^(?:traces_service_graph_request_(?:total|failed_total)|"
@@ -112,12 +113,14 @@ def _sample(line: str, where: str) -> Series | None:
     text = line.strip()
     if not text or text.startswith("#"):
         return None
-    m = _SAMPLE.match(text)
+    named = _NAME.match(text)
+    if named is None or named.group(0) not in KNOWN:
+        return None          # another metric: not read, whatever its shape
+    exemplar = text.rfind(" # {")
+    m = _SAMPLE.match(text[:exemplar] if exemplar > 0 else text)
     if m is None:
         raise FactError(where, "(sample)", text[:80], 'expected name{label="value"} value')
     name, body, value, stamp = m.groups()
-    if name not in KNOWN:
-        return None
     labels: dict[str, str] = {}
     pos, body = 0, (body or "").strip()
     while pos < len(body):

@@ -212,3 +212,15 @@ def test_jaeger_dependencies_in_istio_names_meet_the_bookinfo_manifests_nodes(em
     report = ingest_bytes(embedded, "jaeger", body.encode(), "deps.json", at=AT1 + 1)
     assert report.errors == []
     assert deps(embedded.graph(AT1 + 2)) == BOOKINFO_EDGES
+
+
+def test_other_metrics_lines_and_openmetrics_exemplars_do_not_get_in_the_way(embedded):
+    scrape = (b'# TYPE http_server_duration histogram\n'
+              b'http_server_duration_bucket{le="0.1"} 3 # {trace_id="abc"} 0.05 1700000000\n'
+              b'weird line that is not a sample\n'
+              b'traces_service_graph_request_total{client="a",server="b"} 4 '
+              b'# {trace_id="def"} 1.0\n# EOF\n')
+    report = ingest_bytes(embedded, None, scrape, "scrape.txt", at=AT1)
+    assert (report.format, report.errors) == ("callgraph-metrics", [])
+    g = embedded.graph(AT1 + 1)
+    assert attrs_of(g, "service:a|DEPENDS_ON|service:b")["call_count"] == 4
