@@ -67,6 +67,7 @@ class EdgeStats:
     count: int = 0
     errors: int = 0
     durations: list[float] = field(default_factory=list)
+    evidence: str = "otlp traces"
 
     def add(self, span: Span) -> None:
         self.count += 1
@@ -76,7 +77,7 @@ class EdgeStats:
     def attrs(self) -> dict[str, Any]:
         q = np.percentile(np.asarray(self.durations), [50, 95, 99]) if self.durations else None
         out: dict[str, Any] = {"call_count": self.count, "error_rate": self.errors / self.count,
-                               "evidence": "otlp traces"}
+                               "evidence": self.evidence}
         if q is not None:
             out.update(p50_ms=round(float(q[0]), 3), p95_ms=round(float(q[1]), 3),
                        p99_ms=round(float(q[2]), 3))
@@ -183,16 +184,20 @@ class Aggregator:
                 for p_i, span in enumerate(_list(spans, s_path, "spans")):
                     read.append(_span(service, span, f"{s_path}.spans[{p_i}]"))
         for span, raw in read:
-            self._keep(span, raw)
+            self.keep(span, str(raw.get("traceId", "")), str(raw.get("spanId", "")),
+                      str(raw.get("parentSpanId") or ""))
         return len(read)
 
-    def _keep(self, span: Span, raw: Mapping[str, Any]) -> None:
-        trace, span_id = str(raw.get("traceId", "")), str(raw.get("spanId", ""))
+    def keep(self, span: Span, trace: str, span_id: str, parent: str,
+             child: bool | None = None) -> None:
+        """Add one span. ``child``: whether it is the callee's side of a call from its
+        parent (default: a SERVER or CONSUMER span)."""
         self.start = span.start if self.start is None else min(self.start, span.start)
         self.spans[(trace, span_id)] = span
-        parent = raw.get("parentSpanId")
-        if parent and span.kind in ("SERVER", "CONSUMER"):
-            self.children.append((trace, str(parent), span))
+        if child is None:
+            child = span.kind in ("SERVER", "CONSUMER")
+        if parent and child:
+            self.children.append((trace, parent, span))
 
     def edges(self) -> dict[tuple[str, str], EdgeStats]:
         """``(caller service, callee name) -> stats`` over everything added."""
@@ -299,10 +304,18 @@ class OtlpTraces:
                 yield Batch(where, 1, error=exc, bytes_done=done)
                 continue
             yield Batch(where, 0, bytes_done=done)
+        yield from self.edge_batches(ctx, src, agg, done)
+
+    def edge_batches(self, ctx: Context, src: Source, agg: Aggregator, done: int,
+                     evidence: str = "otlp traces") -> Iterator[Batch]:
+        """The batches of the edges of everything ``agg`` holds (``evidence`` names the
+        source's format on each edge)."""
         if agg.start is None:
             return
         at = agg.start // 1000
         items = sorted(agg.edges().items())
+        for _, stats in items:
+            stats.evidence = evidence
         for start in range(0, len(items), ctx.batch_size):
             chunk = items[start:start + ctx.batch_size]
             yield self._batch(ctx, src, chunk, at, done)
