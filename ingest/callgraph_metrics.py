@@ -30,7 +30,8 @@ inbound series are not components: they are skipped and counted.
 Names resolve through the run's resolver (``ctx.resolver.find``), most specific
 label first, each also tried as ``name.namespace``; a pair nothing resolves
 creates a ``service:`` named by the canonical service (Istio), the workload
-(Linkerd) or the service name (servicegraph). Facts are valid from the earliest
+(Linkerd) or the service name (servicegraph); pairs that resolve to one edge are
+added up. Facts are valid from the earliest
 sample's time, else ``--at``. As with traces, only the measured attributes replace
 what other sources said, and an edge absent from a later scrape is not closed.
 """
@@ -65,6 +66,16 @@ class Endpoint:
     namespace: str
     create: str
     kind: str = "service"
+
+    @property
+    def ident(self) -> tuple[str, str, str]:
+        """What identifies the endpoint across series: its most specific name (two
+        reports of one call may differ in their other labels)."""
+        return self.names[0], self.namespace, self.kind
+
+    def union(self, other: Endpoint) -> Endpoint:
+        return Endpoint(tuple(dict.fromkeys(self.names + other.names)), self.namespace,
+                        self.create, self.kind)
 
 
 @dataclass(frozen=True)
@@ -209,6 +220,16 @@ class Flow:
     def failed(self) -> float:
         return self.failed_labelled if self.labelled else self.failed_counted
 
+    def plus(self, other: Flow) -> Flow:
+        """The calls of this flow and ``other`` together."""
+        buckets = dict(self.buckets)
+        for bound, count in other.buckets.items():
+            buckets[bound] = buckets.get(bound, 0.0) + count
+        return Flow(self.mesh, total=self.total + other.total,
+                    failed_labelled=self.failed + other.failed, labelled=True,
+                    window=max(self.window, other.window), buckets=buckets,
+                    protocol=self.protocol or other.protocol)
+
     def attrs(self) -> dict[str, Any]:
         out: dict[str, Any] = {"call_count": int(round(self.total)),
                                "evidence": f"{self.mesh} metrics"}
@@ -256,11 +277,15 @@ def quantile(q: float, buckets: Mapping[float, float]) -> float | None:
     return None
 
 
+Ident = tuple[str, str, str]
+
+
 def aggregate(series: list[Series]) -> tuple[dict[tuple[Endpoint, Endpoint], Flow],
                                              dict[str, int]]:
     """The flows of each pair (the best reporter's) and the series skipped, by why
     (counted once per label set: a histogram's buckets and its requests are one)."""
-    flows: dict[tuple[Endpoint, Endpoint, str], Flow] = {}
+    flows: dict[tuple[Ident, Ident, str], Flow] = {}
+    endpoints: dict[Ident, Endpoint] = {}
     skipped: dict[str, set[frozenset[tuple[str, str]]]] = {}
     for s in series:
         r = reading(s)
@@ -270,14 +295,33 @@ def aggregate(series: list[Series]) -> tuple[dict[tuple[Endpoint, Endpoint], Flo
             continue
         if r is None:
             continue
-        key = (r.client, r.server, r.reporter)
+        for ep in (r.client, r.server):
+            known = endpoints.get(ep.ident)
+            endpoints[ep.ident] = ep if known is None else known.union(ep)
+        key = (r.client.ident, r.server.ident, r.reporter)
         flows.setdefault(key, Flow(r.mesh)).add(r, s)
-    best: dict[tuple[Endpoint, Endpoint], tuple[int, Flow]] = {}
+    best: dict[tuple[Ident, Ident], tuple[int, Flow]] = {}
     for (client, server, reporter), flow in flows.items():
         rank = _REPORTERS.index(reporter) if reporter in _REPORTERS else len(_REPORTERS)
         if (client, server) not in best or rank < best[(client, server)][0]:
             best[(client, server)] = (rank, flow)
-    return {k: f for k, (_, f) in best.items()}, {r: len(v) for r, v in skipped.items()}
+    return ({(endpoints[c], endpoints[v]): f for (c, v), (_, f) in best.items()},
+            {r: len(v) for r, v in skipped.items()})
+
+
+def resolve_flows(ctx: Context, flows: Mapping[tuple[Endpoint, Endpoint], Flow]
+                  ) -> dict[tuple[str, str], Flow]:
+    """The flows by the nodes their endpoints resolve to, summed where several pairs
+    name one edge (Bookinfo's reviews-v2 and reviews-v3 are both ``service:reviews``);
+    a pair that resolves to one node is no dependency."""
+    ctx.resolver.prefetch(n for pair in flows for ep in pair for name in ep.names
+                          for n in (name, f"{name}.{ep.namespace}"))
+    out: dict[tuple[str, str], Flow] = {}
+    for (client, server), flow in flows.items():
+        key = (resolve(ctx, client), resolve(ctx, server))
+        if key[0] != key[1]:
+            out[key] = out[key].plus(flow) if key in out else flow
+    return out
 
 
 def resolve(ctx: Context, ep: Endpoint) -> str:
@@ -316,30 +360,21 @@ class CallGraphMetrics:
             yield Batch(str(src), 0, skipped=skipped, bytes_done=done)
         times = [t for s in series for t, _ in s.points if t is not None]
         at = min(times) if times else ctx.at
-        items = sorted(flows.items(), key=lambda kv: (kv[0][0].create, kv[0][1].create))
+        items = sorted(resolve_flows(ctx, flows).items())
         for start in range(0, len(items), ctx.batch_size):
             yield self._batch(ctx, src, items[start:start + ctx.batch_size], at, done)
 
-    def _batch(self, ctx: Context, src: Source,
-               chunk: list[tuple[tuple[Endpoint, Endpoint], Flow]], at: int,
-               done: int) -> Batch:
-        (client0, server0), _ = chunk[0]
-        where = f"{src}: edges {client0.create} -> {server0.create} and {len(chunk) - 1} more"
-        ctx.resolver.prefetch(n for (a, b), _ in chunk for ep in (a, b) for name in ep.names
-                              for n in (name, f"{name}.{ep.namespace}"))
+    def _batch(self, ctx: Context, src: Source, chunk: list[tuple[tuple[str, str], Flow]],
+               at: int, done: int) -> Batch:
+        where = f"{src}: edges {chunk[0][0][0]} -> {chunk[0][0][1]} and {len(chunk) - 1} more"
         facts: list[Fact] = []
         for (client, server), flow in chunk:
-            refs = []
-            for ep in (client, server):
-                ref = resolve(ctx, ep)
+            for ref in (client, server):
                 if not ctx.resolver.exists(ref):
                     facts.append(node_at(ref, at, source=SOURCE, origin=where))
                     ctx.resolver.note(ref)
-                refs.append(ref)
-            if refs[0] != refs[1]:
-                facts.append(EdgeFact("DEPENDS_ON", refs[0], refs[1], flow.attrs(), at,
-                                      source=SOURCE,
-                                      origin=f"{src}: {client.create} -> {server.create}"))
+            facts.append(EdgeFact("DEPENDS_ON", client, server, flow.attrs(), at,
+                                  source=SOURCE, origin=f"{src}: {client} -> {server}"))
         facts = merge_current(ctx, facts, at, lambda k: _OWNED if k == "DEPENDS_ON" else (),
                               weak=("evidence", "protocol"))
         batch = Batch(where, len(chunk), facts, bytes_done=done)

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from graph_schema import parse_time
+from graph_schema import NodeFact, parse_time
 from ingest import ingest_bytes, ingest_paths
 from ingest.core import Source, detect, expand, registry
 from tests.helpers import AT1, FIXTURES, attrs_of, deps
@@ -51,7 +51,8 @@ def test_istio_counts_a_request_once_though_both_proxies_report_it(embedded):
     # istio/proxy's own test label sets; destination_service_name of the client report
     # is an address (127.0.0.1:port), not a name
     report = ingest_paths(embedded, [METRICS / "istio-proxy-requests.prom"], at=AT1).files[0]
-    assert (report.format, report.errors) == ("callgraph-metrics", [])
+    assert (report.format, report.errors, report.added, report.unchanged) == (
+        "callgraph-metrics", [], 3, 0)
     g = embedded.graph(AT1 + 1)
     assert deps(g) == {("service:productpage-v1", "service:ratings")}
     assert attrs_of(g, "service:productpage-v1|DEPENDS_ON|service:ratings") == {
@@ -82,12 +83,13 @@ def test_a_matrix_answer_gives_rates_over_its_window(embedded):
     assert (report.format, report.errors) == ("callgraph-metrics", [])
     assert report.skipped == {"istio request from an unknown source (ingress traffic)": 1}
     g = embedded.graph(FOREVER)
+    # reviews-v2 is one node (named by its service) whether it calls or is called
     assert deps(g) == {("service:productpage-v1", "service:reviews"),
-                       ("service:reviews-v2", "service:ratings")}
+                       ("service:reviews", "service:ratings")}
     reviews = attrs_of(g, "service:productpage-v1|DEPENDS_ON|service:reviews")
     assert (reviews["call_count"], reviews["calls_per_s"]) == (66, 1.1)
     assert reviews["error_rate"] == pytest.approx(6 / 66)
-    ratings = attrs_of(g, "service:reviews-v2|DEPENDS_ON|service:ratings")
+    ratings = attrs_of(g, "service:reviews|DEPENDS_ON|service:ratings")
     assert (ratings["call_count"], ratings["calls_per_s"]) == (50, round(50 / 60, 6))
     # valid from the window's start
     assert embedded.history("service:reviews").edges[0].valid_from == T0 * 1_000_000
@@ -103,6 +105,20 @@ def test_a_vector_answer_uses_the_counters_as_weights_at_its_time(embedded):
     reviews = attrs_of(g, "service:productpage-v1|DEPENDS_ON|service:reviews")
     assert reviews["call_count"] == 170 and "calls_per_s" not in reviews
     assert embedded.history("service:reviews").edges[0].valid_from == (T0 + 60) * 1_000_000
+
+
+def test_pairs_that_resolve_to_one_edge_add_up(embedded):
+    embedded.write([NodeFact("service", n, {}, 0) for n in ("productpage", "reviews")])
+    scrape = "".join(
+        f'istio_requests_total{{reporter="destination",source_workload="productpage-v1",'
+        f'source_canonical_service="productpage",destination_workload="{w}",'
+        f'destination_canonical_service="reviews",response_code="{code}"}} {n}\n'
+        for w, code, n in [("reviews-v2", "200", 5), ("reviews-v3", "200", 6),
+                           ("reviews-v3", "503", 1)])
+    report = ingest_bytes(embedded, None, scrape.encode(), "istio.prom", at=AT1)
+    assert (report.errors, report.added) == ([], 1)
+    edge = attrs_of(embedded.graph(AT1 + 1), "service:productpage|DEPENDS_ON|service:reviews")
+    assert (edge["call_count"], edge["error_rate"]) == (12, pytest.approx(1 / 12))
 
 
 LINKERD = b"""\
@@ -152,7 +168,7 @@ def test_a_bad_api_result_is_rejected_alone_naming_its_index(embedded):
     report = ingest_bytes(embedded, None, json.dumps(body).encode(), "range.json")
     error, = report.errors
     assert "range.json" in error and "data.result[1]" in error and "'values'" in error
-    assert ("service:reviews-v2", "service:ratings") in deps(embedded.graph(FOREVER))
+    assert ("service:reviews", "service:ratings") in deps(embedded.graph(FOREVER))
 
 
 def test_a_failed_query_answer_is_an_error_naming_its_status(embedded):
