@@ -11,6 +11,7 @@ from __future__ import annotations
 from ingest import (
     alertmanager,
     backstage,
+    callgraph_metrics,
     cdevents,
     csv_exports,
     incidents,
@@ -27,6 +28,7 @@ ADAPTERS: tuple[Adapter, ...] = (
     *backstage.ADAPTERS,
     *jaeger.ADAPTERS,
     *otlp.ADAPTERS,
+    *callgraph_metrics.ADAPTERS,
     *cdevents.ADAPTERS,
     *alertmanager.ADAPTERS,
     *incidents.ADAPTERS,

@@ -1,7 +1,10 @@
 """OpenTelemetry traces in OTLP/JSON, as the collector's file exporter writes them.
 
-One ``{"resourceSpans": [...]}`` object per line (JSON Lines) or one per file. The
-spans of the whole source are aggregated into service edges:
+One ``{"resourceSpans": [...]}`` object per line (JSON Lines) or one per file, or
+the envelopes query APIs answer with (:func:`resource_spans`): Jaeger API v3
+``{"result": {"resourceSpans": [...]}}``, Tempo ``{"trace": {"resourceSpans" or
+"batches": [...]}}`` and older Tempo's bare ``{"batches": [...]}``. The spans of the
+whole source are aggregated into service edges:
 
 - a CLIENT (or PRODUCER) span in service A whose child SERVER (or CONSUMER) span
   is in service B gives ``A DEPENDS_ON B`` (a cross-service parent of another kind
@@ -64,6 +67,7 @@ class EdgeStats:
     count: int = 0
     errors: int = 0
     durations: list[float] = field(default_factory=list)
+    evidence: str = "otlp traces"
 
     def add(self, span: Span) -> None:
         self.count += 1
@@ -73,7 +77,7 @@ class EdgeStats:
     def attrs(self) -> dict[str, Any]:
         q = np.percentile(np.asarray(self.durations), [50, 95, 99]) if self.durations else None
         out: dict[str, Any] = {"call_count": self.count, "error_rate": self.errors / self.count,
-                               "evidence": "otlp traces"}
+                               "evidence": self.evidence}
         if q is not None:
             out.update(p50_ms=round(float(q[0]), 3), p95_ms=round(float(q[1]), 3),
                        p99_ms=round(float(q[2]), 3))
@@ -138,6 +142,23 @@ def _span(service: str, raw: Any, where: str) -> tuple[Span, Mapping[str, Any]]:
                 attributes(raw.get("attributes"))), raw
 
 
+def resource_spans(doc: Any, where: str) -> list[Any]:
+    """The ``resourceSpans`` of an OTLP/JSON traces object, or of the envelope that
+    carries one: Jaeger API v3 ``{"result": ...}``, Tempo ``{"trace": ...}``, and
+    ``batches`` (Tempo's name for ``resourceSpans``)."""
+    if isinstance(doc, Mapping):
+        if isinstance(doc.get("error"), Mapping) and "result" not in doc:
+            raise FactError(where, "error", doc["error"].get("message"),
+                            "the query API answered an error, not traces")
+        inner = doc.get("result", doc.get("trace"))
+        body = inner if isinstance(inner, Mapping) else doc
+        for key in ("resourceSpans", "batches"):
+            if isinstance(body.get(key), list):
+                return list(body[key])
+    raise FactError(where, "resourceSpans", type(doc).__name__,
+                    "expected an OTLP/JSON traces object (or a Jaeger v3 / Tempo envelope)")
+
+
 class Aggregator:
     """Collects the spans of a source and turns them into edge statistics."""
 
@@ -149,11 +170,8 @@ class Aggregator:
     def add(self, request: Any, where: str) -> int:
         """Add one ``TracesData`` object; returns how many spans it held. A bad request
         adds nothing: its spans are all read before any of them is kept."""
-        if not isinstance(request, Mapping) or not isinstance(request.get("resourceSpans"), list):
-            raise FactError(where, "resourceSpans", type(request).__name__,
-                            "expected an OTLP/JSON traces object")
         read: list[tuple[Span, Mapping[str, Any]]] = []
-        for r_i, rs in enumerate(request["resourceSpans"]):
+        for r_i, rs in enumerate(resource_spans(request, where)):
             path = f"{where} resourceSpans[{r_i}]"
             res = _object(rs, path, "(resourceSpans item)").get("resource")
             service = attributes(_object(res or {}, path, "resource").get("attributes")) \
@@ -166,16 +184,20 @@ class Aggregator:
                 for p_i, span in enumerate(_list(spans, s_path, "spans")):
                     read.append(_span(service, span, f"{s_path}.spans[{p_i}]"))
         for span, raw in read:
-            self._keep(span, raw)
+            self.keep(span, str(raw.get("traceId", "")), str(raw.get("spanId", "")),
+                      str(raw.get("parentSpanId") or ""))
         return len(read)
 
-    def _keep(self, span: Span, raw: Mapping[str, Any]) -> None:
-        trace, span_id = str(raw.get("traceId", "")), str(raw.get("spanId", ""))
+    def keep(self, span: Span, trace: str, span_id: str, parent: str,
+             child: bool | None = None) -> None:
+        """Add one span. ``child``: whether it is the callee's side of a call from its
+        parent (default: a SERVER or CONSUMER span)."""
         self.start = span.start if self.start is None else min(self.start, span.start)
         self.spans[(trace, span_id)] = span
-        parent = raw.get("parentSpanId")
-        if parent and span.kind in ("SERVER", "CONSUMER"):
-            self.children.append((trace, str(parent), span))
+        if child is None:
+            child = span.kind in ("SERVER", "CONSUMER")
+        if parent and child:
+            self.children.append((trace, parent, span))
 
     def edges(self) -> dict[tuple[str, str], EdgeStats]:
         """``(caller service, callee name) -> stats`` over everything added."""
@@ -261,7 +283,8 @@ class OtlpTraces:
     order = 35
 
     def sniff(self, src: Source, head: str) -> bool:
-        return src.named_like(".json", ".jsonl", ".ndjson") and '"resourceSpans"' in head
+        return src.named_like(".json", ".jsonl", ".ndjson") and (
+            '"resourceSpans"' in head or ('"batches"' in head and '"resource"' in head))
 
     def read(self, src: Source, ctx: Context) -> Iterator[Batch]:
         agg = Aggregator()
@@ -281,10 +304,18 @@ class OtlpTraces:
                 yield Batch(where, 1, error=exc, bytes_done=done)
                 continue
             yield Batch(where, 0, bytes_done=done)
+        yield from self.edge_batches(ctx, src, agg, done)
+
+    def edge_batches(self, ctx: Context, src: Source, agg: Aggregator, done: int,
+                     evidence: str = "otlp traces") -> Iterator[Batch]:
+        """The batches of the edges of everything ``agg`` holds (``evidence`` names the
+        source's format on each edge)."""
         if agg.start is None:
             return
         at = agg.start // 1000
         items = sorted(agg.edges().items())
+        for _, stats in items:
+            stats.evidence = evidence
         for start in range(0, len(items), ctx.batch_size):
             chunk = items[start:start + ctx.batch_size]
             yield self._batch(ctx, src, chunk, at, done)

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
+
 from ingest import ingest_bytes, ingest_paths
-from tests.helpers import AT1, AT2, FIXTURES, deps
+from tests.helpers import AT1, AT2, FIXTURES, LATER, attrs_of, deps
 
 BODY = (FIXTURES / "jaeger" / "dependencies.json").read_bytes()
 
@@ -60,3 +62,55 @@ def test_a_bad_item_rejects_its_batch_naming_index_and_field(embedded):
     error, = report.errors
     assert "deps.json: data[1]" in error and "field 'child'" in error
     assert report.rejected == 2 and report.added == 0
+
+
+REAL = FIXTURES / "real" / "traces"
+
+
+def test_the_empty_answer_of_the_query_api_is_read_as_no_dependencies(embedded):
+    report = ingest_paths(embedded, [REAL / "jaeger-empty.json"], at=AT1)
+    assert report.ok and report.files[0].format == "jaeger"
+    assert (report.files[0].added, report.files[0].rejected) == (0, 0)
+    assert deps(embedded.graph(AT1 + 1)) == set()
+
+
+def test_the_jaeger_ui_sample_dependencies_become_edges(embedded):
+    report = ingest_paths(embedded, [REAL / "jaeger-ui-dependencies-small.json"], at=AT1)
+    assert report.ok and report.files[0].format == "jaeger"
+    g = embedded.graph(AT1 + 1)
+    assert {(e.src, e.dst, e.attrs["call_count"]) for e in g.edges_of("DEPENDS_ON")} == {
+        ("service:Service1", "service:Service2", 30489),
+        ("service:Service1", "service:Service3", 30491),
+        ("service:Service1", "service:Service5", 8560),
+        ("service:Service8", "service:Service6", 30489),
+        ("service:Service6", "service:Service1", 30489),
+        ("service:Service2", "service:Service4", 129216),
+        ("service:Service3", "service:Service7", 30491),
+    }
+    assert report.files[0].added == 8 + 7   # the nodes, then the edges
+
+
+def test_a_jaeger_trace_gives_its_parent_to_child_service_edges(embedded):
+    # Jaeger's converter fixture: spans 3 and 4 of service-y are children of span 2 of
+    # service-x (4 through its CHILD_OF reference in the same trace, not the one to
+    # another trace); span 5 is a child in its own service
+    report = ingest_paths(embedded, [REAL / "jaeger-ui-01-trace.json"]).files[0]
+    assert (report.format, report.errors, report.added) == ("jaeger", [], 3)
+    g = embedded.graph(LATER)
+    assert deps(g) == {("service:service-x", "service:service-y")}
+    assert attrs_of(g, "service:service-x|DEPENDS_ON|service:service-y") == {
+        "call_count": 2, "error_rate": 0.0, "evidence": "jaeger traces",
+        "p50_ms": 0.005, "p95_ms": 0.005, "p99_ms": 0.005}
+    # the spans' own time (2017-01-26), not --at
+    assert embedded.history("service:service-x").edges[0].valid_from == 1485467191639875
+
+
+def test_the_api_traces_answer_is_read_and_a_bad_trace_is_rejected_alone(embedded):
+    trace = json.loads((REAL / "jaeger-ui-01-trace.json").read_text())
+    body = {"data": [{"traceID": "9", "spans": [{"spanID": "1", "startTime": "soon"}]},
+                     trace], "total": 2, "limit": 0, "offset": 0, "errors": None}
+    report = ingest_bytes(embedded, None, json.dumps(body).encode(), "traces.json")
+    assert report.format == "jaeger"
+    error, = report.errors
+    assert "traces.json: data[0].spans[0]" in error and "'startTime'" in error
+    assert deps(embedded.graph(LATER)) == {("service:service-x", "service:service-y")}

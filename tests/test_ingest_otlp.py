@@ -95,3 +95,30 @@ def test_a_bad_line_adds_none_of_its_spans_and_the_others_count(embedded, field,
     again = ingest_bytes(embedded, None, b"".join(lines[:2]) + bad + b"".join(lines[2:]),
                          "traces.jsonl", batch_size=batch_size)
     assert (again.added, again.closed, again.rejected) == (0, 0, 1)
+
+
+REAL = FIXTURES / "real" / "traces"
+
+
+@pytest.mark.parametrize("name", ["jaeger-v3-gettrace.json", "tempo-trace-otlp-example.json",
+                                  "otlp-examples-trace.json"])
+def test_jaeger_v3_and_tempo_envelopes_of_a_lone_server_span_are_read_without_edges(
+        embedded, name):
+    report = ingest_paths(embedded, [REAL / name]).files[0]
+    assert (report.format, report.errors, report.added) == ("otlp", [], 0)
+
+
+def test_older_tempo_batches_give_the_edge_the_servicegraph_connector_derives(embedded):
+    # the connector's own test trace: a kafka client span in foo-server, its server
+    # child (db.system postgresql) in bar-requester
+    report = ingest_paths(embedded, [REAL / "tempo-batches-servicegraph-trace.json"])
+    assert report.ok and report.files[0].format == "otlp"
+    assert deps(embedded.graph(parse_time("2027-02-01T00:00:00Z"))) == {
+        ("service:foo-server", "service:bar-requester")}   # spans of 2027-01-15
+
+
+def test_a_query_api_error_envelope_is_named_not_taken_for_traces(embedded):
+    body = b'{"error": {"httpCode": 404, "message": "trace not found"}}\n'
+    report = ingest_bytes(embedded, "otlp", body, "v3.json")
+    error, = report.errors
+    assert "v3.json" in error and "'error'" in error and "trace not found" in error

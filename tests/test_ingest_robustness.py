@@ -24,6 +24,7 @@ SAMPLES = {
     "backstage": FIXTURES / "backstage" / "catalog-info.yaml",
     "jaeger": FIXTURES / "jaeger" / "dependencies.json",
     "otlp": FIXTURES / "otlp" / "traces-single.json",
+    "callgraph-metrics": FIXTURES / "real" / "metrics" / "servicegraph-failed-label.json",
     "cdevents": FIXTURES / "cdevents" / "service_deployed.json",
     "alertmanager": FIXTURES / "alertmanager" / "firing.json",
     "incident": FIXTURES / "incident" / "cart-redis-timeout.yaml",
