@@ -8,14 +8,14 @@ nodes and edges:
   external nodes that no ``DEPENDS_ON`` edge starts or ends at (a manifest set whose
   hosts are compiled into images gives a graph of islands: every prediction and
   root cause then stops at the first node);
-- **placeholders**: nodes a source named but no defining source wrote. A Kubernetes
-  object (source ``k8s:...``), a Backstage entity (``backstage:...``) and native JSONL
-  (no source) define nodes; a node whose version true then came from anything else is
-  a placeholder, listed with that source and origin (the file and record that named
-  it): :data:`~ingest.core.PLACEHOLDER_SOURCE` for a ConfigMap no manifest defines, a
-  Backstage owner, system or API no entity defines, the bare-name target of an alert
-  or a change; an adapter's name (``jaeger``, ``otlp``) for a component only traces
-  have seen;
+- **placeholders**: nodes a source named but no defining source wrote, listed with
+  the source of their version and its origin (the file and record that named them):
+  nodes marked :data:`~ingest.core.PLACEHOLDER_SOURCE` (a ConfigMap no manifest
+  defines, a Backstage owner, system or API no entity defines, the bare-name target of
+  an alert or a change), and components whose version came from a source that does not
+  define components (traces: ``jaeger``, ``otlp``). A Kubernetes object (source
+  ``k8s:...``), a Backstage entity (``backstage:...``) and native JSONL (no source)
+  define nodes; a change defines the configuration values it sets;
 - **unresolved placeholders**: components with ``unresolved: true`` (alerts whose
   labels name no known component are attached to one), with the alerts attached then.
 
@@ -36,9 +36,10 @@ from ccm.store.base import Store
 from ccm.store.types import Graph
 from graph_schema.kinds import COMPONENT_KINDS
 from graph_schema.timeutil import format_time
+from ingest.core import PLACEHOLDER_SOURCE
 
 __all__ = ["DEFINING_SOURCES", "Coverage", "Placeholder", "Unresolved", "coverage",
-           "coverage_of", "is_defining"]
+           "coverage_of", "is_defining", "is_placeholder"]
 
 #: source prefixes of the facts that define nodes (besides native JSONL's empty source)
 DEFINING_SOURCES = ("k8s:", "backstage:")
@@ -52,6 +53,12 @@ _UNRESOLVED_JSON = '"unresolved":true'
 def is_defining(source: str) -> bool:
     """Whether a fact of ``source`` defines its node (rather than only naming it)."""
     return not source or source.startswith(DEFINING_SOURCES)
+
+
+def is_placeholder(kind: str, source: str) -> bool:
+    """Whether a node of ``kind`` whose version came from ``source`` is a placeholder:
+    marked as one, or a component that only a source not defining components wrote."""
+    return source == PLACEHOLDER_SOURCE or (kind in _COMPONENTS and not is_defining(source))
 
 
 @dataclass(frozen=True, slots=True)
@@ -148,7 +155,7 @@ def coverage_of(graph: Graph) -> Coverage:
             cov.components += 1
             if ref not in linked:
                 cov.without_dependencies.append(ref)
-        if not is_defining(n.source):
+        if is_placeholder(n.kind, n.source):
             cov.placeholders.append(Placeholder(ref, n.source, n.origin))
     cov.without_dependencies.sort()
     cov.placeholders.sort(key=lambda p: p.ref)

@@ -8,7 +8,8 @@ import json
 
 from graph_schema import parse_time
 from ingest import ingest_bytes, ingest_paths
-from ingest.core import PLACEHOLDER_SOURCE
+from ingest.changes import change_facts
+from ingest.core import PLACEHOLDER_SOURCE, Context
 from ingest.coverage import Placeholder, Unresolved, coverage, is_defining
 from tests.helpers import AT1, FIXTURES, LATER, errors_of
 
@@ -156,6 +157,26 @@ def test_kubernetes_objects_backstage_entities_and_native_nodes_define_nodes():
     assert all(is_defining(s) for s in ("", "k8s:default/Deployment/cart",
                                         "backstage:component:default/cart"))
     assert not any(is_defining(s) for s in (PLACEHOLDER_SOURCE, "jaeger", "otlp"))
+
+
+def test_services_only_traces_saw_are_placeholders_written_by_the_trace_adapter(store):
+    jaeger = FIXTURES / "jaeger" / "dependencies.json"
+    ingested(store, jaeger)
+    cov = coverage(store, LATER)
+    assert cov.placeholders and {p.source for p in cov.placeholders} == {"jaeger"}
+    assert {p.ref for p in cov.placeholders} == set(store.graph(LATER).nodes)
+
+
+def test_configuration_values_a_change_sets_are_not_placeholders(store):
+    """As CCM's memory writes the changes it made (source ccm.memory)."""
+    assert ingest_bytes(store, "native", jsonl(UNRESOLVED[1:2]), "graph.jsonl").ok
+    t = parse_time("2026-03-02T00:00:00Z")
+    store.write(change_facts(Context(store, t), change_id="chg-1", time=t,
+                             change_kind="config_change", target="cart", where="action a1",
+                             source="ccm.memory",
+                             diff=[{"key": "TIMEOUT", "old": "5s", "new": "1s"}]))
+    assert store.graph(LATER).nodes["config:cart/TIMEOUT"].source == "ccm.memory"
+    assert coverage(store, LATER).placeholders == []
 
 
 def test_the_json_form_lists_everything(store):
