@@ -27,7 +27,7 @@ import yaml
 from ccm.errors import ConfigError
 from graph_schema import SIGNALS, Close, EdgeFact, FactError, NodeFact
 from graph_schema.facts import Fact
-from ingest.core import Context
+from ingest.core import PLACEHOLDER_SOURCE, Context
 
 #: alertname -> signal, used when an alert has no ``signal`` label
 DEFAULT_SIGNALS: dict[str, str] = {
@@ -107,7 +107,8 @@ def alert_facts(ctx: Context, *, alert_id: str, starts_at: int, service: str, si
     facts: list[Fact] = []
     if not ctx.resolver.exists(node_ref):
         kind, name = node_ref.split(":", 1)
-        facts.append(NodeFact(kind, name, {}, starts_at, source=source, origin=where))
+        facts.append(NodeFact(kind, name, {}, starts_at, source=PLACEHOLDER_SOURCE,
+                              origin=where))
         ctx.resolver.note(node_ref)
     a: dict[str, Any] = {"service": node_ref, "signal": signal, "status": "firing",
                          "starts_at": starts_at, **(attrs or {})}

@@ -28,7 +28,7 @@ from typing import Any
 
 from graph_schema import COMPONENT_KINDS, EdgeFact, FactError, NodeFact
 from graph_schema.facts import Fact
-from ingest.core import Batch, Context
+from ingest.core import PLACEHOLDER_SOURCE, Batch, Context
 from ingest.snapshot import Membership, Snapshot, Unbuilt, record_key, replace_all, saved_summaries
 from ingest.source import ManifestObject, Source, iter_yaml_documents
 
@@ -216,7 +216,7 @@ class Index:
 
 def entity_facts(ctx: Context, idx: Index, e: Entity) -> list[Fact]:
     """Facts of one entity; nodes it names but does not define are placeholders
-    (source "": no entity owns them, so none closes them)."""
+    (source PLACEHOLDER_SOURCE: no entity owns them, so none closes them)."""
     ref = idx.ref_of(e)
     if ref is None:
         return []
@@ -276,7 +276,7 @@ class _Edges:
         self.seen.add(f"{kind}|{target}")
         if not self.idx.defines(target) and not self.ctx.resolver.exists(target):
             t_kind, t_name = target.split(":", 1)
-            self.facts.append(NodeFact(t_kind, t_name, {}, self.at, source="",
+            self.facts.append(NodeFact(t_kind, t_name, {}, self.at, source=PLACEHOLDER_SOURCE,
                                        origin=self.e.where))
             self.ctx.resolver.note(target)
         attrs = {"evidence": evidence or f"backstage {self.e.kind} {self.e.name} dependsOn"} \

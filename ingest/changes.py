@@ -23,7 +23,7 @@ from typing import Any
 
 from graph_schema import BEGINNING, EdgeFact, FactError, NodeFact
 from graph_schema.facts import Fact
-from ingest.core import Context
+from ingest.core import PLACEHOLDER_SOURCE, Context
 
 _SECRET_KEY = re.compile(r"(PASSWORD|PASSWD|SECRET|TOKEN|API_?KEY|PRIVATE|CREDENTIAL)", re.I)
 
@@ -47,7 +47,8 @@ def change_facts(ctx: Context, *, change_id: str, time: int, change_kind: str, t
     t_kind, t_name = target_ref.split(":", 1)
     facts: list[Fact] = []
     if not ctx.resolver.exists(target_ref):
-        facts.append(NodeFact(t_kind, t_name, {}, time, source=source, origin=where))
+        facts.append(NodeFact(t_kind, t_name, {}, time, source=PLACEHOLDER_SOURCE,
+                              origin=where))
         ctx.resolver.note(target_ref)
     keys = []
     for i, item in enumerate(diff):

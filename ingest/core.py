@@ -32,10 +32,15 @@ from ingest.source import (
 )
 
 DEFAULT_BATCH = 1000
+#: the source of a node a source named but no defining source (a Kubernetes object, a
+#: Backstage entity, native JSONL) wrote: a ConfigMap, owner or system not defined yet,
+#: the bare-name target of an alert or change. Its origin names the record that named
+#: it; no source owns it, so none closes it (see ingest.coverage)
+PLACEHOLDER_SOURCE = "placeholder"
 
 __all__ = [
     "DEFAULT_BATCH", "MAX_LINE_BYTES", "Adapter", "Batch", "Context", "FileReport",
-    "IngestError", "IngestReport", "Resolver", "Source", "detect", "expand", "iter_lines",
+    "IngestError", "IngestReport", "PLACEHOLDER_SOURCE", "Resolver", "Source", "detect", "expand", "iter_lines",
     "node_at", "read_head", "read_text", "registry",
 ]
 
@@ -173,8 +178,16 @@ class IngestReport:
         keys = ("added", "unchanged", "closed", "rejected")
         return {k: sum(getattr(f, k) for f in self.files) for k in keys}
 
+    def skipped(self) -> dict[str, int]:
+        """Records read but not modelled in all files, by what they are (sorted)."""
+        out: dict[str, int] = {}
+        for f in self.files:
+            for what, n in f.skipped.items():
+                out[what] = out.get(what, 0) + n
+        return dict(sorted(out.items()))
+
     def to_dict(self) -> dict[str, Any]:
-        return {"ok": self.ok, "totals": self.totals(),
+        return {"ok": self.ok, "totals": self.totals(), "skipped": self.skipped(),
                 "files": [f.to_dict() for f in self.files]}
 
 

@@ -15,7 +15,7 @@ from graph_schema import COMPONENT_KINDS, EdgeFact, FactError, NodeFact, parse_t
 from graph_schema.facts import Fact
 from graph_schema.timeutil import TimeParseError
 from ingest.changes import config_value_attrs
-from ingest.core import Context
+from ingest.core import PLACEHOLDER_SOURCE, Context
 from ingest.hosts import Endpoint, endpoints_in, infer_protocol
 
 if TYPE_CHECKING:
@@ -218,7 +218,7 @@ class _Env:
         if (known is None or cm_key not in known) and not self.ctx.resolver.exists(cfg):
             # a placeholder until the ConfigMap is ingested: no owner source, never closed
             self._config(f"{cm}/{cm_key}", {"owner": cm, "key": cm_key, "configmap": cm}, edge,
-                         source="")
+                         source=PLACEHOLDER_SOURCE)
             return
         self._has_config(cfg, edge)
 

@@ -8,6 +8,7 @@ import pytest
 from ccm.cli.demo import demo_data_dir
 from ingest import ingest_paths
 from tests.api_support import assert_problem, serve_store
+from tests.helpers import FIXTURES
 
 BEFORE = "2026-03-01T00:00:00Z"
 
@@ -103,3 +104,24 @@ def test_the_history_of_a_config_key_with_a_slash_in_its_reference(demo):
 
 def test_the_history_of_an_unknown_node_is_a_404_problem(demo):
     assert_problem(demo.get("/v1/nodes/service:nope/history"), 404, "not-found")
+
+
+def test_the_coverage_of_the_demo_graph_lacks_nothing(demo):
+    data = demo.get("/v1/coverage", params={"at": BEFORE}).json()
+    assert data == {"valid_at": BEFORE, "known_at": None, "components": 11,
+                    "dependencies": 15, "without_dependencies": [], "placeholders": [],
+                    "unresolved": [], "unresolved_alerts": 0, "lacking": False}
+
+
+def test_the_coverage_names_placeholders_and_components_without_dependencies(store, clock):
+    wayback = FIXTURES / "real" / "backstage" / "wayback-archive-component.yaml"
+    assert ingest_paths(store, [str(wayback)], at=clock() - 1).ok
+    with serve_store(store, clock) as running, running.client("agent") as c:
+        data = c.get("/v1/coverage").json()
+        assert_problem(c.get("/v1/coverage", params={"at": "soon"}), 422, "invalid-time")
+        with running.client("ingest_only") as no_graph_scope:
+            assert_problem(no_graph_scope.get("/v1/coverage"), 403)
+    assert data["without_dependencies"] == ["service:wayback-archive"]
+    assert [(p["ref"], p["source"]) for p in data["placeholders"]] == [
+        ("api:wayback-archive", "placeholder"), ("team:team-a", "placeholder")]
+    assert data["lacking"] is True

@@ -64,3 +64,71 @@ def test_a_signal_table_file_overrides_signals(tmp_path):
     signals = {n["attrs"]["alertname"]: n["attrs"]["signal"]
                for n in json.loads(graph.stdout)["nodes"] if n["kind"] == "alert"}
     assert signals["HighRequestErrorRate"] == "saturation"
+
+
+BOOKINFO = FIXTURES / "real" / "kubernetes" / "bookinfo.yaml"
+
+
+def test_the_summary_ends_with_the_coverage_of_the_graph(tmp_path):
+    result = run("ingest", str(BOOKINFO), "--store", str(tmp_path / "s.sqlite"))
+    assert result.exit_code == 0
+    lines = result.stdout.splitlines()
+    at = lines.index("Components without any dependency (6):")
+    assert lines[at - 1].startswith("Coverage of the graph at ")
+    assert lines[at - 1].endswith(": 6 components, 0 dependencies")
+    assert lines[at + 1:] == ["  service:details-v1", "  service:productpage-v1",
+                              "  service:ratings-v1", "  service:reviews-v1",
+                              "  service:reviews-v2", "  service:reviews-v3"]
+
+
+def test_the_json_summary_carries_the_coverage_and_skipped_totals(tmp_path):
+    result = run("ingest", str(BOOKINFO), "--store", str(tmp_path / "s.sqlite"), "--json",
+                 "--at", "2026-03-01T00:00:00Z")
+    out = json.loads(result.stdout)
+    assert out["coverage"]["without_dependencies"] == [
+        "service:details-v1", "service:productpage-v1", "service:ratings-v1",
+        "service:reviews-v1", "service:reviews-v2", "service:reviews-v3"]
+    assert (out["coverage"]["components"], out["coverage"]["placeholders"]) == (6, [])
+    assert out["skipped"] == {}
+
+
+class _Skipper:
+    """An adapter that reads one node and skips records, as real adapters report what
+    they do not model (Batch.skipped, Batch.notes)."""
+
+    name, description, order = "skipper", "test adapter that skips records", 20
+
+    def sniff(self, src, head):  # type: ignore[no-untyped-def]
+        return False
+
+    def read(self, src, ctx):  # type: ignore[no-untyped-def]
+        from graph_schema import NodeFact
+        from ingest import Batch
+
+        yield Batch(str(src), 4, [NodeFact("service", "cart", {}, ctx.at)],
+                    skipped={"k8s Role": 2, "k8s ServiceAccount": 1},
+                    notes=["Helm chart: render it first"])
+
+
+def test_what_each_file_skipped_is_printed_with_totals_by_kind(tmp_path, monkeypatch):
+    import ingest.adapters
+
+    monkeypatch.setattr(ingest.adapters, "ADAPTERS", (*ingest.adapters.ADAPTERS, _Skipper()))
+    a, b = tmp_path / "a.yaml", tmp_path / "b.yaml"
+    a.write_text("x: 1\n")
+    b.write_text("x: 2\n")
+    store = str(tmp_path / "s.sqlite")
+    out = run("ingest", str(a), str(b), "--format", "skipper", "--store", store).stdout
+    lines = out.splitlines()
+    at = lines.index("Skipped (read, not modelled):")
+    assert lines[at + 1:at + 7] == [
+        f"  {a}: 2 k8s Role, 1 k8s ServiceAccount",
+        f"  {b}: 2 k8s Role, 1 k8s ServiceAccount",
+        "  total: 4 k8s Role, 2 k8s ServiceAccount",
+        "Notes:",
+        f"  {a}: Helm chart: render it first",
+        f"  {b}: Helm chart: render it first"]
+    data = json.loads(run("ingest", str(a), "--format", "skipper", "--store", store,
+                          "--json").stdout)
+    assert data["skipped"] == {"k8s Role": 2, "k8s ServiceAccount": 1}
+    assert data["files"][0]["notes"] == ["Helm chart: render it first"]

@@ -16,6 +16,7 @@ from ccm.cli import (
     bench_load,
     calibrate_cmd,
     demo,
+    doctor_cmd,
     graph_cmds,
     ingest_cmd,
     mcp_cmd,
@@ -39,9 +40,9 @@ def cli() -> None:
     """
 
 
-for module in (demo, ingest_cmd, graph_cmds, rca_cmd, predict_cmd, bench_cmd, bench_chains,
-               bench_generate, bench_load, actions_cmds, audit_cmds, calibrate_cmd, admin_cmds,
-               serve, token_cmd, mcp_cmd):
+for module in (demo, ingest_cmd, doctor_cmd, graph_cmds, rca_cmd, predict_cmd, bench_cmd,
+               bench_chains, bench_generate, bench_load, actions_cmds, audit_cmds, calibrate_cmd,
+               admin_cmds, serve, token_cmd, mcp_cmd):
     module.register(cli)
 
 

@@ -26,8 +26,11 @@ from ccm.cli.common import (
     print_json,
     store_option,
 )
+from ccm.cli.doctor_cmd import print_coverage
+from graph_schema.timeutil import now_micros
 from ingest import IngestReport, ingest_paths, registry
 from ingest.alerts import load_signal_table
+from ingest.coverage import coverage
 
 
 def _formats_help() -> str:
@@ -48,6 +51,26 @@ def report_table(report: IngestReport) -> Table:
     t.add_row("[b]total[/b]", "", *(str(tot[k]) for k in ("added", "unchanged", "closed",
                                                           "rejected")))
     return t
+
+
+def _counts(skipped: dict[str, int]) -> str:
+    return ", ".join(f"{n} {what}" for what, n in sorted(skipped.items()))
+
+
+def print_skipped_and_notes(report: IngestReport) -> None:
+    """What each file skipped (by what it is) and its notes, then the totals by kind."""
+    skipped = report.skipped()
+    if skipped:
+        console.print("Skipped (read, not modelled):", markup=False)
+        for f in report.files:
+            if f.skipped:
+                console.print(f"  {f.path}: {_counts(f.skipped)}", markup=False)
+        console.print(f"  total: {_counts(skipped)}", markup=False)
+    notes = [(f.path, note) for f in report.files for note in f.notes]
+    if notes:
+        console.print("Notes:", markup=False)
+        for path, note in notes:
+            console.print(f"  {path}: {note}", markup=False)
 
 
 @click.command("ingest")
@@ -73,7 +96,9 @@ def ingest_cmd(paths: tuple[str, ...], fmt: str | None, at: int | None, batch_si
     topology first, then changes, then alerts and incidents. Every batch is written
     atomically: a bad record rejects its batch, with the file, line or document,
     field and value named; other batches are kept. Ingesting the same input again
-    changes nothing. Exit status 1 when anything was rejected. See docs/ingest.md.
+    changes nothing. Exit status 1 when anything was rejected. The summary ends with
+    what was skipped and the coverage of the graph now (or at --at when later): see
+    `ccm doctor`. See docs/ingest.md.
     """
     if fmt is not None and fmt not in registry():
         raise click.BadParameter(f"unknown format {fmt!r} (known: {', '.join(registry())})",
@@ -93,10 +118,13 @@ def ingest_cmd(paths: tuple[str, ...], fmt: str | None, at: int | None, batch_si
 
             report = ingest_paths(store, paths, fmt=fmt, at=at, batch_size=batch_size,
                                   progress=on_progress, signals=signals)
+        cov = coverage(store, max(now_micros(), at if at is not None else 0))
     if as_json:
-        print_json(report.to_dict())
+        print_json({**report.to_dict(), "coverage": cov.to_dict()})
     else:
         console.print(report_table(report))
+        print_skipped_and_notes(report)
+        print_coverage(cov)
         for f in report.files:
             for e in f.errors[:20]:
                 err_console.print(f"[red]error:[/red] {e}", markup=True, highlight=False)

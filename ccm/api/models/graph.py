@@ -6,7 +6,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-__all__ = ["DiffOut", "EdgeOut", "GraphOut", "HistoryOut", "NodeOut", "VersionChange"]
+__all__ = ["CoverageOut", "DiffOut", "EdgeOut", "GraphOut", "HistoryOut", "NodeOut", "PlaceholderOut",
+           "UnresolvedOut", "VersionChange"]
 
 
 class NodeOut(BaseModel):
@@ -75,3 +76,35 @@ class HistoryOut(BaseModel):
     known_at: str | None
     node: list[NodeOut]
     edges: list[EdgeOut]
+
+
+class PlaceholderOut(BaseModel):
+    """A node a source named but no manifest, catalog or native node defines."""
+
+    ref: str = Field(examples=["config:argocd-cmd-params-cm/dexserver.log.level"])
+    source: str = Field(description="'placeholder', or the adapter that alone wrote it "
+                                    "(jaeger, otlp)")
+    origin: str = Field(description="the file and record that named it")
+
+
+class UnresolvedOut(BaseModel):
+    """A component with ``unresolved: true`` and the alerts attached to it then."""
+
+    ref: str
+    origin: str
+    alerts: list[str]
+
+
+class CoverageOut(BaseModel):
+    """What the graph true at ``valid_at`` lacks (see docs/ingest.md, Coverage)."""
+
+    valid_at: str | None
+    known_at: str | None = Field(description="null: everything recorded so far")
+    components: int = Field(description="component nodes (unresolved placeholders apart)")
+    dependencies: int = Field(description="DEPENDS_ON edges")
+    without_dependencies: list[str] = Field(description="components no DEPENDS_ON edge "
+                                                        "starts or ends at")
+    placeholders: list[PlaceholderOut]
+    unresolved: list[UnresolvedOut]
+    unresolved_alerts: int = Field(description="alerts attached to unresolved placeholders")
+    lacking: bool = Field(description="true when any list above is not empty")

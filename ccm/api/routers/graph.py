@@ -1,4 +1,5 @@
-"""``GET /v1/graph`` (at a time, around a node), ``/v1/graph/diff``, ``/v1/nodes/{ref}/history``."""
+"""``GET /v1/graph`` (at a time, around a node), ``/v1/graph/diff``, ``/v1/nodes/{ref}/history``,
+``/v1/coverage``."""
 
 from __future__ import annotations
 
@@ -7,9 +8,10 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Query
 
 from ccm.api.deps import GraphReader, StateDep, parse_when
-from ccm.api.models.graph import DiffOut, GraphOut, HistoryOut
+from ccm.api.models.graph import CoverageOut, DiffOut, GraphOut, HistoryOut
 from ccm.ops.graph import graph_view
 from graph_schema import NODE_KIND_MAP
+from ingest.coverage import coverage
 
 router = APIRouter(prefix="/v1", tags=["graph"])
 
@@ -60,3 +62,16 @@ def get_history(state: StateDep, who: GraphReader,
                 known_at: KnownQuery = None) -> Any:
     k = parse_when(known_at, "query.known_at", state.clock)
     return state.store.history(ref, k).to_dict()
+
+
+@router.get("/coverage", response_model=CoverageOut, summary="What the graph lacks",
+            description="Components without any dependency, placeholders (nodes a source "
+                        "named but no manifest, catalog or native node defines) with the "
+                        "record that named them, and alerts attached to unresolved "
+                        "placeholders, in the graph true at `at` as known at `known_at`: "
+                        "what `ccm doctor` prints.")
+def get_coverage(state: StateDep, who: GraphReader, at: AtQuery = "now",
+                 known_at: KnownQuery = None) -> Any:
+    t = parse_when(at, "query.at", state.clock)
+    k = parse_when(known_at, "query.known_at", state.clock)
+    return coverage(state.store, t, k).to_dict()
