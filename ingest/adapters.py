@@ -10,9 +10,11 @@ from __future__ import annotations
 
 from ingest import (
     alertmanager,
+    argocd,
     backstage,
     cdevents,
     csv_exports,
+    github_deployments,
     incidents,
     jaeger,
     k8s,
@@ -28,6 +30,8 @@ ADAPTERS: tuple[Adapter, ...] = (
     *jaeger.ADAPTERS,
     *otlp.ADAPTERS,
     *cdevents.ADAPTERS,
+    *argocd.ADAPTERS,
+    *github_deployments.ADAPTERS,
     *alertmanager.ADAPTERS,
     *incidents.ADAPTERS,
     *csv_exports.ADAPTERS,

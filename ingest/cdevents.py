@@ -43,7 +43,8 @@ from graph_schema.facts import Fact
 from ingest.changes import change_facts
 from ingest.core import Batch, Context, node_at
 from ingest.snapshot import merge_current
-from ingest.source import Source, iter_json_records, parse_json
+from ingest.source import Source, parse_json
+from ingest.webhooks import iter_payloads
 
 _TYPE = re.compile(r"^dev\.cdevents\.(?P<subject>[A-Za-z]+)\.(?P<predicate>[A-Za-z]+)\."
                    r"(?P<version>\d+\.\d+\.\d+\S*)$")
@@ -250,15 +251,6 @@ def names_in(event: Any) -> list[str]:
     return [last_segment(sid)] if isinstance(sid, str) and sid else []
 
 
-def _events(records: Iterator[tuple[str, Any]]) -> Iterator[tuple[str, Any]]:
-    """Records, with a line that is a CloudEvents batch (a JSON list) as its items."""
-    for where, value in records:
-        if isinstance(value, list):
-            yield from ((f"{where}[{i}]", item) for i, item in enumerate(value))
-        else:
-            yield where, value
-
-
 class CDEvents:
     """The ``cdevents`` format."""
 
@@ -278,7 +270,7 @@ class CDEvents:
             done += n
 
         chunk: list[tuple[str, Any]] = []
-        for item in _events(iter_json_records(src, count)):
+        for item in iter_payloads(src, count):
             chunk.append(item)
             if len(chunk) >= ctx.batch_size:
                 yield self._batch(ctx, src, chunk, done)

@@ -29,6 +29,8 @@ SAMPLES = {
     "incident": FIXTURES / "incident" / "cart-redis-timeout.yaml",
     "deploys-csv": FIXTURES / "csv" / "deploys.csv",
     "incidents-csv": FIXTURES / "csv" / "incidents.csv",
+    "argocd": FIXTURES / "real" / "changes" / "argocd-app.json",
+    "github-deployments": FIXTURES / "real" / "changes" / "github-deployment_status-payload.json",
 }
 
 
