@@ -20,6 +20,7 @@ from ingest import (
     k8s,
     native,
     otlp,
+    pagerduty,
 )
 from ingest.core import Adapter
 
@@ -34,5 +35,6 @@ ADAPTERS: tuple[Adapter, ...] = (
     *github_deployments.ADAPTERS,
     *alertmanager.ADAPTERS,
     *incidents.ADAPTERS,
+    *pagerduty.ADAPTERS,
     *csv_exports.ADAPTERS,
 )

@@ -35,31 +35,31 @@ from graph_schema.facts import Fact
 from ingest.changes import change_facts
 from ingest.core import Batch, Context
 from ingest.source import Source
-from ingest.webhooks import count, field, payload_batches, text, time_of
+from ingest.webhooks import Tally, get, payload_batches, text, time_of
 
 WORKLOAD_KINDS = ("Deployment", "StatefulSet", "DaemonSet", "Rollout", "DeploymentConfig")
 
 
 def notification_facts(ctx: Context, payload: Any, where: str,
-                       skipped: dict[str, int]) -> list[Fact]:
+                       tally: Tally) -> list[Fact]:
     """The facts of one notification body (see the module doc)."""
     if not isinstance(payload, Mapping):
         raise FactError(where, "(body)", payload, "expected an Argo CD Application or "
                         "sync result (a JSON object)")
     app = payload["app"] if isinstance(payload.get("app"), Mapping) else payload
     if "resources" in app and "metadata" not in app:  # {{toJson ...syncResult}}
-        return _sync_facts(ctx, app, None, {}, None, where, skipped, "syncResult")
+        return _sync_facts(ctx, app, None, {}, None, where, tally, "syncResult")
     name = text(app, "metadata.name", where)
     where = f"{where} (application {name})"
-    op = field(app, "status.operationState", where, required=False)
+    op = get(app, "status.operationState", where, required=False)
     if not isinstance(op, Mapping):
-        return count(skipped, "Argo CD Application without a sync operation")
+        return tally.skip("Argo CD Application without a sync operation")
     phase = text(op, "phase", where)
     if phase != "Succeeded":
-        return count(skipped, f"Argo CD sync {phase}")
+        return tally.skip(f"Argo CD sync {phase}")
     at = time_of(op, "finishedAt", where, required=False) or ctx.at
     attrs: dict[str, Any] = {}
-    who = field(op, "operation.initiatedBy", where, required=False)
+    who = get(op, "operation.initiatedBy", where, required=False)
     if isinstance(who, Mapping):
         user = who.get("username")
         attrs["author"] = user if isinstance(user, str) and user else \
@@ -70,12 +70,12 @@ def notification_facts(ctx: Context, payload: Any, where: str,
     if not isinstance(result, Mapping):
         result = {"revision": text(op, "operation.sync.revision", where, required=False)}
     return _sync_facts(ctx, result, name, {k: v for k, v in attrs.items() if v}, at, where,
-                       skipped, "status.operationState.syncResult")
+                       tally, "status.operationState.syncResult")
 
 
 def _sync_facts(ctx: Context, result: Mapping[str, Any], app: str | None,
                 attrs: dict[str, Any], time: int | None, where: str,
-                skipped: dict[str, int], path: str) -> list[Fact]:
+                tally: Tally, path: str) -> list[Fact]:
     """Deploys of a sync result's workloads; ``time`` None: the body has no time of its
     own, so a change already recorded (by this body or the Application's) is kept as
     it is rather than restated at ``--at``."""
@@ -119,7 +119,7 @@ def _sync_facts(ctx: Context, result: Mapping[str, Any], app: str | None,
         return change_facts(ctx, change_id=_change_id("app", app, revision), time=at,
                             change_kind="deploy", target=app, where=where, attrs=base)
     if not facts and not recorded:
-        return count(skipped, "Argo CD sync that changed no workload")
+        return tally.skip("Argo CD sync that changed no workload")
     return facts
 
 
@@ -138,12 +138,12 @@ def image_tag(image: str) -> str | None:
 
 def names_in(payload: Any) -> list[str]:
     app = payload.get("app") if isinstance(payload.get("app"), Mapping) else payload
-    result = field(app, "status.operationState.syncResult", "", required=False) \
+    result = get(app, "status.operationState.syncResult", "", required=False) \
         if "metadata" in app else app
     resources = result.get("resources") if isinstance(result, Mapping) else None
     names = [r["name"] for r in resources or [] if isinstance(r, Mapping)
              and isinstance(r.get("name"), str)] if isinstance(resources, list) else []
-    app_name = field(app, "metadata.name", "", required=False)
+    app_name = get(app, "metadata.name", "", required=False)
     return names + ([app_name] if isinstance(app_name, str) else [])
 
 

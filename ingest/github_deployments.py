@@ -21,15 +21,15 @@ from graph_schema.facts import Fact
 from ingest.changes import change_facts
 from ingest.core import Batch, Context
 from ingest.source import Source
-from ingest.webhooks import count, field, payload_batches, text, time_of
+from ingest.webhooks import Tally, get, payload_batches, text, time_of
 
 
 def deployment_status_facts(ctx: Context, payload: Any, where: str,
-                            skipped: dict[str, int]) -> list[Fact]:
+                            tally: Tally) -> list[Fact]:
     """The facts of one ``deployment_status`` payload (see the module doc)."""
     state = text(payload, "deployment_status.state", where)
     if state != "success":
-        return count(skipped, f"GitHub deployment_status {state}")
+        return tally.skip(f"GitHub deployment_status {state}")
     dep_id = text(payload, "deployment.id", where)
     where = f"{where} (deployment {dep_id})"
     target = service_name(payload, where)
@@ -59,7 +59,7 @@ def deployment_status_facts(ctx: Context, payload: Any, where: str,
 
 def service_name(payload: Any, where: str) -> str:
     """``deployment.payload.service`` if the workflow set it, else the repository name."""
-    custom = field(payload, "deployment.payload", where, required=False)
+    custom = get(payload, "deployment.payload", where, required=False)
     if isinstance(custom, Mapping) and isinstance(custom.get("service"), str) \
             and custom["service"].strip():
         return str(custom["service"]).strip()
@@ -67,9 +67,9 @@ def service_name(payload: Any, where: str) -> str:
 
 
 def names_in(payload: Any) -> list[str]:
-    custom = field(payload, "deployment.payload", "", required=False)
+    custom = get(payload, "deployment.payload", "", required=False)
     name = custom.get("service") if isinstance(custom, Mapping) else None
-    name = name or field(payload, "repository.name", "", required=False)
+    name = name or get(payload, "repository.name", "", required=False)
     return [name.strip()] if isinstance(name, str) and name.strip() else []
 
 

@@ -3,8 +3,9 @@ statuses, PagerDuty): payloads one per file, per line, or as a JSON list, read i
 batches of ``--batch-size`` payloads, each payload mapped by a pure function.
 
 A payload's function returns its facts, or [] for a payload CCM does not model,
-which it counts in ``skipped`` (``"GitHub deployment_status in_progress": 1``): a
-skipped payload is never an error. A payload that cannot be mapped raises
+which it counts in the batch's :class:`Tally` (``"GitHub deployment_status
+in_progress": 1``): a skipped payload is never an error. Remarks that are not errors
+go to the tally's notes. A payload that cannot be mapped raises
 :class:`graph_schema.FactError` naming the file, line (or list index), field and
 value; it rejects its batch (``--batch-size 1``: itself alone).
 """
@@ -12,6 +13,7 @@ value; it rejects its batch (``--batch-size 1``: itself alone).
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 from graph_schema import FactError, TimeParseError, parse_time
@@ -19,8 +21,22 @@ from graph_schema.facts import Fact
 from ingest.core import Batch, Context
 from ingest.source import Source, iter_json_records
 
-#: ``(ctx, payload, where, skipped) -> facts``
-PayloadFacts = Callable[[Context, Any, str, dict[str, int]], list[Fact]]
+
+@dataclass
+class Tally:
+    """What a batch's payloads skipped (by what they are) and remarked."""
+
+    skipped: dict[str, int] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+
+    def skip(self, what: str) -> list[Fact]:
+        """Count one payload of ``what`` as read and not modelled; no facts."""
+        self.skipped[what] = self.skipped.get(what, 0) + 1
+        return []
+
+
+#: ``(ctx, payload, where, tally) -> facts``
+PayloadFacts = Callable[[Context, Any, str, Tally], list[Fact]]
 #: ``(payload) -> names`` it mentions, looked up in the store at once per batch
 PayloadNames = Callable[[Any], list[str]]
 
@@ -63,23 +79,24 @@ def _batch(ctx: Context, chunk: list[tuple[str, Any]], done: int, facts_of: Payl
            finish: Callable[[Context, list[Fact]], list[Fact]] | None) -> Batch:
     where = chunk[0][0] if len(chunk) == 1 else f"{chunk[0][0]} to {chunk[-1][0]}"
     facts: list[Fact] = []
-    skipped: dict[str, int] = {}
+    tally = Tally()
     try:
         ctx.resolver.prefetch(n for _, p in chunk if isinstance(p, Mapping) for n in names_of(p))
         for at, payload in chunk:
             if isinstance(payload, FactError):
                 raise payload
-            facts.extend(facts_of(ctx, payload, at, skipped))
+            facts.extend(facts_of(ctx, payload, at, tally))
         if finish is not None:
             facts = finish(ctx, facts)
     except FactError as exc:
         return Batch(where, len(chunk), error=exc, bytes_done=done)
-    batch = Batch(where, len(chunk), facts, bytes_done=done, skipped=skipped or None)
+    batch = Batch(where, len(chunk), facts, bytes_done=done, skipped=tally.skipped or None,
+                  notes=tally.notes or None)
     batch.redo = lambda: _batch(ctx, chunk, done, facts_of, names_of, finish)
     return batch
 
 
-def field(m: Any, path: str, where: str, *, required: bool = True) -> Any:
+def get(m: Any, path: str, where: str, *, required: bool = True) -> Any:
     """``m[a][b]...`` for ``path`` ``"a.b"``; a missing required value is a FactError
     naming the path."""
     value = m
@@ -91,8 +108,8 @@ def field(m: Any, path: str, where: str, *, required: bool = True) -> Any:
 
 
 def text(m: Any, path: str, where: str, *, required: bool = True) -> str | None:
-    """A string field (see :func:`field`); a value of another type is a FactError."""
-    value = field(m, path, where, required=required)
+    """A string field (see :func:`get`); a value of another type is a FactError."""
+    value = get(m, path, where, required=required)
     if value is None or value == "":
         return None
     if not isinstance(value, (str, int)) or isinstance(value, bool):
@@ -101,7 +118,7 @@ def text(m: Any, path: str, where: str, *, required: bool = True) -> str | None:
 
 
 def time_of(m: Any, path: str, where: str, *, required: bool = True) -> int | None:
-    """A timestamp field as microseconds (see :func:`field`)."""
+    """A timestamp field as microseconds (see :func:`get`)."""
     value = text(m, path, where, required=required)
     if value is None:
         return None
@@ -109,9 +126,3 @@ def time_of(m: Any, path: str, where: str, *, required: bool = True) -> int | No
         return parse_time(value)
     except TimeParseError as exc:
         raise FactError(where, path, value, str(exc)) from None
-
-
-def count(skipped: dict[str, int], what: str) -> list[Fact]:
-    """Count one payload of ``what`` as read and not modelled; no facts."""
-    skipped[what] = skipped.get(what, 0) + 1
-    return []

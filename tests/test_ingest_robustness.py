@@ -31,6 +31,7 @@ SAMPLES = {
     "incidents-csv": FIXTURES / "csv" / "incidents.csv",
     "argocd": FIXTURES / "real" / "changes" / "argocd-app.json",
     "github-deployments": FIXTURES / "real" / "changes" / "github-deployment_status-payload.json",
+    "pagerduty": FIXTURES / "real" / "incidents" / "pagerduty-triggered_v3.json",
 }
 
 
