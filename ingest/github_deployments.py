@@ -9,7 +9,8 @@ repository's name, resolved like every bare name; ``version`` is the deployed co
 (``deployment.sha``), ``environment`` the deployment's, ``author`` its creator, time
 ``deployment_status.updated_at`` (else ``created_at``). Other states (``queued``,
 ``pending``, ``in_progress``, ``failure``, ``error``, ``inactive``) change nothing
-in production that CCM can name: they are skipped and counted by state.
+in production that CCM can name: they are skipped and counted by state, as are the
+hook's other events (its ``ping``, ``deployment`` created...).
 """
 
 from __future__ import annotations
@@ -27,6 +28,11 @@ from ingest.webhooks import Tally, get, payload_batches, text, time_of
 def deployment_status_facts(ctx: Context, payload: Any, where: str,
                             tally: Tally) -> list[Fact]:
     """The facts of one ``deployment_status`` payload (see the module doc)."""
+    if isinstance(payload, Mapping) and "deployment_status" not in payload:
+        # other events of the same hook: its ping, deployments created, ...
+        return tally.skip("GitHub ping" if "zen" in payload else
+                          "GitHub deployment" if "deployment" in payload else
+                          "GitHub webhook without a deployment_status")
     state = text(payload, "deployment_status.state", where)
     if state != "success":
         return tally.skip(f"GitHub deployment_status {state}")

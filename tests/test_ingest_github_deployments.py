@@ -54,3 +54,12 @@ def test_a_payload_without_its_deployment_id_is_refused_alone(embedded):
     (error,) = report.errors
     assert "gh.json:1[0]" in error and "'deployment.id'" in error
     assert CHANGE in embedded.graph(LATER).nodes
+
+
+def test_the_hooks_other_events_are_skipped_and_counted(embedded):
+    ping = {"zen": "Design for failure.", "hook_id": 30, "hook": {"type": "Repository"}}
+    created = {"action": "created", "deployment": json.loads(SUCCESS.read_text())["deployment"]}
+    body = json.dumps([ping, created]).encode()
+    report = ingest_bytes(embedded, "github-deployments", body, "gh.json")
+    assert report.ok and report.added == 0
+    assert report.skipped == {"GitHub ping": 1, "GitHub deployment": 1}
