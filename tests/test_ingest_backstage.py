@@ -436,3 +436,13 @@ def test_every_field_of_the_entity_schemas_is_accepted(embedded):
         ("service:orders", "PROVIDES_API", "api:orders"),
     }
     assert attrs_of(g, "api:orders")["api_type"] == "grpc"
+
+
+def test_a_dependency_on_an_api_consumes_it(embedded):
+    catalog = (_component("orders", ", providesApis: [orders-api]") + "---\n"
+               + _component("checkout", ", dependsOn: ['api:orders-api']"))
+    report = ingest_bytes(embedded, None, catalog.encode(), "catalog-info.yaml", at=AT1)
+    assert report.ok, report.to_dict()
+    assert edges(embedded.graph(AT1 + 1), "DEPENDS_ON", "CONSUMES_API") == {
+        ("service:checkout", "CONSUMES_API", "api:orders-api"),
+        ("service:checkout", "DEPENDS_ON", "service:orders")}
