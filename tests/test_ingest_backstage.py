@@ -446,3 +446,20 @@ def test_a_dependency_on_an_api_consumes_it(embedded):
     assert edges(embedded.graph(AT1 + 1), "DEPENDS_ON", "CONSUMES_API") == {
         ("service:checkout", "CONSUMES_API", "api:orders-api"),
         ("service:checkout", "DEPENDS_ON", "service:orders")}
+
+
+def test_a_nested_location_may_climb_to_the_folder_of_the_location_above_it(embedded,
+                                                                               tmp_path):
+    tmp_path = tmp_path / "catalog"
+    (tmp_path / "apis").mkdir(parents=True)
+    (tmp_path / "components").mkdir()
+    (tmp_path / "apis" / "orders.yaml").write_text(
+        "apiVersion: backstage.io/v1alpha1\nkind: API\nmetadata: {name: orders}\n"
+        "spec: {type: grpc, owner: team-a}\n")
+    (tmp_path / "components" / "all.yaml").write_text(_location("../apis/orders.yaml"))
+    (tmp_path / "all.yaml").write_text(_location("./components/all.yaml"))
+    folder = ingest_paths(embedded, [tmp_path], at=AT1)
+    assert folder.ok and "api:orders" in embedded.graph(AT1 + 1).nodes, folder.to_dict()
+    alone = ingest_paths(embedded, [tmp_path / "components" / "all.yaml"], at=AT1)
+    (error,) = alone.files[0].errors
+    assert "'spec.targets[0]'" in error and "'../apis/orders.yaml'" in error
