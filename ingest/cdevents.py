@@ -44,7 +44,7 @@ from ingest.changes import change_facts
 from ingest.core import Batch, Context, node_at
 from ingest.snapshot import merge_current
 from ingest.source import Source, parse_json
-from ingest.webhooks import iter_payloads
+from ingest.webhooks import Tally, iter_payloads
 
 _TYPE = re.compile(r"^dev\.cdevents\.(?P<subject>[A-Za-z]+)\.(?P<predicate>[A-Za-z]+)\."
                    r"(?P<version>\d+\.\d+\.\d+\S*)$")
@@ -121,15 +121,15 @@ def structured_from_binary(headers: Mapping[str, str], body: bytes) -> bytes:
 
 
 def event_facts(ctx: Context, event: Any, where: str,
-                building: dict[str, dict[str, Any]],
-                skipped: dict[str, int] | None = None) -> list[Fact]:
+                building: dict[str, dict[str, Any]], tally: Tally | None = None
+                ) -> list[Fact]:
     """Facts of one CDEvent, bare or in a CloudEvents envelope ([] for event types CCM
-    does not use, counted in ``skipped``). ``building`` holds what the events of the
+    does not use, counted in ``tally``). ``building`` holds what the events of the
     batch being built said of each incident so far."""
+    tally = tally or Tally()
     event = unwrap(event, where)
     if event is None:
-        _count(skipped, "CloudEvent that is not a CDEvent")
-        return []
+        return tally.skip("CloudEvent that is not a CDEvent")
     if not isinstance(event, Mapping) or not isinstance(event.get("context"), Mapping):
         raise FactError(where, "context", None, "not a CDEvent (no context)")
     context = event["context"]
@@ -141,8 +141,7 @@ def event_facts(ctx: Context, event: Any, where: str,
     subject_name, predicate = m.group("subject").lower(), m.group("predicate").lower()
     if (subject_name, predicate) not in _CHANGE_KINDS and not (
             subject_name == "incident" and predicate in _INCIDENT):
-        _count(skipped, f"CDEvent {subject_name}.{predicate}")
-        return []
+        return tally.skip(f"CDEvent {subject_name}.{predicate}")
     event_id = _str(context, "id", where, "context.id")
     where = f"{where} (event {event_id})"
     try:
@@ -161,11 +160,6 @@ def event_facts(ctx: Context, event: Any, where: str,
                          building)
     return _change(ctx, typ, subject_name, predicate, subject, content, custom, event_id, at,
                    where)
-
-
-def _count(skipped: dict[str, int] | None, what: str) -> None:
-    if skipped is not None:
-        skipped[what] = skipped.get(what, 0) + 1
 
 
 def _change(ctx: Context, typ: str, subject_name: str, predicate: str,
@@ -283,18 +277,18 @@ class CDEvents:
         where = chunk[0][0] if len(chunk) == 1 else f"{chunk[0][0]} to {chunk[-1][0]}"
         facts: list[Fact] = []
         building: dict[str, dict[str, Any]] = {}
-        skipped: dict[str, int] = {}
+        tally = Tally()
         try:
             ctx.resolver.prefetch(n for _, ev in chunk for n in names_in(ev))
             for ev_where, event in chunk:
                 if isinstance(event, FactError):
                     raise event
-                facts.extend(event_facts(ctx, event, ev_where, building, skipped))
+                facts.extend(event_facts(ctx, event, ev_where, building, tally))
             # each fact merged with what other sources say of it at its own time
             facts = merge_current(ctx, facts, None, _owned)
         except FactError as exc:
             return Batch(where, len(chunk), error=exc, bytes_done=done)
-        batch = Batch(where, len(chunk), facts, bytes_done=done, skipped=skipped or None)
+        batch = Batch(where, len(chunk), facts, bytes_done=done, skipped=tally.skipped or None)
         batch.redo = lambda: self._batch(ctx, src, chunk, done)
         # a rejected batch's incidents must not leak into the events of later batches
         batch.on_written = lambda: ctx.state.setdefault(_WRITTEN, {}).update(building)
