@@ -59,6 +59,7 @@ def is_location(value: Any) -> bool:
 
 
 def parse_entity(value: Any, where: str) -> Entity | None:
+    """The entity of a catalog document (None: a kind CCM does not model)."""
     if not isinstance(value, Mapping) or not str(value.get("apiVersion", "")).startswith(
             "backstage.io/"):
         raise FactError(where, "apiVersion", value.get("apiVersion") if isinstance(
