@@ -19,6 +19,7 @@ from ingest import (
     jaeger,
     k8s,
     native,
+    opsgenie,
     otlp,
     pagerduty,
 )
@@ -36,5 +37,6 @@ ADAPTERS: tuple[Adapter, ...] = (
     *alertmanager.ADAPTERS,
     *incidents.ADAPTERS,
     *pagerduty.ADAPTERS,
+    *opsgenie.ADAPTERS,
     *csv_exports.ADAPTERS,
 )

@@ -15,22 +15,19 @@ Each version carries ``title``, ``url`` (``html_url``) and ``severity`` (the
 priority's name, ``P1``..., else the urgency), merged with what earlier events said
 (an acknowledgement keeps the trigger's ``started_at``). The PagerDuty service
 (``data.service.summary``) is an ``INVOLVES`` edge when it names a component the
-graph has (resolved like every bare name); otherwise the incident is kept without
-it and a note names the service, rather than inventing a node RCA could blame.
+graph has (see :mod:`ingest.incident_events`).
 Other events (services, annotations, responders, status updates, workflows) are
 skipped and counted by type.
 """
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Iterator
 from typing import Any
 
-from graph_schema import EdgeFact, NodeFact
 from graph_schema.facts import Fact
 from ingest.core import Batch, Context
-from ingest.snapshot import merge_current
+from ingest.incident_events import incident_event_facts, merge_with_earlier
 from ingest.source import Source
 from ingest.webhooks import Tally, get, payload_batches, text, time_of
 
@@ -62,40 +59,9 @@ def event_facts(ctx: Context, payload: Any, where: str, tally: Tally) -> list[Fa
         or text(payload, "event.data.urgency", where, required=False)
     if severity:
         attrs["severity"] = severity
-    ref = f"incident:pagerduty-{inc_id}"
-    facts: list[Fact] = [NodeFact("incident", f"pagerduty-{inc_id}", attrs, at, origin=where)]
-    ctx.resolver.note(ref)
     service = text(payload, "event.data.service.summary", where, required=False)
-    if service:
-        target = ctx.resolver.find(service)
-        if target is None:
-            tally.notes.append(f"{where}: PagerDuty service {service!r} names no component "
-                               "of the graph: the incident is kept without an INVOLVES edge")
-        else:
-            facts.append(EdgeFact("INVOLVES", ref, target, {}, at, origin=where))
-    return facts
-
-
-def _owned(kind: str) -> tuple[str, ...]:
-    return ("status", "resolved_at") if kind == "incident" else ()
-
-
-def merge_with_earlier(ctx: Context, facts: list[Fact]) -> list[Fact]:
-    """Each incident version merged with what earlier events said of it then: the
-    store's versions, and the earlier events of the same batch."""
-    facts = merge_current(ctx, facts, None, _owned)
-    latest: dict[str, NodeFact] = {}
-    order = sorted(range(len(facts)), key=lambda i: getattr(facts[i], "valid_from", 0))
-    for i in order:
-        f = facts[i]
-        if not isinstance(f, NodeFact) or f.kind != "incident":
-            continue
-        before = latest.get(f.name)
-        if before is not None:
-            kept = {k: v for k, v in before.attrs.items() if k not in _owned("incident")}
-            f = facts[i] = dataclasses.replace(f, attrs={**kept, **f.attrs})
-        latest[f.name] = f
-    return facts
+    return incident_event_facts(ctx, f"pagerduty-{inc_id}", attrs, at, where, service,
+                                tally, "PagerDuty")
 
 
 def names_in(payload: Any) -> list[str]:

@@ -14,7 +14,7 @@ from ingest.webhooks import text, time_of
 from tests.helpers import FIXTURES, LATER
 
 REAL = FIXTURES / "real"
-WEBHOOKS = {"argocd", "github-deployments", "pagerduty"}
+WEBHOOKS = {"argocd", "github-deployments", "pagerduty", "opsgenie"}
 EXPECTED = {
     "changes/argocd-app.json": "argocd",
     "changes/argocd-sync-result.json": "argocd",
@@ -24,6 +24,9 @@ EXPECTED = {
     "incidents/pagerduty-resolved_v3.json": "pagerduty",
     "incidents/pagerduty-acknowledged_v3.json": "pagerduty",
     "incidents/pagerduty-service_created_v3.json": "pagerduty",
+    "incidents/opsgenie-create.json": "opsgenie",
+    "incidents/opsgenie-close.json": "opsgenie",
+    "incidents/opsgenie-addnote.json": "opsgenie",
 }
 
 
