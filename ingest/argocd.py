@@ -100,9 +100,10 @@ def _sync_facts(ctx: Context, result: Mapping[str, Any], app: str | None,
         workloads += 1
         if str(res.get("message") or "").endswith("unchanged"):
             continue
-        name = text(res, "name", where)
+        at_res = f"{where}: {path}.resources[{i}]"
+        name = text(res, "name", at_res)
         assert name is not None
-        ns = text(res, "namespace", where, required=False) or "default"
+        ns = text(res, "namespace", at_res, required=False) or "default"
         if time is None and ctx.resolver.exists(f"change:{_change_id(ns, name, revision)}"):
             recorded = True
             continue
@@ -114,7 +115,7 @@ def _sync_facts(ctx: Context, result: Mapping[str, Any], app: str | None,
         change_attrs = {k: v for k, v in change_attrs.items() if v is not None}
         facts += change_facts(ctx, change_id=_change_id(ns, name, revision), time=at,
                               change_kind="deploy", target=name,
-                              where=f"{where}: {path}.resources[{i}]", attrs=change_attrs)
+                              where=at_res, attrs=change_attrs)
     if workloads == 0 and app is not None:
         return change_facts(ctx, change_id=_change_id("app", app, revision), time=at,
                             change_kind="deploy", target=app, where=where, attrs=base)
