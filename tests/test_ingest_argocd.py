@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import json
 
+from ccm.ops.rca import SymptomSpec, find_root_causes
 from graph_schema import parse_time
 from ingest import ingest_bytes, ingest_paths
 from tests.helpers import AT1, FIXTURES, LATER, attrs_of, edges
@@ -92,3 +93,18 @@ def test_a_malformed_body_is_refused_alone_naming_its_field(embedded):
     assert "status.operationState.syncResult.resources" in first
     assert "argocd.jsonl:2" in second and "'finishedAt'" in second and "'yesterday'" in second
     assert CHANGE in embedded.graph(LATER).nodes
+
+
+def test_rca_ranks_an_argo_cd_deploy_like_any_other_change(embedded):
+    topology = b"".join(json.dumps(x).encode() + b"\n" for x in (
+        {"type": "node", "kind": "service", "name": "frontend", "attrs": {"entrypoint": True}},
+        {"type": "node", "kind": "service", "name": "test-lla"},
+        {"type": "node", "kind": "service", "name": "shipping"},
+        {"type": "edge", "kind": "DEPENDS_ON", "from": "frontend", "to": "test-lla"},
+        {"type": "edge", "kind": "DEPENDS_ON", "from": "frontend", "to": "shipping"}))
+    assert ingest_bytes(embedded, "native", topology, "topology.jsonl").ok
+    assert ingest_paths(embedded, [REAL / "argocd-app.json"]).ok
+    onset = parse_time("2024-03-05T07:41:00Z")  # eight minutes after the sync finished
+    ranked = find_root_causes(embedded, at=onset + 60_000_000, symptoms=[
+        SymptomSpec("service:frontend", "errors", onset)])
+    assert ranked.chains[0].nodes == [CHANGE, "service:test-lla", "service:frontend"]
