@@ -42,6 +42,7 @@ from graph_schema import Close, EdgeFact, FactError, NodeFact, TimeParseError, p
 from graph_schema.facts import Fact
 from ingest.changes import change_facts
 from ingest.core import Batch, Context, node_at
+from ingest.incident_events import owned
 from ingest.snapshot import merge_current
 from ingest.source import Source, parse_json
 from ingest.webhooks import Tally, iter_payloads
@@ -233,10 +234,6 @@ def _incident(ctx: Context, subject: Mapping[str, Any], content: Mapping[str, An
     return facts
 
 
-def _owned(kind: str) -> tuple[str, ...]:
-    return ("status", "resolved_at") if kind == "incident" else ()
-
-
 def names_in(event: Any) -> list[str]:
     if isinstance(event, Mapping) and isinstance(event.get("data"), Mapping):
         event = event["data"]  # a structured CloudEvent
@@ -285,7 +282,7 @@ class CDEvents:
                     raise event
                 facts.extend(event_facts(ctx, event, ev_where, building, tally))
             # each fact merged with what other sources say of it at its own time
-            facts = merge_current(ctx, facts, None, _owned)
+            facts = merge_current(ctx, facts, None, owned)
         except FactError as exc:
             return Batch(where, len(chunk), error=exc, bytes_done=done)
         batch = Batch(where, len(chunk), facts, bytes_done=done, skipped=tally.skipped or None)

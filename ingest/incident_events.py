@@ -43,14 +43,15 @@ def incident_event_facts(ctx: Context, name: str, attrs: Mapping[str, Any], at: 
     return facts
 
 
-def _owned(kind: str) -> tuple[str, ...]:
+def owned(kind: str) -> tuple[str, ...]:
+    """The attributes an incident event owns, by fact kind (for merge_current)."""
     return OWNED if kind == "incident" else ()
 
 
 def merge_with_earlier(ctx: Context, facts: list[Fact]) -> list[Fact]:
     """Each incident version merged with what earlier events said of it then: the
     store's versions, and the earlier events of the same batch."""
-    facts = merge_current(ctx, facts, None, _owned)
+    facts = merge_current(ctx, facts, None, owned)
     latest: dict[str, NodeFact] = {}
     order = sorted(range(len(facts)), key=lambda i: getattr(facts[i], "valid_from", 0))
     for i in order:
