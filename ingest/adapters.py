@@ -10,15 +10,19 @@ from __future__ import annotations
 
 from ingest import (
     alertmanager,
+    argocd,
     backstage,
     callgraph_metrics,
     cdevents,
     csv_exports,
+    github_deployments,
     incidents,
     jaeger,
     k8s,
     native,
+    opsgenie,
     otlp,
+    pagerduty,
 )
 from ingest.core import Adapter
 
@@ -30,7 +34,11 @@ ADAPTERS: tuple[Adapter, ...] = (
     *otlp.ADAPTERS,
     *callgraph_metrics.ADAPTERS,
     *cdevents.ADAPTERS,
+    *argocd.ADAPTERS,
+    *github_deployments.ADAPTERS,
     *alertmanager.ADAPTERS,
     *incidents.ADAPTERS,
+    *pagerduty.ADAPTERS,
+    *opsgenie.ADAPTERS,
     *csv_exports.ADAPTERS,
 )

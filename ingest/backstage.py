@@ -11,7 +11,12 @@ Mapping (see ``docs/ingest.md``):
 - API -> ``api:<name>``; System -> ``system:<name>``; Group -> ``team:<name>``;
 - ``spec.dependsOn`` -> DEPENDS_ON; ``spec.owner`` -> OWNED_BY ``team:``;
   ``spec.system`` -> PART_OF; ``providesApis`` / ``consumesApis`` -> PROVIDES_API /
-  CONSUMES_API, and a consumer DEPENDS_ON every provider of the API.
+  CONSUMES_API, and a consumer DEPENDS_ON every provider of the API;
+  ``dependsOn`` / ``consumesApis`` naming a component or resource -> DEPENDS_ON it;
+  ``subcomponentOf`` / ``dependencyOf`` -> the named component DEPENDS_ON this one;
+- Location -> the files its targets name are read too
+  (:mod:`ingest.backstage_location`); other kinds (Domain, User, Template, plugins'
+  kinds) are skipped and counted. Fields CCM does not map are accepted and ignored.
 
 Entity references (``[kind:][namespace/]name``) lose their namespace: node names
 are the entity names, so two entities that would be one node (one name in two
@@ -24,98 +29,23 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Mapping
+from pathlib import Path
 from typing import Any
 
 from graph_schema import COMPONENT_KINDS, EdgeFact, FactError, NodeFact
 from graph_schema.facts import Fact
+from ingest.backstage_entity import Entity, is_location, node_kind, parse_entity, parse_ref
+from ingest.backstage_location import location_targets
 from ingest.core import PLACEHOLDER_SOURCE, Batch, Context
 from ingest.snapshot import Membership, Snapshot, Unbuilt, record_key, replace_all, saved_summaries
-from ingest.source import ManifestObject, Source, iter_yaml_documents
+from ingest.source import Source, iter_yaml_documents
 
 FORMAT = "backstage"
-ENTITY_KINDS = ("component", "resource", "api", "system", "group")
-COMPONENT_TYPES = {"service": "service", "website": "service", "backend": "service",
-                   "frontend": "service", "gateway": "gateway", "api-gateway": "gateway",
-                   "external": "external", "third-party": "external"}
-NOT_RUNNING = ("library", "documentation", "docs", "template", "tool")
-RESOURCE_TYPES = {
-    **{t: "cache" for t in ("cache", "redis", "memcached", "elasticache", "valkey")},
-    **{t: "queue" for t in ("queue", "topic", "kafka-topic", "message-queue", "sqs", "sns",
-                            "pubsub", "kafka", "rabbitmq", "stream", "kinesis", "event-bus")},
-    **{t: "gateway" for t in ("load-balancer", "gateway", "api-gateway", "ingress", "cdn")},
-    **{t: "external" for t in ("external", "saas", "third-party", "external-service")},
-}
 #: attributes of nodes only this adapter sets
 OWNED_NODE = ("description", "owner", "system", "lifecycle", "api_type")
+#: ctx.state key: the catalog files read in this run (by Source.key)
+_READ = "backstage-files"
 _SNIFF = re.compile(r"^apiVersion:\s*[\"']?backstage\.io/", re.M)
-_REF = re.compile(r"^(?:(?P<kind>[A-Za-z]+):)?(?:(?P<ns>[^/:]+)/)?(?P<name>[^/:]+)$")
-
-
-class Entity(ManifestObject):
-    """One Backstage entity (``kind`` in lower case)."""
-
-    @property
-    def source(self) -> str:
-        return f"backstage:{self.kind}:{self.namespace}/{self.name}"
-
-    def refs(self, key: str) -> list[str]:
-        value = self.spec.get(key)
-        if value is None:
-            return []
-        items = [value] if isinstance(value, str) else value
-        if not isinstance(items, list) or not all(isinstance(v, str) for v in items):
-            raise FactError(self.where, f"spec.{key}", value, "expected entity references")
-        return list(items)
-
-
-def parse_ref(text: str, default_kind: str, where: str, field: str) -> tuple[str, str]:
-    """``(kind, name)`` of an entity reference ``[kind:][namespace/]name``."""
-    m = _REF.match(text.strip())
-    if not m:
-        raise FactError(where, field, text, "not an entity reference [kind:][namespace/]name")
-    return (m.group("kind") or default_kind).lower(), m.group("name")
-
-
-def parse_entity(value: Any, where: str) -> Entity | None:
-    if not isinstance(value, Mapping) or not str(value.get("apiVersion", "")).startswith(
-            "backstage.io/"):
-        raise FactError(where, "apiVersion", value.get("apiVersion") if isinstance(
-            value, Mapping) else value, "expected a backstage.io entity")
-    kind = str(value.get("kind", "")).lower()
-    if kind not in ENTITY_KINDS:
-        return None
-    meta = value.get("metadata")
-    if not isinstance(meta, Mapping) or not isinstance(meta.get("name"), str) or not meta["name"]:
-        raise FactError(where, "metadata.name", None, "missing")
-    ns = meta.get("namespace") or "default"
-    if not isinstance(ns, str):
-        raise FactError(where, "metadata.namespace", ns, "expected a string")
-    if value.get("spec") is not None and not isinstance(value["spec"], Mapping):
-        raise FactError(where, "spec", value["spec"], "expected a map")
-    entity = Entity(kind, ns, meta["name"], value, f"{where} ({kind} {ns}/{meta['name']})")
-    # what the index summarises of every entity is checked here, so that a bad entity
-    # is refused alone instead of failing the lookups of the others
-    if kind in ("component", "resource"):
-        node_kind(entity)
-    if kind == "component":
-        for r in entity.refs("providesApis"):
-            parse_ref(r, "api", entity.where, "spec.providesApis")
-    return entity
-
-
-def node_kind(entity: Entity) -> str | None:
-    """The CCM node kind of a component or resource entity (None: not a running thing)."""
-    anns = entity.meta.get("annotations") or {}
-    explicit = anns.get("ccm.io/kind") if isinstance(anns, Mapping) else None
-    if explicit is not None:
-        if explicit not in COMPONENT_KINDS:
-            raise FactError(entity.where, "metadata.annotations.ccm.io/kind", explicit,
-                            "expected one of " + ", ".join(COMPONENT_KINDS))
-        return str(explicit)
-    typ = str(entity.spec.get("type") or "").lower()
-    if entity.kind == "component":
-        return None if typ in NOT_RUNNING else COMPONENT_TYPES.get(typ, "service")
-    return RESOURCE_TYPES.get(typ, "datastore")
 
 
 class Index:
@@ -244,24 +174,38 @@ def entity_facts(ctx: Context, idx: Index, e: Entity) -> list[Fact]:
         edge.add("OWNED_BY", idx.ref_for("group", owner))
     if spec.get("system") and e.kind in ("component", "resource", "api"):
         system = parse_ref(str(spec["system"]), "system", e.where, "spec.system")[1]
-        attrs["system"] = system
+        if e.kind != "api":  # an API's system is its PART_OF edge only (no attribute)
+            attrs["system"] = system
         edge.add("PART_OF", f"system:{system}")
     facts.insert(0, NodeFact(kind, name, attrs, at, source=e.source, origin=e.where))
     ctx.resolver.note(ref)
     if e.kind in ("component", "resource"):
-        for text in e.refs("dependsOn"):
-            edge.add("DEPENDS_ON", idx.ref_for(*parse_ref(text, "component", e.where,
-                                                          "spec.dependsOn")))
-        for text in e.refs("providesApis"):
-            api = parse_ref(text, "api", e.where, "spec.providesApis")[1]
-            edge.add("PROVIDES_API", f"api:{api}")
-        for text in e.refs("consumesApis"):
-            api = parse_ref(text, "api", e.where, "spec.consumesApis")[1]
-            edge.add("CONSUMES_API", f"api:{api}")
-            for provider in idx.providers(api):
-                edge.add("DEPENDS_ON", provider, f"backstage {e.kind} {e.name} consumes "
-                                                 f"API {api}")
+        _relations(idx, e, edge)
     return facts
+
+
+def _relations(idx: Index, e: Entity, edge: _Edges) -> None:
+    """The edges of a component's or resource's relations to other entities."""
+    said = f"backstage {e.kind} {e.name}"
+    for field, default in (("dependsOn", "component"), ("consumesApis", "api")):
+        for text in e.refs(field):
+            kind, name = parse_ref(text, default, e.where, f"spec.{field}")
+            if kind in ("component", "resource"):  # a component named where an API goes
+                edge.add("DEPENDS_ON", idx.ref_for(kind, name), f"{said} {field} {name}")
+            elif kind == "api":
+                edge.add("CONSUMES_API", f"api:{name}")
+                for provider in idx.providers(name):
+                    edge.add("DEPENDS_ON", provider, f"{said} consumes API {name}")
+    for text in e.refs("providesApis"):
+        edge.add("PROVIDES_API", f"api:{parse_ref(text, 'api', e.where, 'spec.providesApis')[1]}")
+    # the other side depends on this one: a component on its subcomponents, a
+    # dependent on what it is a dependency of
+    for field, default in (("subcomponentOf", "component"), ("dependencyOf", "component")):
+        for text in e.refs(field):
+            kind, name = parse_ref(text, default, e.where, f"spec.{field}")
+            if kind in ("component", "resource"):
+                edge.add("DEPENDS_ON", idx.ref_for(kind, name), f"{said} {field} {name}",
+                         reverse=True)
 
 
 class _Edges:
@@ -270,10 +214,14 @@ class _Edges:
         self.ctx, self.idx, self.e, self.ref, self.at, self.facts = ctx, idx, e, ref, at, facts
         self.seen: set[str] = set()
 
-    def add(self, kind: str, target: str | None, evidence: str | None = None) -> None:
-        if target is None or target == self.ref or f"{kind}|{target}" in self.seen:
+    def add(self, kind: str, target: str | None, evidence: str | None = None,
+            reverse: bool = False) -> None:
+        """``entity -[kind]-> target`` (``target -[kind]-> entity`` if ``reverse``); a
+        target no entity defines is a placeholder node."""
+        key = f"{kind}|{target}|{reverse}"
+        if target is None or target == self.ref or key in self.seen:
             return
-        self.seen.add(f"{kind}|{target}")
+        self.seen.add(key)
         if not self.idx.defines(target) and not self.ctx.resolver.exists(target):
             t_kind, t_name = target.split(":", 1)
             self.facts.append(NodeFact(t_kind, t_name, {}, self.at, source=PLACEHOLDER_SOURCE,
@@ -281,7 +229,8 @@ class _Edges:
             self.ctx.resolver.note(target)
         attrs = {"evidence": evidence or f"backstage {self.e.kind} {self.e.name} dependsOn"} \
             if kind == "DEPENDS_ON" else {}
-        self.facts.append(EdgeFact(kind, self.ref, target, attrs, self.at,
+        src, dst = (target, self.ref) if reverse else (self.ref, target)
+        self.facts.append(EdgeFact(kind, src, dst, attrs, self.at,
                                    source=self.e.source, origin=self.e.where))
 
 
@@ -295,7 +244,8 @@ class BackstageCatalog:
     """The ``backstage`` format."""
 
     name = FORMAT
-    description = "Backstage catalog-info.yaml (Component, Resource, API, System, Group)"
+    description = ("Backstage catalog files (Component, Resource, API, System, Group; "
+                   "Location targets followed)")
     order = 25
 
     def sniff(self, src: Source, head: str) -> bool:
@@ -303,7 +253,21 @@ class BackstageCatalog:
 
     def read(self, src: Source, ctx: Context) -> Iterator[Batch]:
         idx: Index = ctx.state.setdefault(FORMAT, Index(ctx))
+        read: set[str] = ctx.state.setdefault(_READ, set())
+        if src.key in read:
+            yield Batch(str(src), 0, notes=[f"{src}: already read in this run, through a "
+                                            "Backstage Location"])
+            return
+        root = src.path.resolve().parent if src.path is not None else None
+        yield from self._read_file(src, ctx, idx, root, read, True)
+
+    def _read_file(self, src: Source, ctx: Context, idx: Index, root: Path | None,
+                   read: set[str], top: bool) -> Iterator[Batch]:
+        """The batches of one catalog file, then of the files its Locations name."""
+        read.add(src.key)
         entities: list[Entity] = []
+        targets: list[Source] = []
+        skipped: dict[str, int] = {}
         clean, done = True, 0
 
         def count(n: int) -> None:
@@ -312,26 +276,42 @@ class BackstageCatalog:
 
         for doc in iter_yaml_documents(src, count):
             where = doc.where(src)
+            progress = done if top else None
             try:
                 if doc.error is not None:
                     raise doc.error
+                if is_location(doc.value):
+                    found = location_targets(doc.value, where, src, root)
+                    targets.extend(found.sources)
+                    yield from (Batch(where, 1, error=e, bytes_done=progress)
+                                for e in found.errors)
+                    if found.notes:
+                        yield Batch(str(src), 0, notes=found.notes)
+                    continue
                 entity = parse_entity(doc.value, where)
             except FactError as exc:
                 clean = False
-                yield Batch(where, 1, error=exc, bytes_done=done)
+                yield Batch(where, 1, error=exc, bytes_done=progress)
                 continue
             if entity is not None:
                 idx.add(entity, src)
                 entities.append(entity)
+            else:  # a kind CCM does not model (Domain, User, Template, plugins' kinds)
+                what = f"Backstage {doc.value.get('kind')}"
+                skipped[what] = skipped.get(what, 0) + 1
             if doc.index % 100 == 0:
-                yield Batch(str(src), 0, bytes_done=done)  # progress only
+                yield Batch(str(src), 0, bytes_done=progress)  # progress only
         for i in range(0, len(entities), ctx.batch_size):
-            yield self._waiting(ctx, idx, src, entities[i:i + ctx.batch_size], done)
-        yield Batch(str(src), 0, after_stage=True,
+            yield self._waiting(ctx, idx, src, entities[i:i + ctx.batch_size],
+                                done if top else None)
+        yield Batch(str(src), 0, after_stage=True, skipped=skipped or None,
                     redo=lambda: self._members(ctx, idx, src, entities, clean))
+        for target in targets:
+            if target.key not in read:
+                yield from self._read_file(target, ctx, idx, root, read, False)
 
     def _waiting(self, ctx: Context, idx: Index, src: Source, chunk: list[Entity],
-                 done: int) -> Batch:
+                 done: int | None) -> Batch:
         return Batch(str(src), len(chunk), bytes_done=done, after_stage=True,
                      redo=lambda: self._build(ctx, idx, src, chunk))
 

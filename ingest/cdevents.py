@@ -1,4 +1,12 @@
-"""CDEvents (spec v0.4) as JSON: one event per file, or one per line.
+"""CDEvents (spec v0.3, v0.4 and v0.5) as JSON: one event per file, or one per line,
+bare or inside a CloudEvents envelope.
+
+An event may come in a CloudEvents structured-mode envelope (``{"specversion":
+"1.0", "type", "id", "source", "time", "datacontenttype", "data": <the CDEvent>}``,
+``data`` as JSON, a JSON string or ``data_base64``), alone or in a batch (a JSON
+list); an envelope whose ``type`` is not the CDEvent's ``context.type`` is refused
+naming ``type``. A binary-mode request (``ce-*`` headers, the CDEvent as body) is
+turned into the structured form by :func:`structured_from_binary`.
 
 Handled event types (any event version):
 
@@ -15,12 +23,16 @@ Handled event types (any event version):
 The change id is ``context.id``, its time ``context.timestamp``, its target the last
 path segment of ``subject.id`` (``service/cart`` -> the node named ``cart``,
 resolved as the spec says); the version is the ``@version`` of the
-``content.artifactId`` package URL. Other event types are skipped. Changes use the
-shared mapping of :mod:`ingest.changes`.
+``content.artifactId`` package URL. Other event types (and CloudEvents that are not
+CDEvents) are skipped and counted in the file's report, by subject and predicate.
+Changes use the shared mapping of :mod:`ingest.changes`.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
+import json
 import re
 from collections.abc import Iterator, Mapping
 from typing import Any
@@ -30,8 +42,10 @@ from graph_schema import Close, EdgeFact, FactError, NodeFact, TimeParseError, p
 from graph_schema.facts import Fact
 from ingest.changes import change_facts
 from ingest.core import Batch, Context, node_at
+from ingest.incident_events import owned
 from ingest.snapshot import merge_current
-from ingest.source import Source, iter_json_records
+from ingest.source import Source, parse_json
+from ingest.webhooks import Tally, iter_payloads
 
 _TYPE = re.compile(r"^dev\.cdevents\.(?P<subject>[A-Za-z]+)\.(?P<predicate>[A-Za-z]+)\."
                    r"(?P<version>\d+\.\d+\.\d+\S*)$")
@@ -63,10 +77,60 @@ def purl_version(artifact: Any) -> str | None:
     return version or None
 
 
+def unwrap(record: Any, where: str) -> Any:
+    """The CDEvent of a record: the record itself, or the ``data`` of a CloudEvents
+    structured-mode envelope (None: a CloudEvent that is not a CDEvent)."""
+    if not isinstance(record, Mapping) or "context" in record or "specversion" not in record:
+        return record
+    if str(record["specversion"]) != "1.0":
+        raise FactError(where, "specversion", record["specversion"],
+                        "expected CloudEvents specversion 1.0")
+    typ = record.get("type")
+    if not isinstance(typ, str) or not typ.startswith("dev.cdevents."):
+        return None
+    if "data_base64" in record and "data" not in record:
+        try:
+            text = base64.b64decode(str(record["data_base64"]), validate=True).decode()
+        except (binascii.Error, UnicodeDecodeError):
+            raise FactError(where, "data_base64", str(record["data_base64"])[:40],
+                            "not base64 of UTF-8 text") from None
+        data = parse_json(text, f"{where}: data_base64")
+    else:
+        data = record.get("data")
+        if isinstance(data, str):
+            data = parse_json(data, f"{where}: data")
+    if not isinstance(data, Mapping):
+        raise FactError(where, "data", data, "expected the CDEvent (a JSON object)")
+    context = data.get("context")
+    inner = context.get("type") if isinstance(context, Mapping) else None
+    if inner is not None and inner != typ:
+        raise FactError(where, "type", typ, f"the CloudEvent's type is not its CDEvent's "
+                        f"context.type {inner!r}")
+    return data
+
+
+def structured_from_binary(headers: Mapping[str, str], body: bytes) -> bytes:
+    """A CloudEvents binary-mode request (``ce-*`` headers, the CDEvent as body) as one
+    structured-mode envelope, which :func:`unwrap` reads like any other."""
+    envelope: dict[str, Any] = {k.lower()[3:]: v for k, v in headers.items()
+                                if k.lower().startswith("ce-")}
+    content_type = next((v for k, v in headers.items() if k.lower() == "content-type"), None)
+    if content_type:
+        envelope["datacontenttype"] = content_type
+    envelope["data"] = body.decode("utf-8", errors="replace")
+    return json.dumps(envelope).encode()
+
+
 def event_facts(ctx: Context, event: Any, where: str,
-                building: dict[str, dict[str, Any]]) -> list[Fact]:
-    """Facts of one CDEvent ([] for event types CCM does not use). ``building`` holds
-    what the events of the batch being built said of each incident so far."""
+                building: dict[str, dict[str, Any]], tally: Tally | None = None
+                ) -> list[Fact]:
+    """Facts of one CDEvent, bare or in a CloudEvents envelope ([] for event types CCM
+    does not use, counted in ``tally``). ``building`` holds what the events of the
+    batch being built said of each incident so far."""
+    tally = tally or Tally()
+    event = unwrap(event, where)
+    if event is None:
+        return tally.skip("CloudEvent that is not a CDEvent")
     if not isinstance(event, Mapping) or not isinstance(event.get("context"), Mapping):
         raise FactError(where, "context", None, "not a CDEvent (no context)")
     context = event["context"]
@@ -78,7 +142,7 @@ def event_facts(ctx: Context, event: Any, where: str,
     subject_name, predicate = m.group("subject").lower(), m.group("predicate").lower()
     if (subject_name, predicate) not in _CHANGE_KINDS and not (
             subject_name == "incident" and predicate in _INCIDENT):
-        return []
+        return tally.skip(f"CDEvent {subject_name}.{predicate}")
     event_id = _str(context, "id", where, "context.id")
     where = f"{where} (event {event_id})"
     try:
@@ -170,11 +234,9 @@ def _incident(ctx: Context, subject: Mapping[str, Any], content: Mapping[str, An
     return facts
 
 
-def _owned(kind: str) -> tuple[str, ...]:
-    return ("status", "resolved_at") if kind == "incident" else ()
-
-
 def names_in(event: Any) -> list[str]:
+    if isinstance(event, Mapping) and isinstance(event.get("data"), Mapping):
+        event = event["data"]  # a structured CloudEvent
     subject = event.get("subject") if isinstance(event, Mapping) else None
     sid = subject.get("id") if isinstance(subject, Mapping) else None
     return [last_segment(sid)] if isinstance(sid, str) and sid else []
@@ -184,7 +246,8 @@ class CDEvents:
     """The ``cdevents`` format."""
 
     name = "cdevents"
-    description = "CDEvents v0.4 JSON: service, environment and incident events"
+    description = ("CDEvents v0.3-v0.5 JSON, bare or in CloudEvents envelopes: service, "
+                   "environment and incident events")
     order = 45
 
     def sniff(self, src: Source, head: str) -> bool:
@@ -198,7 +261,7 @@ class CDEvents:
             done += n
 
         chunk: list[tuple[str, Any]] = []
-        for item in iter_json_records(src, count):
+        for item in iter_payloads(src, count):
             chunk.append(item)
             if len(chunk) >= ctx.batch_size:
                 yield self._batch(ctx, src, chunk, done)
@@ -211,17 +274,18 @@ class CDEvents:
         where = chunk[0][0] if len(chunk) == 1 else f"{chunk[0][0]} to {chunk[-1][0]}"
         facts: list[Fact] = []
         building: dict[str, dict[str, Any]] = {}
+        tally = Tally()
         try:
             ctx.resolver.prefetch(n for _, ev in chunk for n in names_in(ev))
             for ev_where, event in chunk:
                 if isinstance(event, FactError):
                     raise event
-                facts.extend(event_facts(ctx, event, ev_where, building))
+                facts.extend(event_facts(ctx, event, ev_where, building, tally))
             # each fact merged with what other sources say of it at its own time
-            facts = merge_current(ctx, facts, None, _owned)
+            facts = merge_current(ctx, facts, None, owned)
         except FactError as exc:
             return Batch(where, len(chunk), error=exc, bytes_done=done)
-        batch = Batch(where, len(chunk), facts, bytes_done=done)
+        batch = Batch(where, len(chunk), facts, bytes_done=done, skipped=tally.skipped or None)
         batch.redo = lambda: self._batch(ctx, src, chunk, done)
         # a rejected batch's incidents must not leak into the events of later batches
         batch.on_written = lambda: ctx.state.setdefault(_WRITTEN, {}).update(building)

@@ -11,6 +11,7 @@ from ccm.cli.demo import demo_data_dir
 from ccm.store import EmbeddedStore
 from ingest import ingest_paths
 from tests.api_support import assert_problem, audit_key_b64, serve_store
+from tests.helpers import FIXTURES
 
 #: Alertmanager 0.27's webhook body (template.Data plus version, groupKey and
 #: truncatedAlerts), as it posts it to a webhook_config receiver
@@ -162,3 +163,19 @@ def test_a_body_over_the_limit_is_a_413_problem(api):
         chunked = c.post("/v1/ingest/native", content=chunks())
     assert "CCM_MAX_BODY_BYTES" in problem["detail"]
     assert_problem(chunked, 413, "body-too-large")
+
+
+def test_a_cdevent_in_cloudevents_binary_mode_is_read_with_its_headers(api):
+    body = (FIXTURES / "real" / "cdevents" / "v0.5.1" / "service_deployed.json").read_bytes()
+    ce = {"ce-specversion": "1.0", "ce-id": "271069a8-fc18-44f1-b38f-9d70a1695819",
+          "ce-source": "/event/source/123", "Content-Type": "application/json"}
+    with api.client("sre") as c:
+        r = c.post("/v1/ingest/cdevents", content=body,
+                   headers={**ce, "ce-type": "dev.cdevents.service.deployed.0.3.0"})
+        wrong = c.post("/v1/ingest/cdevents", content=body,
+                       headers={**ce, "ce-type": "dev.cdevents.service.removed.0.3.0"})
+        change = c.get("/v1/nodes/change:271069a8-fc18-44f1-b38f-9d70a1695819/history").json()
+    assert r.status_code == 200 and r.json()["ok"], r.text
+    assert change["node"][0]["attrs"]["change_kind"] == "deploy"
+    problem = assert_problem(wrong, 422, "batch-rejected")
+    assert "'type'" in problem["detail"]

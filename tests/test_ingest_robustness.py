@@ -30,6 +30,10 @@ SAMPLES = {
     "incident": FIXTURES / "incident" / "cart-redis-timeout.yaml",
     "deploys-csv": FIXTURES / "csv" / "deploys.csv",
     "incidents-csv": FIXTURES / "csv" / "incidents.csv",
+    "argocd": FIXTURES / "real" / "changes" / "argocd-app.json",
+    "github-deployments": FIXTURES / "real" / "changes" / "github-deployment_status-payload.json",
+    "pagerduty": FIXTURES / "real" / "incidents" / "pagerduty-triggered_v3.json",
+    "opsgenie": FIXTURES / "real" / "incidents" / "opsgenie-create.json",
 }
 
 
@@ -59,7 +63,7 @@ def test_every_format_has_a_sample():
 def truncated(data: bytes) -> bytes:
     """``data`` cut just after an opening quote past its first third: the way a copy
     that stopped midway breaks every one of these formats."""
-    for opener in (b': "', b": '", b',"', b'["'):
+    for opener in (b': "', b": '", b',"', b'["', b'":"'):
         i = data.find(opener, len(data) // 3)
         if i >= 0:
             return data[: i + len(opener)]

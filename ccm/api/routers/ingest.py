@@ -16,6 +16,7 @@ from ccm.errors import BatchRejected
 from ccm.ops.access import person
 from graph_schema import FactError
 from ingest import ingest_bytes, registry
+from ingest.cdevents import structured_from_binary
 
 router = APIRouter(prefix="/v1", tags=["ingest"])
 
@@ -47,7 +48,8 @@ async def run_ingest(state: ApiState, who: Identity, fmt: str, body: bytes, sour
 @router.post("/ingest/{fmt}", response_model=IngestOut, openapi_extra=_BODY,
              summary="Ingest a file's content (any ingest format)",
              description="The body is one file of the format (as `ccm ingest --format` reads "
-                         "it). Every batch is written whole or not at all; a bad record "
+                         "it); a CDEvent sent in CloudEvents binary mode (`ce-*` headers) is "
+                         "read with its headers. Every batch is written whole or not at all; a bad record "
                          "rejects its batch only, named in `errors` (`ok: false`). When "
                          "nothing could be written the answer is a 422 problem.")
 async def post_ingest(request: Request, state: StateDep, who: Ingester,
@@ -65,6 +67,8 @@ async def post_ingest(request: Request, state: StateDep, who: Ingester,
                           "line-oriented formats")] = 1000) -> Any:
     t = parse_when(at, "query.at", state.clock)
     body = await request.body()
+    if fmt == "cdevents" and "ce-type" in request.headers:  # CloudEvents binary mode
+        body = structured_from_binary(request.headers, body)
     return await run_ingest(state, who, fmt, body, source or f"api:{fmt}", t, batch_size)
 
 
