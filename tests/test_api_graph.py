@@ -114,7 +114,7 @@ def test_the_coverage_of_the_demo_graph_lacks_nothing(demo):
 
 
 def test_the_coverage_names_placeholders_and_components_without_dependencies(store, clock):
-    wayback = FIXTURES / "real" / "backstage" / "wayback-archive-component.yaml"
+    wayback = FIXTURES / "real" / "backstage" / "components" / "wayback-archive-component.yaml"
     assert ingest_paths(store, [str(wayback)], at=clock() - 1).ok
     with serve_store(store, clock) as running, running.client("agent") as c:
         data = c.get("/v1/coverage").json()

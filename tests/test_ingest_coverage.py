@@ -17,7 +17,7 @@ REAL = FIXTURES / "real"
 BOOKINFO = REAL / "kubernetes" / "bookinfo.yaml"
 BOUTIQUE = REAL / "kubernetes" / "online-boutique-v0.10.6.yaml"
 DEX = REAL / "kubernetes" / "argocd-dex-server.yaml"
-WAYBACK = REAL / "backstage" / "wayback-archive-component.yaml"
+WAYBACK = REAL / "backstage" / "components" / "wayback-archive-component.yaml"
 
 
 def ingested(store, *paths):  # type: ignore[no-untyped-def]
