@@ -30,7 +30,7 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from graph_schema import COMPONENT_KINDS, FactError
-from ingest import k8s_map
+from ingest import k8s_map, k8s_names
 from ingest.changes import config_value_attrs
 from ingest.core import Batch, Context
 from ingest.hosts import Endpoint
@@ -41,13 +41,16 @@ from ingest.source import ManifestObject, Source, iter_yaml_documents
 WORKLOADS = ("Deployment", "StatefulSet", "DaemonSet")
 KINDS = (*WORKLOADS, "Service", "ConfigMap")
 FORMAT = "k8s"
-_SNIFF_YAML = re.compile(r"^kind:\s*[\"']?(Deployment|StatefulSet|DaemonSet|Service|ConfigMap|"
-                         r"List)[\"']?\s*$", re.M)
-_SNIFF_API = re.compile(r"^apiVersion:\s*[\"']?(apps/v1|v1)[\"']?\s*$", re.M)
-_SNIFF_JSON = re.compile(r"\"apiVersion\"\s*:\s*\"(apps/v1|v1)\"")
+#: a Kubernetes API version: ``v1``, ``apps/v1``, ``networking.istio.io/v1beta1``...
+_API_VERSION = r"(?:[a-z0-9.-]+/)?v\d+(?:(?:alpha|beta)\d+)?"
+#: a top-level ``apiVersion`` line, and a top-level ``kind`` or ``items`` key beside it
+_SNIFF_API = re.compile(rf"^apiVersion:\s*[\"']?(?P<v>{_API_VERSION})[\"']?\s*$", re.M)
+_SNIFF_TOP = re.compile(r"^(?:kind:\s*[\"']?[A-Z][A-Za-z0-9]*[\"']?|items:)\s*$", re.M)
+_SNIFF_JSON = re.compile(rf"\"apiVersion\"\s*:\s*\"(?P<v>{_API_VERSION})\"")
+_SNIFF_JSON_TOP = re.compile(r"\"(?:kind|items)\"\s*:")
+#: API groups of other formats that share the object shape
+_FOREIGN_GROUPS = ("backstage.io/", "ccm.io/")
 _ENTRY_TYPES = ("LoadBalancer", "NodePort")
-#: kinds whose objects name nodes, grouped by the nodes' name space
-_NAME_GROUP = {**{k: "workload" for k in WORKLOADS}, "ConfigMap": "ConfigMap"}
 
 
 class Obj(ManifestObject):
@@ -77,18 +80,21 @@ class Obj(ManifestObject):
         return out
 
 
-def parse_objects(value: Any, where: str) -> list[Obj]:
-    """The handled objects of a YAML document (a ``List`` yields its items)."""
+def parse_objects(value: Any, where: str, skipped: dict[str, int] | None = None) -> list[Obj]:
+    """The handled objects of a YAML document (a ``List`` yields its items); objects of
+    other kinds are counted in ``skipped`` as ``"k8s <Kind>"``."""
     if not isinstance(value, Mapping):
         raise FactError(where, "(document)", str(value)[:60], "expected a Kubernetes object")
     kind = value.get("kind")
-    if isinstance(kind, str) and kind.endswith("List") and isinstance(value.get("items"), list):
-        items = value.get("items") or []
+    if isinstance(value.get("items"), list) and (kind is None or str(kind).endswith("List")):
         out: list[Obj] = []
-        for i, item in enumerate(items):
-            out.extend(parse_objects(item, f"{where} items[{i}]"))
+        for i, item in enumerate(value["items"]):
+            out.extend(parse_objects(item, f"{where} items[{i}]", skipped))
         return out
     if kind not in KINDS:
+        if skipped is not None:
+            what = f"k8s {kind}" if isinstance(kind, str) and kind else "k8s object without kind"
+            skipped[what] = skipped.get(what, 0) + 1
         return []
     meta = value.get("metadata")
     if not isinstance(meta, Mapping) or not isinstance(meta.get("name"), str) \
@@ -137,6 +143,8 @@ class Index:
         self._refs: dict[str, str] = {}
         #: sources of this run whose batch was refused (see ``_members``)
         self.unbuilt = Unbuilt()
+        #: the aliases each object of this run gave its node: source -> {alias: ref}
+        self.aliases: dict[str, dict[str, str]] = {}
 
     def add(self, obj: Obj, src: Source) -> None:
         self.objs[obj.source] = obj
@@ -154,21 +162,43 @@ class Index:
 
     def _index_labels(self, view: dict[str, dict[str, Any]]) -> None:
         """Workloads by pod label and Services by selector label, per namespace, so that
-        matching selectors costs a few lookups instead of a scan of every object; and
-        the namespaces of each workload and ConfigMap name (see :meth:`namesake`)."""
+        matching selectors costs a few lookups instead of a scan of every object; the
+        node name each workload stands for (:func:`k8s_names.version_of`); and the
+        namespaces of each node name (see :meth:`node_name`)."""
         self._workloads_by_label: dict[tuple[str, str, str], set[str]] = {}
         self._services_by_label: dict[tuple[str, str, str], list[dict[str, Any]]] = {}
-        self._named: dict[tuple[str, str], dict[str, str]] = {}
-        for source, doc in view.items():
-            group = _NAME_GROUP.get(doc.get("kind", ""))
-            if group is not None:
-                self._named.setdefault((group, doc["name"]), {}).setdefault(doc["ns"], source)
-            if doc.get("kind") in WORKLOADS:
-                for k, v in (doc.get("labels") or {}).items():
-                    self._workloads_by_label.setdefault((doc["ns"], k, v), set()).add(source)
-            elif doc.get("kind") == "Service" and doc.get("selector"):
+        self._base: dict[str, str] = {}
+        self._members: dict[tuple[str, str], list[dict[str, Any]]] = {}
+        self._named: dict[tuple[str, str], set[str]] = {}
+        for doc in view.values():
+            if doc.get("kind") == "Service" and doc.get("selector"):
                 k, v = next(iter(sorted(doc["selector"].items())))
                 self._services_by_label.setdefault((doc["ns"], k, v), []).append(doc)
+            elif doc.get("kind") == "ConfigMap":
+                self._named.setdefault(("ConfigMap", doc["name"]), set()).add(doc["ns"])
+        for source, doc in sorted(view.items()):
+            if doc.get("kind") not in WORKLOADS:
+                continue
+            labels = doc.get("labels") or {}
+            for k, v in labels.items():
+                self._workloads_by_label.setdefault((doc["ns"], k, v), set()).add(source)
+            base = k8s_names.version_of(doc, self.services_selecting(doc["ns"], labels))
+            self._base[source] = base
+            self._members.setdefault((doc["ns"], base), []).append(doc)
+            self._named.setdefault(("component", base), set()).add(doc["ns"])
+
+    def node_name(self, group: str, name: str, ns: str) -> str:
+        """``name`` (a workload's node name or a ConfigMap's), qualified by namespace
+        when another namespace uses it too, in this run or an earlier one."""
+        self.view()
+        return k8s_names.qualified(name, ns, self._named.get((group, name), ()))
+
+    def members(self, obj: Obj) -> tuple[str, list[dict[str, Any]]]:
+        """The unqualified node name of workload ``obj`` and the summaries of the
+        workloads that are versions of that node (``obj``'s among them)."""
+        self.view()
+        base = self._base.get(obj.source, obj.name)
+        return base, self._members.get((obj.namespace, base), [])
 
     def summary(self, obj: Obj, with_ref: bool = True) -> dict[str, Any]:
         """What later runs need to know about ``obj`` (saved per file)."""
@@ -185,6 +215,10 @@ class Index:
                     doc["ref"] = None
             ik = image_kind(_first_image(obj))
             doc["protocol"] = ik[1] if ik else None
+            image = _first_image(obj)
+            doc["image"] = image if isinstance(image, str) else None
+            doc["replicas"] = obj.spec.get("replicas")
+            doc["otel"] = k8s_names.otel_names(_literal_env(obj))
         elif obj.kind == "Service":
             spec = obj.spec
             sel = spec.get("selector")
@@ -202,19 +236,6 @@ class Index:
                 if isinstance(data, Mapping) else {}
         return doc
 
-    def namesake(self, obj: Obj) -> str | None:
-        """The source of a workload (for a workload) or ConfigMap (for a ConfigMap) of
-        ``obj``'s name in another namespace, in this run or an earlier one, or None.
-        Components and configuration are named by bare name (as alerts, traces and
-        events name them), so the two would be one node."""
-        group = _NAME_GROUP.get(obj.kind)
-        if group is None:
-            return None
-        self.view()
-        others = {ns: src for ns, src in self._named.get((group, obj.name), {}).items()
-                  if ns != obj.namespace}
-        return others[min(others)] if others else None
-
     def _of(self, kind: str, ns: str, name: str) -> dict[str, Any] | None:
         source = f"k8s:{ns}/{kind}/{name}"
         # an object refused in this run is not there to depend on (its dependents are
@@ -227,16 +248,18 @@ class Index:
             return self._refs[obj.source]
         pod_anns = annotation_map((obj.pod_template().get("metadata") or {}).get("annotations"))
         kind = explicit_kind(obj, annotation_map(obj.meta.get("annotations")), pod_anns)
+        base, _ = self.members(obj)
+        name = self.node_name("component", base, obj.namespace)
         if kind is None:
             ik = image_kind(_first_image(obj))
-            existing = self.ctx.resolver.find(obj.name)
+            existing = self.ctx.resolver.find(name)
             if ik is not None:
                 kind = ik[0]
             elif existing is not None and not existing.startswith("service:"):
                 kind = existing.split(":", 1)[0]
             else:
                 kind = "service"
-        self._refs[obj.source] = ref = f"{kind}:{obj.name}"
+        self._refs[obj.source] = ref = f"{kind}:{name}"
         return ref
 
     def _ref_of_summary(self, source: str, doc: dict[str, Any]) -> str:
@@ -320,6 +343,16 @@ class Index:
         return (self.configmap_keys(ns, name) or {}).get(key)
 
 
+def _literal_env(obj: Obj) -> dict[str, str]:
+    """The literal env values of the first container (what OpenTelemetry reads)."""
+    containers = obj.pod_spec().get("containers") or []
+    env = containers[0].get("env") if isinstance(containers, list) and containers \
+        and isinstance(containers[0], Mapping) else None
+    return {str(e["name"]): str(e["value"]) for e in env or () if isinstance(e, Mapping)
+            and isinstance(e.get("name"), str) and e.get("value") is not None} \
+        if isinstance(env, list) else {}
+
+
 def _first_image(obj: Obj) -> Any:
     containers = obj.pod_spec().get("containers") or []
     if isinstance(containers, list) and containers and isinstance(containers[0], Mapping):
@@ -343,11 +376,16 @@ class KubernetesManifests:
     order = 20
 
     def sniff(self, src: Source, head: str) -> bool:
-        if src.named_like(".yaml", ".yml") and _SNIFF_YAML.search(head) \
-                and _SNIFF_API.search(head):
-            return True
-        return src.named_like(".json") and bool(_SNIFF_JSON.search(head)) \
-            and "backstage.io" not in head
+        """A document (or ``List``) whose top level has a Kubernetes ``apiVersion`` and a
+        ``kind`` or ``items`` key, whatever the kind (a CRD or an unknown kind first)."""
+        if src.named_like(".yaml", ".yml"):
+            api, top = _SNIFF_API.search(head), _SNIFF_TOP.search(head)
+        elif src.named_like(".json"):
+            api, top = _SNIFF_JSON.search(head), _SNIFF_JSON_TOP.search(head)
+        else:
+            return False
+        return api is not None and top is not None \
+            and not api.group("v").startswith(_FOREIGN_GROUPS)
 
     def read(self, src: Source, ctx: Context) -> Iterator[Batch]:
         idx: Index = ctx.state.setdefault(FORMAT, Index(ctx))
@@ -360,12 +398,13 @@ class KubernetesManifests:
         chunk: list[Obj] = []
         in_file: list[Obj] = []
         clean = True
+        skipped: dict[str, int] = {}
         for doc in iter_yaml_documents(src, count):
             where = doc.where(src)
             try:
                 if doc.error is not None:
                     raise doc.error
-                objs = parse_objects(doc.value, where)
+                objs = parse_objects(doc.value, where, skipped)
             except FactError as exc:
                 clean = False
                 yield Batch(where, 1, error=exc, bytes_done=done)
@@ -381,7 +420,7 @@ class KubernetesManifests:
                 yield Batch(str(src), 0, bytes_done=done)  # progress only
         if chunk:
             yield self._waiting(ctx, idx, src, chunk, done)
-        yield Batch(f"{src}", 0, bytes_done=done, after_stage=True,
+        yield Batch(f"{src}", 0, bytes_done=done, after_stage=True, skipped=skipped or None,
                     redo=lambda: self._members(ctx, idx, src, in_file, clean))
 
     def _waiting(self, ctx: Context, idx: Index, src: Source, chunk: list[Obj],
@@ -396,7 +435,6 @@ class KubernetesManifests:
         try:
             ctx.resolver.prefetch(o.name for o in objs)
             for obj in objs:
-                _refuse_namesakes(idx, obj)
                 built = _BUILDERS[obj.kind](ctx, idx, obj)
                 snapshots.append(Snapshot(obj.source, built, k8s_map.object_time(ctx, obj),
                                           obj.where))
@@ -418,22 +456,17 @@ class KubernetesManifests:
         current = idx.unbuilt.summaries(members, {o.source: idx.summary(o) for o in objs})
         closes = members.vanished_closes(current, idx.objs, ctx.at, str(src)) if clean else []
         summaries = current if clean else {**members.previous, **current}
+        aliases = {a: ref for o in objs if o.source not in idx.unbuilt
+                   for a, ref in idx.aliases.get(o.source, {}).items()}
         batch = Batch(f"{src}: objects no longer in it", 0, list(closes))
-        batch.on_written = lambda: idx.unbuilt.save(members, summaries)
+
+        def written() -> None:
+            idx.unbuilt.save(members, summaries)
+            ctx.resolver.save_aliases(members.record_key, aliases)
+
+        batch.on_written = written
         batch.redo = lambda: self._members(ctx, idx, src, objs, clean)
         return batch
-
-
-def _refuse_namesakes(idx: Index, obj: Obj) -> None:
-    """A workload or ConfigMap whose name another namespace also uses is refused: as
-    one node, the two would overwrite each other at every ingest."""
-    other = idx.namesake(obj)
-    if other is not None:
-        raise FactError(obj.where, "metadata.namespace", obj.namespace,
-                        f"a {obj.kind} named {obj.name!r} is also in another namespace "
-                        f"({other}): CCM names components and configuration by their bare "
-                        "name, so the two would be one node; ingest each namespace into "
-                        "its own store, or rename one")
 
 
 def _span(src: Source, objs: list[Obj]) -> str:

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 from graph_schema import COMPONENT_KINDS, EdgeFact, FactError, NodeFact, parse_time
 from graph_schema.facts import Fact
 from graph_schema.timeutil import TimeParseError
+from ingest import k8s_names
 from ingest.changes import config_value_attrs
 from ingest.core import Context
 from ingest.hosts import Endpoint, endpoints_in, infer_protocol
@@ -27,7 +28,8 @@ ANN_ENTRYPOINT = "ccm.io/entrypoint"
 DROPPED_ANNOTATIONS = ("kubectl.kubernetes.io/last-applied-configuration",)
 #: attributes of component nodes only this adapter sets (replaced, never merged)
 OWNED = {
-    "node": ("namespace", "workload", "image", "version", "replicas", "labels", "annotations"),
+    "node": ("namespace", "workload", "image", "version", "replicas", "labels", "annotations",
+             "aliases"),
     "DEPENDS_ON": ("evidence",),
     "HAS_CONFIG": ("via", "env"),
     "config": ("owner", "key", "value", "value_hash", "configmap"),
@@ -146,9 +148,39 @@ def workload_facts(ctx: Context, idx: Index, obj: Obj) -> list[Fact]:
     entry = idx.entrypoint(obj, anns, annotation_map(pod_meta.get("annotations")))
     if entry is not None:
         attrs["entrypoint"] = entry
+    base, members = idx.members(obj)
+    if len(members) > 1:
+        _versions(attrs, members)
+    names = k8s_names.aliases(name, base, obj.namespace, members or [idx.summary(obj)])
+    if names:
+        attrs["aliases"] = names
+        ctx.resolver.add_aliases(ref, names)
+        idx.aliases[obj.source] = dict.fromkeys(names, ref)
     out: list[Fact] = [NodeFact(kind, name, attrs, at, source=obj.source, origin=obj.where)]
     _Env(ctx, idx, obj, ref, at, out).read(containers)
     return out
+
+
+def _versions(attrs: dict[str, Any], members: list[dict[str, Any]]) -> None:
+    """A node that several workloads run (its versions) states them all, the same
+    whichever workload states it: the images and versions joined, the replicas added,
+    the pod labels they share."""
+    for key, value in (("image", k8s_names.joined(m.get("image") for m in members)),
+                       ("version", k8s_names.joined(image_version(m.get("image"))
+                                                    for m in members))):
+        attrs.pop(key, None)
+        if value is not None:
+            attrs[key] = value
+    counts = [m.get("replicas") for m in members]
+    attrs.pop("replicas", None)
+    if all(isinstance(c, int) for c in counts):
+        attrs["replicas"] = sum(c for c in counts if isinstance(c, int))
+    shared = dict(members[0].get("labels") or {})
+    for m in members[1:]:
+        shared = {k: v for k, v in shared.items() if (m.get("labels") or {}).get(k) == v}
+    attrs.pop("labels", None)
+    if shared:
+        attrs["labels"] = shared
 
 
 class _Env:
@@ -213,12 +245,13 @@ class _Env:
                 self._depends(value, prefix + cm_key if prefix is not None else cm_key)
 
     def _cm_key(self, cm: str, cm_key: str, edge: dict[str, Any]) -> None:
-        cfg = f"config:{cm}/{cm_key}"
+        owner = self.idx.node_name("ConfigMap", cm, self.obj.namespace)
+        cfg = f"config:{owner}/{cm_key}"
         known = self.idx.configmap_keys(self.obj.namespace, cm)
         if (known is None or cm_key not in known) and not self.ctx.resolver.exists(cfg):
             # a placeholder until the ConfigMap is ingested: no owner source, never closed
-            self._config(f"{cm}/{cm_key}", {"owner": cm, "key": cm_key, "configmap": cm}, edge,
-                         source="")
+            self._config(f"{owner}/{cm_key}", {"owner": owner, "key": cm_key, "configmap": cm},
+                         edge, source="")
             return
         self._has_config(cfg, edge)
 
@@ -304,12 +337,13 @@ def configmap_facts(ctx: Context, idx: Index, obj: Obj) -> list[Fact]:
     data = obj.body.get("data") or {}
     if not isinstance(data, Mapping):
         raise FactError(obj.where, "data", data, "expected a map of key: value")
+    owner = idx.node_name("ConfigMap", obj.name, obj.namespace)
     out: list[Fact] = []
     for key, value in sorted(data.items(), key=lambda kv: str(kv[0])):
         key = str(key)
-        attrs = {"owner": obj.name, "key": key, "configmap": obj.name,
+        attrs = {"owner": owner, "key": key, "configmap": obj.name,
                  **config_value_attrs(key, value)}
-        ctx.resolver.note(f"config:{obj.name}/{key}")
-        out.append(NodeFact("config", f"{obj.name}/{key}", attrs, at, source=obj.source,
+        ctx.resolver.note(f"config:{owner}/{key}")
+        out.append(NodeFact("config", f"{owner}/{key}", attrs, at, source=obj.source,
                             origin=obj.where))
     return out

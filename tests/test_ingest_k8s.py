@@ -24,7 +24,7 @@ def shop(embedded):
 
 def test_kinds_come_from_the_annotation_else_the_image_else_service(shop):
     assert {r for r in shop.nodes if not r.startswith("config:")} == {
-        "service:web", "service:api", "service:orders-v2", "service:log-agent",
+        "service:web", "service:api", "service:orders", "service:log-agent",
         "datastore:postgresql",       # bitnami/postgresql (the exporter sidecar is ignored)
         "queue:rabbitmq",             # rabbitmq:3.12-management
         "cache:session-cache",        # ccm.io/kind: cache on an application image
@@ -33,19 +33,20 @@ def test_kinds_come_from_the_annotation_else_the_image_else_service(shop):
     assert attrs_of(shop, "service:web") == {
         "entrypoint": True, "image": "registry.example.com/shop/web:1.4.2", "version": "1.4.2",
         "replicas": 3, "namespace": "shop", "workload": "Deployment",
-        "labels": {"app": "web", "tier": "frontend"}}
+        "labels": {"app": "web", "tier": "frontend"},
+        "aliases": ["web.shop", "web.shop.svc", "web.shop.svc.cluster.local"]}
 
 
 def test_env_values_naming_workloads_or_services_are_dependencies(shop):
     assert {(e.src, e.dst, e.attrs.get("protocol")) for e in shop.edges_of("DEPENDS_ON")} == {
         ("service:web", "service:api", "http"),           # http://api.shop.svc.cluster.local
-        ("service:web", "service:orders-v2", "grpc"),     # Service "orders" selects orders-v2
+        ("service:web", "service:orders", "grpc"),     # Service "orders" selects orders-v2
         ("service:web", "cache:session-cache", "redis"),  # envFrom ConfigMap: redis://...
         ("service:api", "datastore:postgresql", "postgresql"),  # Host=postgresql;...
         ("service:api", "queue:rabbitmq", "amqp"),        # amqp://rabbitmq.shop:5672
         ("service:api", "external:payments-gw", "http"),  # https://payments-gw/charge
     }
-    assert attrs_of(shop, "service:web|DEPENDS_ON|service:orders-v2")["evidence"] == \
+    assert attrs_of(shop, "service:web|DEPENDS_ON|service:orders")["evidence"] == \
         "env ORDERS_HOST of Deployment shop/web"
 
 
@@ -76,7 +77,7 @@ def test_config_maps_and_env_values_are_config_nodes_and_secrets_are_hashed(shop
 def test_a_load_balancer_marks_an_entrypoint_and_an_annotation_can_refuse_it(shop):
     assert attrs_of(shop, "service:web")["entrypoint"] is True     # LoadBalancer web-public
     assert attrs_of(shop, "service:api")["entrypoint"] is False    # NodePort, annotated false
-    assert "entrypoint" not in attrs_of(shop, "service:orders-v2")
+    assert "entrypoint" not in attrs_of(shop, "service:orders")
 
 
 def test_a_newer_manifest_versions_what_changed_and_closes_what_vanished(store):
@@ -88,8 +89,8 @@ def test_a_newer_manifest_versions_what_changed_and_closes_what_vanished(store):
     assert attrs_of(after, "config:shop-config/FEATURE_X")["value"] == "off"
     assert attrs_of(before, "service:web")["replicas"] == 3
     assert attrs_of(after, "service:web")["replicas"] == 5
-    assert ("service:web", "service:orders-v2") in deps(before)
-    assert ("service:web", "service:orders-v2") not in deps(after)
+    assert ("service:web", "service:orders") in deps(before)
+    assert ("service:web", "service:orders") not in deps(after)
     assert "config:web/ORDERS_HOST" in before.nodes and "config:web/ORDERS_HOST" not in after.nodes
     # the DaemonSet left the file: its node ends at the second ingest
     assert "service:log-agent" in before.nodes and "service:log-agent" not in after.nodes
@@ -114,7 +115,7 @@ def test_services_in_another_file_of_the_run_resolve(tmp_path, embedded):
     report = ingest_paths(embedded, [tmp_path], at=AT1)
     assert report.ok, errors_of(report)
     g = embedded.graph(AT1 + 1)
-    assert ("service:web", "service:orders-v2") in deps(g)
+    assert ("service:web", "service:orders") in deps(g)
     assert attrs_of(g, "service:web")["entrypoint"] is True
 
 
@@ -143,7 +144,7 @@ spec:
     assert ingest_bytes(embedded, None, service, "orders.yaml", at=AT1).ok
     assert ingest_bytes(embedded, None, client, "web.yaml", at=AT1).ok
     g = embedded.graph(AT1 + 1)
-    assert g.edges["service:web|DEPENDS_ON|service:orders-v2"].attrs["protocol"] == "grpc"
+    assert g.edges["service:web|DEPENDS_ON|service:orders"].attrs["protocol"] == "grpc"
 
 
 def _redis(ns: str, image: str = "redis:7") -> bytes:
@@ -162,29 +163,34 @@ data: {{MODE: fast}}
 """.encode()
 
 
-def test_a_workload_named_as_one_in_another_namespace_is_refused_naming_both(embedded):
-    # one node per bare name: two namespaces' "redis" would overwrite each other
+def test_a_workload_named_as_one_in_another_namespace_is_qualified_by_namespace(embedded):
     report = ingest_bytes(embedded, None, _redis("shop") + b"---\n" + _redis("billing"),
                           "two.yaml", at=AT1)
-    assert report.rejected == 4 and report.added == 0
-    (error,) = errors_of(report)
-    assert "Deployment shop/redis" in error and "'metadata.namespace'" in error
-    assert "k8s:billing/Deployment/redis" in error and "own store" in error
-    assert "cache:redis" not in embedded.graph(AT1 + 1).nodes
+    assert report.ok and report.rejected == 0, report.errors
+    g = embedded.graph(AT1 + 1)
+    assert {r for r in g.nodes if r.startswith("cache:")} == {"cache:redis.shop",
+                                                              "cache:redis.billing"}
+    assert attrs_of(g, "cache:redis.shop")["namespace"] == "shop"
+    # ConfigMaps of one name in one namespace only keep their bare name
+    assert "config:settings-shop/MODE" in g.nodes
 
 
-def test_a_later_run_cannot_merge_another_namespaces_workload_into_a_node(embedded):
+def test_a_later_namespace_of_the_same_name_qualifies_both_once_each_is_read_again(embedded):
     assert ingest_bytes(embedded, None, _redis("billing", "redis:6"), "billing.yaml",
                         at=AT1).ok
     later = ingest_bytes(embedded, None, _redis("shop"), "shop.yaml", at=AT2)
-    assert not later.ok and "k8s:billing/Deployment/redis" in errors_of(later)[0]
-    assert attrs_of(embedded.graph(AT2 + 1), "cache:redis")["namespace"] == "billing"
-    # the first namespace's own manifests stay idempotent
-    again = ingest_bytes(embedded, None, _redis("billing", "redis:6"), "billing.yaml", at=AT2)
-    assert again.ok and (again.added, again.closed) == (0, 0)
+    assert later.ok
+    g = embedded.graph(AT2 + 1)
+    assert {r for r in g.nodes if r.startswith("cache:")} == {"cache:redis", "cache:redis.shop"}
+    again = ingest_bytes(embedded, None, _redis("billing", "redis:6"), "billing.yaml", at=LATER)
+    assert again.ok
+    g = embedded.graph(LATER + 1)
+    assert {r for r in g.nodes if r.startswith("cache:")} == {"cache:redis.billing",
+                                                              "cache:redis.shop"}
+    assert attrs_of(g, "cache:redis.billing")["namespace"] == "billing"
 
 
-def test_config_maps_of_one_name_in_two_namespaces_are_refused_too(embedded):
+def test_config_maps_of_one_name_in_two_namespaces_are_qualified_too(embedded):
     doc = """apiVersion: v1
 kind: ConfigMap
 metadata: {{name: settings, namespace: {ns}}}
@@ -192,7 +198,10 @@ data: {{MODE: {mode}}}
 """
     both = (doc.format(ns="a", mode="fast") + "---\n" + doc.format(ns="b", mode="slow"))
     report = ingest_bytes(embedded, None, both.encode(), "cm.yaml", at=AT1)
-    assert not report.ok and "k8s:b/ConfigMap/settings" in errors_of(report)[0]
+    assert report.ok
+    g = embedded.graph(AT1 + 1)
+    assert {(r, n.attrs["value"]) for r, n in g.nodes.items()} == {
+        ("config:settings.a/MODE", "fast"), ("config:settings.b/MODE", "slow")}
 
 
 def test_a_list_and_json_manifests_are_read(embedded):
