@@ -28,7 +28,7 @@ from urllib.parse import unquote
 
 from graph_schema import Close, EdgeFact, FactError, NodeFact, TimeParseError, parse_time
 from graph_schema.facts import Fact
-from ingest.changes import change_facts
+from ingest.changes import change_facts, deploy_change_id
 from ingest.core import Batch, Context, node_at
 from ingest.snapshot import merge_current
 from ingest.source import Source, iter_json_records
@@ -128,6 +128,8 @@ def _change(ctx: Context, typ: str, subject_name: str, predicate: str,
         attrs.update(change_kind=kind, time=at, target=target)
         change = NodeFact("change", event_id, attrs, at, origin=where)
         return [Close(target, at, origin=where), change] if exists else [change]
+    if kind == "deploy" and "version" in attrs:  # the id a re-ingested manifest gives it
+        event_id = deploy_change_id(target, attrs["version"])
     facts = change_facts(ctx, change_id=event_id, time=at, change_kind=kind, target=target,
                          where=where, diff=diff, attrs=attrs)
     if exists and target.split(":", 1)[0] != "zone":

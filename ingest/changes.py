@@ -38,6 +38,13 @@ def config_value_attrs(key: str, value: Any) -> dict[str, Any]:
     return {"value": text}
 
 
+def deploy_change_id(target: str, version: str) -> str:
+    """The id of the deploy of ``version`` to ``target`` (a reference or a bare name):
+    every source that reports that deploy (a re-ingested manifest, a CDEvents event)
+    names the same change."""
+    return f"deploy-{target.split(':', 1)[-1]}-{version}"
+
+
 def change_facts(ctx: Context, *, change_id: str, time: int, change_kind: str, target: str,
                  where: str, source: str = "", diff: Sequence[Mapping[str, Any]] = (),
                  attrs: Mapping[str, Any] | None = None) -> list[Fact]:

@@ -30,7 +30,7 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from graph_schema import COMPONENT_KINDS, FactError
-from ingest import k8s_map, k8s_names
+from ingest import k8s_changes, k8s_map, k8s_names
 from ingest.changes import config_value_attrs
 from ingest.core import Batch, Context
 from ingest.hosts import Endpoint
@@ -145,6 +145,13 @@ class Index:
         self.unbuilt = Unbuilt()
         #: the aliases each object of this run gave its node: source -> {alias: ref}
         self.aliases: dict[str, dict[str, str]] = {}
+        self._previous: dict[str, dict[str, Any]] | None = None
+
+    def previous(self, source: str) -> dict[str, Any] | None:
+        """What the last ingest (before this run) saved of object ``source``."""
+        if self._previous is None:
+            self._previous = saved_summaries(self.ctx, FORMAT)
+        return self._previous.get(source)
 
     def add(self, obj: Obj, src: Source) -> None:
         self.objs[obj.source] = obj
@@ -219,6 +226,7 @@ class Index:
             doc["image"] = image if isinstance(image, str) else None
             doc["replicas"] = obj.spec.get("replicas")
             doc["otel"] = k8s_names.otel_names(_literal_env(obj))
+            doc["resources"] = k8s_changes.resources_of(_containers_or_none(obj))
         elif obj.kind == "Service":
             spec = obj.spec
             sel = spec.get("selector")
@@ -353,6 +361,13 @@ def _literal_env(obj: Obj) -> dict[str, str]:
         if isinstance(env, list) else {}
 
 
+def _containers_or_none(obj: Obj) -> list[Mapping[str, Any]]:
+    try:
+        return [c for c in obj.containers() if isinstance(c, Mapping)]
+    except FactError:  # reported when the object itself is built
+        return []
+
+
 def _first_image(obj: Obj) -> Any:
     containers = obj.pod_spec().get("containers") or []
     if isinstance(containers, list) and containers and isinstance(containers[0], Mapping):
@@ -439,6 +454,8 @@ class KubernetesManifests:
                 snapshots.append(Snapshot(obj.source, built, k8s_map.object_time(ctx, obj),
                                           obj.where))
             facts = replace_all(ctx, snapshots, owned)
+            for obj in objs:
+                facts.extend(k8s_changes.change_facts_of(ctx, idx, obj))
         except FactError as exc:
             idx.unbuilt.refused(o.source for o in objs)
             return Batch(where, len(objs), error=exc)

@@ -83,7 +83,8 @@ def test_a_load_balancer_marks_an_entrypoint_and_an_annotation_can_refuse_it(sho
 def test_a_newer_manifest_versions_what_changed_and_closes_what_vanished(store):
     assert ingest_bytes(store, None, V1, "shop.yaml", at=AT1).ok
     second = ingest_bytes(store, None, V2, "shop.yaml", at=AT2)
-    assert second.ok and second.added == 2 and second.closed >= 4
+    # two new versions, and two changes (a node and a CHANGED edge each)
+    assert second.ok and second.added == 6 and second.closed >= 4
     before, after = store.graph(AT2 - 1), store.graph(AT2 + 1)
     assert attrs_of(before, "config:shop-config/FEATURE_X")["value"] == "on"
     assert attrs_of(after, "config:shop-config/FEATURE_X")["value"] == "off"
@@ -96,6 +97,25 @@ def test_a_newer_manifest_versions_what_changed_and_closes_what_vanished(store):
     assert "service:log-agent" in before.nodes and "service:log-agent" not in after.nodes
     # replaying the first time still shows the first manifest, unchanged
     assert store.graph(AT1 + 1).to_dict()["edges"] == before.to_dict()["edges"]
+
+
+def test_a_newer_manifest_records_its_differences_as_changes(embedded):
+    assert ingest_bytes(embedded, None, V1, "shop.yaml", at=AT1).ok
+    assert ingest_bytes(embedded, None, V2, "shop.yaml", at=AT2).ok
+    g = embedded.graph(AT2 + 1)
+    changes = {(r, n.attrs["change_kind"], n.attrs["time"], json.dumps(n.attrs["diff"], sort_keys=True))
+               for r, n in g.nodes.items() if r.startswith("change:")}
+    assert changes == {
+        (f"change:capacity-web-{AT2}", "capacity", AT2,
+         json.dumps([{"key": "replicas", "new": 5, "old": 3}])),
+        (f"change:config-shop-config-{AT2}", "config_change", AT2,
+         json.dumps([{"key": "FEATURE_X", "new": "off", "old": "on"}]))}
+    assert edges(g, "CHANGED") == {
+        (f"change:capacity-web-{AT2}", "CHANGED", "service:web"),
+        (f"change:config-shop-config-{AT2}", "CHANGED", "config:shop-config/FEATURE_X")}
+    # the same manifest again is no second change
+    again = ingest_bytes(embedded, None, V2, "shop.yaml", at=LATER)
+    assert again.ok and again.added == 0
 
 
 def test_the_same_manifests_twice_change_nothing(embedded):
