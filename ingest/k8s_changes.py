@@ -30,7 +30,8 @@ from ingest.core import Context
 from ingest.k8s_map import image_version, object_time
 
 if TYPE_CHECKING:
-    from ingest.k8s import Index, Obj
+    from ingest.k8s_index import Index
+    from ingest.k8s_objects import Obj
 
 
 def change_facts_of(ctx: Context, idx: Index, obj: Obj) -> list[Fact]:

@@ -20,7 +20,8 @@ from ingest.core import Context
 from ingest.hosts import Endpoint, endpoints_in, infer_protocol
 
 if TYPE_CHECKING:
-    from ingest.k8s import Index, Obj
+    from ingest.k8s_index import Index
+    from ingest.k8s_objects import Obj
 
 ANN_KIND = "ccm.io/kind"
 ANN_ENTRYPOINT = "ccm.io/entrypoint"
@@ -194,6 +195,8 @@ class _Env:
 
     def read(self, containers: list[Mapping[str, Any]]) -> None:
         for c_i, c in enumerate(containers):
+            for value, flag_name in flag_values(c):
+                self._depends(value, f"argument {flag_name}")
             env = c.get("env") or []
             if not isinstance(env, list):
                 raise FactError(self.obj.where, f"containers[{c_i}].env", env, "expected a list")
@@ -217,7 +220,7 @@ class _Env:
             self._config(f"{self.owner}/{key}", {"owner": self.owner, "key": key,
                                                  **config_value_attrs(key, value)},
                          {"via": "env", "env": key})
-            self._depends(value, key)
+            self._depends(value, f"env {key}")
             return
         source = item.get("valueFrom")
         if not isinstance(source, Mapping):
@@ -229,7 +232,7 @@ class _Env:
             self._cm_key(cm, cm_key, {"via": "configMapKeyRef", "env": key})
             cm_value = self.idx.configmap_value(self.obj.namespace, cm, cm_key)
             if cm_value is not None:
-                self._depends(cm_value, key)
+                self._depends(cm_value, f"env {key}")
         elif isinstance(source.get("secretKeyRef"), Mapping):
             self._config(f"{self.owner}/{key}", {"owner": self.owner, "key": key},
                          {"via": "secretKeyRef", "env": key})
@@ -242,7 +245,7 @@ class _Env:
                 edge["env"] = prefix + cm_key
             self._cm_key(cm, cm_key, edge)
             if value is not None and via == "envFrom":
-                self._depends(value, prefix + cm_key if prefix is not None else cm_key)
+                self._depends(value, f"env {prefix or ''}{cm_key}")
 
     def _cm_key(self, cm: str, cm_key: str, edge: dict[str, Any]) -> None:
         owner = self.idx.node_name("ConfigMap", cm, self.obj.namespace)
@@ -275,7 +278,7 @@ class _Env:
         self.out.append(EdgeFact("HAS_CONFIG", self.ref, cfg, edge, self.at,
                                        source=self.obj.source, origin=self.obj.where))
 
-    def _depends(self, value: str, env_name: str) -> None:
+    def _depends(self, value: str, what: str) -> None:
         for ep in endpoints_in(value):
             target = self.idx.resolve_host(self.obj.namespace, ep)
             if target is None or target.ref == self.ref:
@@ -285,13 +288,36 @@ class _Env:
                 continue
             self.seen.add(fid)
             attrs: dict[str, Any] = {
-                "evidence": f"env {env_name} of {self.obj.kind} {self.obj.namespace}/"
-                            f"{self.obj.name}"}
+                "evidence": f"{what} of {self.obj.kind} {self.obj.namespace}/{self.obj.name}"}
             protocol = _protocol(ep, target)
             if protocol:
                 attrs["protocol"] = protocol
             self.out.append(EdgeFact("DEPENDS_ON", self.ref, target.ref, attrs, self.at,
                                            source=self.obj.source, origin=self.obj.where))
+
+
+def flag_values(container: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """``(value, flag)`` for each word of a container's ``command`` and ``args`` that may
+    name a host: ``--backend=http://foo:8080`` -> ``http://foo:8080``; ``-addr
+    foo:6379`` (one item or two) -> ``foo:6379``, named after the flag before it."""
+    words: list[str] = []
+    for key in ("command", "args"):
+        items = container.get(key)
+        if isinstance(items, list):
+            words.extend(w for item in items if isinstance(item, (str, int))
+                         for w in str(item).split())
+    out: list[tuple[str, str]] = []
+    last_flag = "(positional)"
+    for word in words:
+        if word.startswith("-"):
+            name, sep, value = word.partition("=")
+            last_flag = name
+            if sep and value:
+                out.append((value, name))
+        else:
+            out.append((word, last_flag))
+            last_flag = "(positional)"
+    return out
 
 
 @dataclass(frozen=True)

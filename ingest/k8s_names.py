@@ -20,7 +20,8 @@ from typing import Any
 
 #: pod labels whose value names the application
 APP_LABELS = ("app", "app.kubernetes.io/name")
-_ENTRY_TYPES = ("LoadBalancer", "NodePort")
+#: Service types that take traffic from outside the cluster
+ENTRY_TYPES = ("LoadBalancer", "NodePort")
 _DNS_SUFFIXES = ("", ".svc", ".svc.cluster.local")
 
 
@@ -33,7 +34,7 @@ def version_of(workload: Mapping[str, Any], services: Iterable[Mapping[str, Any]
              if s["name"] == name or s["name"] in apps or name.startswith(f"{s['name']}-")]
     if not named or any(s["name"] == name for s in named):
         return name
-    named.sort(key=lambda s: (s.get("type") in _ENTRY_TYPES, s["name"]))
+    named.sort(key=lambda s: (s.get("type") in ENTRY_TYPES, s["name"]))
     return str(named[0]["name"])
 
 
