@@ -20,7 +20,7 @@ from ingest.k8s_objects import (
     first_image,
     literal_env,
 )
-from ingest.snapshot import Unbuilt, record_key, saved_summaries
+from ingest.snapshot import MEMBERS, Unbuilt, record_key, saved_summaries
 from ingest.source import Source
 
 
@@ -40,9 +40,18 @@ class Index:
         self._previous: dict[str, dict[str, Any]] | None = None
 
     def previous(self, source: str) -> dict[str, Any] | None:
-        """What the last ingest (before this run) saved of object ``source``."""
+        """What the latest ingest (by ``--at``) before this run saved of object
+        ``source``, whichever file held it (an object moves to a release's new file
+        while the old file's record still names it)."""
         if self._previous is None:
-            self._previous = saved_summaries(self.ctx, FORMAT)
+            self._previous = {}
+            for rec in self.ctx.store.list_records(MEMBERS):
+                if not rec.key.startswith(f"{FORMAT}:"):
+                    continue
+                for src, doc in rec.doc.get("sources", {}).items():
+                    had = self._previous.get(src)
+                    if had is None or doc.get("seen", 0) >= had.get("seen", 0):
+                        self._previous[src] = doc
         return self._previous.get(source)
 
     def add(self, obj: Obj, src: Source) -> None:
@@ -104,7 +113,8 @@ class Index:
 
     def summary(self, obj: Obj, with_ref: bool = True) -> dict[str, Any]:
         """What later runs need to know about ``obj`` (saved per file)."""
-        doc: dict[str, Any] = {"kind": obj.kind, "ns": obj.namespace, "name": obj.name}
+        doc: dict[str, Any] = {"kind": obj.kind, "ns": obj.namespace, "name": obj.name,
+                               "seen": self.ctx.at}
         anns = annotation_map(obj.meta.get("annotations"))
         if obj.kind in WORKLOADS:
             labels = (obj.pod_template().get("metadata") or {}).get("labels") or {}
