@@ -1,26 +1,16 @@
-"""Kubernetes manifests: Deployment, StatefulSet, DaemonSet, Service, ConfigMap.
+"""Kubernetes manifests: the ``k8s`` format (mapping: ``docs/ingest.md``).
 
-Multi-document YAML (``---``), ``kind: List``, or JSON as ``kubectl get -o json``
-prints it. Other kinds are ignored. The mapping (see ``docs/ingest.md``):
-
-- a workload is a component node named after it: ``ccm.io/kind`` decides the kind,
-  else its first container's image (redis -> cache, postgres -> datastore, kafka ->
-  queue...), else an existing node of that name, else ``service``;
-- a container env var whose value names a workload or Service of the run (or a
-  component already in the store) is a ``DEPENDS_ON`` edge, its protocol from the
-  URL scheme, the Service port's ``appProtocol``/name or a well-known port; a
-  Service name stands for the workloads its selector picks;
-- env values, ``configMapKeyRef``, ``envFrom`` and ConfigMap volumes are
-  ``HAS_CONFIG`` edges to ``config:`` nodes (a ConfigMap's keys are
-  ``config:<configmap>/<key>``; a literal env var is ``config:<workload>/<VAR>``);
-- a workload is an entrypoint when annotated ``ccm.io/entrypoint: "true"``, or when
-  a LoadBalancer or NodePort Service (or one annotated so) selects it.
+Reads multi-document YAML, Lists and JSON (:mod:`ingest.k8s_objects`), keeps every
+handled object in the run's :class:`~ingest.k8s_index.Index`, and builds the objects'
+facts once every manifest of the run was read (so a Deployment may refer to a Service
+in another file): workloads, Services and ConfigMaps (:mod:`ingest.k8s_map`), named
+by :mod:`ingest.k8s_names`, Istio routes (:mod:`ingest.k8s_istio`), and what changed
+since the last ingest (:mod:`ingest.k8s_changes`). Kinds CCM does not model are
+counted per kind in the file's report.
 
 Every object is a snapshot source ``k8s:<namespace>/<Kind>/<name>``: re-ingesting
 closes what it no longer says (:mod:`ingest.snapshot`). Facts are valid from the
-object's newest ``metadata.managedFields`` time, else from ``--at``. Objects are
-built once every manifest of the run was read, so a Deployment may refer to a
-Service in another file.
+object's newest ``metadata.managedFields`` time, else from ``--at``.
 """
 
 from __future__ import annotations
@@ -147,8 +137,11 @@ class KubernetesManifests:
         current = idx.unbuilt.summaries(members, {o.source: idx.summary(o) for o in objs})
         closes = members.vanished_closes(current, idx.objs, ctx.at, str(src)) if clean else []
         summaries = current if clean else {**members.previous, **current}
-        aliases = {a: ref for o in objs if o.source not in idx.unbuilt
-                   for a, ref in idx.aliases.get(o.source, {}).items()}
+        aliases: dict[str, set[str]] = {}
+        for o in objs:
+            if o.source not in idx.unbuilt:
+                for a, ref in idx.aliases.get(o.source, {}).items():
+                    aliases.setdefault(a, set()).add(ref)
         batch = Batch(f"{src}: objects no longer in it", 0, list(closes))
 
         def written() -> None:

@@ -1,7 +1,7 @@
 """GitOps history is change history: what re-ingesting a manifest changed.
 
 An object read again is compared with what the last ingest of it saved (its summary,
-see :class:`ingest.k8s.Index`); each difference becomes a change (through
+see :class:`ingest.k8s_index.Index`); each difference becomes a change (through
 :func:`ingest.changes.change_facts`, so RCA ranks it like any other), at the object's
 time (its newest ``managedFields`` write, else ``--at``):
 
@@ -11,7 +11,8 @@ time (its newest ``managedFields`` write, else ``--at``):
 - its replicas or container resources -> a ``capacity`` change with ``diff``
   ``[{key, old, new}]`` (``replicas``, ``resources.<container>``);
 - a ConfigMap's values -> a ``config_change`` changing each key's ``config:`` node,
-  with the old and new values in ``diff`` (secret-looking keys only as ``<secret>``).
+  with the old and new values in ``diff`` (keys whose values are stored only as a
+  hash are not compared).
 
 An object seen for the first time is no change (its first ingest states what runs).
 """
@@ -25,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 from graph_schema import EdgeFact
 from graph_schema.facts import Fact
-from ingest.changes import change_facts, config_value_attrs, deploy_change_id
+from ingest.changes import change_facts, deploy_change_id
 from ingest.core import Context
 from ingest.k8s_map import image_version, object_time
 
@@ -85,8 +86,8 @@ def _config_change(ctx: Context, idx: Index, obj: Obj, before: Mapping[str, Any]
     if not changed:
         return []
     owner = idx.node_name("ConfigMap", obj.name, obj.namespace)
-    diff = [{"key": k, **{side: config_value_attrs(k, vals[k]).get("value", "<secret>")
-                          for side, vals in (("old", old), ("new", new))}} for k in changed]
+    # (values of secret-looking keys are not in summaries: never compared, never shown)
+    diff = [{"key": k, "old": old[k], "new": new[k]} for k in changed]
     targets = [f"config:{owner}/{k}" for k in changed]
     for t in targets:
         ctx.resolver.note(t)

@@ -41,6 +41,14 @@ def _strings(obj: Obj, field: str) -> list[str]:
     return list(value)
 
 
+def check(obj: Obj) -> None:
+    """Refuse (when read) an Istio object whose hosts, gateways or routes are misshapen."""
+    _strings(obj, "hosts")
+    _strings(obj, "gateways")
+    if obj.kind == "VirtualService":
+        _destinations(obj)
+
+
 def summary(obj: Obj) -> dict[str, Any]:
     """What name resolution needs of a ServiceEntry: its external hosts."""
     if obj.kind != "ServiceEntry" or obj.spec.get("location") == "MESH_INTERNAL":

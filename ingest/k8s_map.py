@@ -1,6 +1,6 @@
 """Kubernetes objects -> facts (the transform step of :mod:`ingest.k8s`).
 
-Pure given the run's :class:`~ingest.k8s.Index` (what every object of the run, and
+Pure given the run's :class:`~ingest.k8s_index.Index` (what every object of the run, and
 of earlier runs, says): no writes, only name lookups.
 """
 

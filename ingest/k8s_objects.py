@@ -92,6 +92,8 @@ def _check_summarised(obj: Obj) -> None:
         if pod_meta is not None and not isinstance(pod_meta, Mapping):
             raise FactError(obj.where, "spec.template.metadata", pod_meta, "expected a map")
         explicit_kind(obj, anns, annotation_map((pod_meta or {}).get("annotations")))
+    elif obj.kind in k8s_istio.KINDS:
+        k8s_istio.check(obj)
     elif obj.kind == "Service":
         ports = obj.spec.get("ports")
         if ports is not None and not isinstance(ports, list):

@@ -22,7 +22,7 @@ from ccm.store.base import Store
 from graph_schema import NODE_KIND_MAP
 
 #: control-plane collection of saved aliases: one record per source file,
-#: ``{"aliases": {alias: ref}}``
+#: ``{"aliases": {alias: [ref, ...]}}``
 ALIASES = "ingest.aliases"
 _NONE: frozenset[str] = frozenset()
 _PREFERENCE = {k: i for i, k in enumerate(
@@ -155,18 +155,19 @@ class Resolver:
             if name != ref.split(":", 1)[1]:
                 self._aliases.setdefault(name, set()).add(ref)
 
-    def save_aliases(self, key: str, aliases: Mapping[str, str]) -> None:
-        """Save the aliases a source file (record ``key``) gives, for later runs,
-        replacing what it gave before."""
-        self.store.put_record(ALIASES, key, {"aliases": dict(sorted(aliases.items()))})
+    def save_aliases(self, key: str, aliases: Mapping[str, Iterable[str]]) -> None:
+        """Save the aliases a source file (record ``key``) gives (alias -> the
+        references that have it), for later runs, replacing what it gave before."""
+        self.store.put_record(ALIASES, key, {"aliases": {
+            name: sorted(set(refs)) for name, refs in sorted(aliases.items())}})
 
     def _read_saved_aliases(self) -> None:
         self._saved_aliases_read = True
         run = self._aliases
         self._aliases = {}
         for rec in self.store.list_records(ALIASES):
-            for name, ref in (rec.doc.get("aliases") or {}).items():
-                self._aliases.setdefault(name, set()).add(ref)
+            for name, refs in (rec.doc.get("aliases") or {}).items():
+                self._aliases.setdefault(name, set()).update(refs)
         for name, refs in run.items():  # this run's own win over what was saved
             self._aliases[name] = set(refs)
 

@@ -8,6 +8,7 @@ import pytest
 
 from graph_schema import parse_time
 from ingest import ingest_bytes, ingest_paths
+from ingest.resolver import Resolver
 from tests.helpers import AT1, AT2, FIXTURES, LATER, attrs_of, deps, edges, errors_of
 
 SHOP = FIXTURES / "k8s" / "shop"
@@ -298,6 +299,11 @@ _MISSHAPEN = {
                   b"spec: {selector: {app: oddball}, ports: 80}\n",
     "spec.template.metadata": b"kind: Deployment\nmetadata: {name: oddball, namespace: shop}\n"
                               b"spec: {template: {metadata: oops, spec: {containers: []}}}\n",
+    "spec.hosts": b"kind: VirtualService\nmetadata: {name: oddball, namespace: shop}\n"
+                  b"spec: {hosts: oops}\n",
+    "spec.http[0].route[0].destination.host":
+        b"kind: VirtualService\nmetadata: {name: oddball, namespace: shop}\n"
+        b"spec: {hosts: [web], http: [{route: [{destination: {host: 80}}]}]}\n",
 }
 
 
@@ -390,3 +396,55 @@ def test_a_misshapen_spec_is_refused_alone_naming_its_field(embedded, bad, field
     assert "document 2" in error and f"field {field}" in error
     assert "service:web" in embedded.graph(AT1 + 1).nodes
     assert not any(r.endswith(":odd") for r in embedded.graph(AT1 + 1).nodes)
+
+
+def _deployment(name: str, container: str) -> str:
+    return f"""apiVersion: apps/v1
+kind: Deployment
+metadata: {{name: {name}, namespace: shop}}
+spec:
+  template:
+    metadata: {{labels: {{app: {name}}}}}
+    spec: {{containers: [{container}]}}
+---
+"""
+
+
+def test_command_and_args_naming_hosts_are_dependencies(embedded):
+    manifests = (
+        _deployment("backend", "{name: b, image: backend:1}")
+        + _deployment("cache", "{name: c, image: 'redis:7'}")
+        + _deployment("proxy", "{name: p, image: proxy:2, command: [/proxy, -port=80], "
+                               "args: ['--backend=http://backend:8080', -addr, 'cache:6379']}")
+        + _deployment("worker", "{name: w, image: worker:1, args: ['-addr cache:6379']}"))
+    report = ingest_bytes(embedded, None, manifests.encode(), "m.yaml", at=AT1)
+    assert report.ok, report.errors
+    g = embedded.graph(AT1 + 1)
+    assert {(e.src, e.dst, e.attrs["protocol"], e.attrs["evidence"])
+            for e in g.edges_of("DEPENDS_ON")} == {
+        ("service:proxy", "service:backend", "http", "argument --backend of Deployment shop/proxy"),
+        ("service:proxy", "cache:cache", "redis", "argument -addr of Deployment shop/proxy"),
+        ("service:worker", "cache:cache", "redis", "argument -addr of Deployment shop/worker")}
+
+
+def test_opentelemetry_service_names_are_aliases(embedded):
+    env = ("{name: a, image: api:1, env: [{name: OTEL_SERVICE_NAME, value: checkout-api}, "
+           "{name: OTEL_RESOURCE_ATTRIBUTES, value: 'service.namespace=shop,team=x'}]}")
+    report = ingest_bytes(embedded, None, _deployment("api", env).encode(), "m.yaml", at=AT1)
+    assert report.ok, report.errors
+    assert attrs_of(embedded.graph(AT1 + 1), "service:api")["aliases"] == [
+        "api.shop", "api.shop.svc", "api.shop.svc.cluster.local", "checkout-api",
+        "checkout-api.shop"]
+    later = Resolver(embedded)
+    assert (later.find("checkout-api"), later.find("checkout-api.shop")) == (
+        "service:api", "service:api")
+
+
+def test_an_alias_two_components_have_resolves_to_neither(embedded):
+    both = (_deployment("orders-v1", "{name: o, image: orders:1}").replace("app: orders-v1",
+                                                                          "app: orders")
+            + _deployment("billing", "{name: b, image: billing:1}").replace("app: billing",
+                                                                           "app: orders"))
+    assert ingest_bytes(embedded, None, both.encode(), "m.yaml", at=AT1).ok
+    later = Resolver(embedded)
+    assert later.find("orders") is None and later.find("orders-v1") == "service:orders-v1"
