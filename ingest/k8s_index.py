@@ -38,6 +38,8 @@ class Index:
         #: the aliases each object of this run gave its node: source -> {alias: ref}
         self.aliases: dict[str, dict[str, str]] = {}
         self._previous: dict[str, dict[str, Any]] | None = None
+        #: each object's summary without its ref (objects do not change in a run)
+        self._summaries: dict[str, dict[str, Any]] = {}
 
     def previous(self, source: str) -> dict[str, Any] | None:
         """What the latest ingest (by ``--at``) before this run saved of object
@@ -112,7 +114,19 @@ class Index:
         return base, self._members.get((obj.namespace, base), [])
 
     def summary(self, obj: Obj, with_ref: bool = True) -> dict[str, Any]:
-        """What later runs need to know about ``obj`` (saved per file)."""
+        """What later runs need to know about ``obj`` (saved per file); with its node
+        reference (``ref``) for a workload when ``with_ref``."""
+        doc = self._summaries.get(obj.source)
+        if doc is None or self.objs.get(obj.source) is not obj:
+            doc = self._summaries[obj.source] = self._summary(obj)
+        if with_ref and obj.kind in WORKLOADS:
+            try:
+                return {**doc, "ref": self.workload_ref(obj)}
+            except FactError:  # reported when the object itself is built
+                return {**doc, "ref": None}
+        return doc
+
+    def _summary(self, obj: Obj) -> dict[str, Any]:
         doc: dict[str, Any] = {"kind": obj.kind, "ns": obj.namespace, "name": obj.name,
                                "seen": self.ctx.at}
         anns = annotation_map(obj.meta.get("annotations"))
@@ -120,11 +134,6 @@ class Index:
             labels = (obj.pod_template().get("metadata") or {}).get("labels") or {}
             doc["labels"] = {str(k): str(v) for k, v in labels.items()} \
                 if isinstance(labels, Mapping) else {}
-            if with_ref:
-                try:
-                    doc["ref"] = self.workload_ref(obj)
-                except FactError:  # reported when the object itself is built
-                    doc["ref"] = None
             ik = image_kind(first_image(obj))
             doc["protocol"] = ik[1] if ik else None
             image = first_image(obj)
