@@ -118,8 +118,8 @@ class KubernetesManifests:
                 snapshots.append(Snapshot(obj.source, built, k8s_map.object_time(ctx, obj),
                                           obj.where))
             facts = replace_all(ctx, snapshots, owned)
-            for obj in objs:
-                facts.extend(k8s_changes.change_facts_of(ctx, idx, obj))
+            facts.extend(k8s_changes.merged(
+                [f for obj in objs for f in k8s_changes.change_facts_of(ctx, idx, obj)]))
         except FactError as exc:
             idx.unbuilt.refused(o.source for o in objs)
             return Batch(where, len(objs), error=exc)

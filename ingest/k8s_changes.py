@@ -22,9 +22,10 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
-from graph_schema import EdgeFact
+from graph_schema import EdgeFact, NodeFact
 from graph_schema.facts import Fact
 from ingest.changes import change_facts, deploy_change_id
 from ingest.core import Context
@@ -99,6 +100,29 @@ def _config_change(ctx: Context, idx: Index, obj: Obj, before: Mapping[str, Any]
                                              + ", ".join(changed)})
     out += [EdgeFact("CHANGED", f"change:{change_id}", t, {"keys": [t.rsplit("/", 1)[1]]}, at,
                      origin=obj.where) for t in targets[1:]]
+    return out
+
+
+def merged(facts: list[Fact]) -> list[Fact]:
+    """``facts`` with each change stated once: the versions of one node deployed
+    together (Bookinfo's reviews-v1..v3 to one version) are one change whose
+    ``description`` and ``artifact`` name them all."""
+    out: list[Fact] = []
+    first: dict[str, int] = {}
+    for f in facts:
+        key = f.fact_id if isinstance(f, (NodeFact, EdgeFact)) else None
+        if key is None or key not in first:
+            if key is not None:
+                first[key] = len(out)
+            out.append(f)
+            continue
+        had = out[first[key]]
+        if isinstance(f, NodeFact) and isinstance(had, NodeFact) and f.attrs != had.attrs:
+            attrs = dict(had.attrs)
+            for k in ("description", "artifact"):
+                if k in f.attrs and f.attrs[k] != attrs.get(k):
+                    attrs[k] = f"{attrs[k]}; {f.attrs[k]}" if k in attrs else f.attrs[k]
+            out[first[key]] = replace(had, attrs=attrs)
     return out
 
 

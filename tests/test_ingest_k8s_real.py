@@ -126,6 +126,23 @@ def test_bookinfo_is_one_node_per_service_with_reviews_running_three_versions(em
     assert dependencies(g) == set()
 
 
+def test_a_release_of_every_bookinfo_version_is_one_deploy_per_service(embedded):
+    release = (REAL / "bookinfo.yaml").read_bytes()
+    assert ingest_bytes(embedded, None, release, "bookinfo.yaml", at=AT1).ok
+    later = AT1 + MONTH
+    next_release = release.replace(b":1.20.3", b":1.21.0")   # every image's next tag
+    report = ingest_bytes(embedded, None, next_release, "bookinfo.yaml", at=later)
+    assert report.ok and report.added == 12   # a version, a change, a CHANGED edge each
+    g = embedded.graph(later + 1)
+    changes = {r: n.attrs for r, n in g.nodes.items() if n.kind == "change"}
+    assert set(changes) == {f"change:deploy-{s}-1.21.0"
+                            for s in ("productpage", "details", "ratings", "reviews")}
+    reviews = changes["change:deploy-reviews-1.21.0"]
+    assert [part.split(":", 1)[0] for part in reviews["description"].split("; ")] == [
+        f"Deployment default/reviews-v{i}" for i in (1, 2, 3)]
+    assert attrs_of(g, "service:reviews")["version"] == "1.21.0"
+
+
 def test_every_alias_finds_the_service_in_a_later_run(embedded):
     assert ingest_paths(embedded, [REAL / "bookinfo.yaml"], at=AT1).ok
     later = Resolver(embedded)  # a new run: the aliases come from the store
