@@ -112,7 +112,7 @@ class KubernetesManifests:
         where = _span(src, objs)
         snapshots: list[Snapshot] = []
         try:
-            ctx.resolver.prefetch(o.name for o in objs)
+            ctx.resolver.prefetch({n for o in objs for n in (o.name, idx.members(o)[0])})
             for obj in objs:
                 built = _BUILDERS[obj.kind](ctx, idx, obj)
                 snapshots.append(Snapshot(obj.source, built, k8s_map.object_time(ctx, obj),

@@ -79,6 +79,8 @@ class Index:
         self._services_by_label: dict[tuple[str, str, str], list[dict[str, Any]]] = {}
         self._base: dict[str, str] = {}
         self._members: dict[tuple[str, str], list[dict[str, Any]]] = {}
+        #: the Services selecting the workloads of each node, by (namespace, node name)
+        self._fronts: dict[tuple[str, str], set[str]] = {}
         self._named: dict[tuple[str, str], set[str]] = {}
         self._entries: dict[str, str] = {}
         for doc in view.values():
@@ -95,9 +97,11 @@ class Index:
             labels = doc.get("labels") or {}
             for k, v in labels.items():
                 self._workloads_by_label.setdefault((doc["ns"], k, v), set()).add(source)
-            base = k8s_names.version_of(doc, self.services_selecting(doc["ns"], labels))
+            services = self.services_selecting(doc["ns"], labels)
+            base = k8s_names.version_of(doc, services)
             self._base[source] = base
             self._members.setdefault((doc["ns"], base), []).append(doc)
+            self._fronts.setdefault((doc["ns"], base), set()).update(s["name"] for s in services)
             self._named.setdefault(("component", base), set()).add(doc["ns"])
 
     def node_name(self, group: str, name: str, ns: str) -> str:
@@ -105,6 +109,12 @@ class Index:
         when another namespace uses it too, in this run or an earlier one."""
         self.view()
         return k8s_names.qualified(name, ns, self._named.get((group, name), ()))
+
+    def fronts(self, obj: Obj) -> list[str]:
+        """The names of the Services selecting the workloads of ``obj``'s node."""
+        self.view()
+        return sorted(self._fronts.get((obj.namespace, self._base.get(obj.source, obj.name)),
+                                       ()))
 
     def members(self, obj: Obj) -> tuple[str, list[dict[str, Any]]]:
         """The unqualified node name of workload ``obj`` and the summaries of the

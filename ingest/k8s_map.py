@@ -152,7 +152,8 @@ def workload_facts(ctx: Context, idx: Index, obj: Obj) -> list[Fact]:
     base, members = idx.members(obj)
     if len(members) > 1:
         _versions(attrs, members)
-    names = k8s_names.aliases(name, base, obj.namespace, members or [idx.summary(obj)])
+    names = k8s_names.aliases(name, base, obj.namespace, members or [idx.summary(obj)],
+                              idx.fronts(obj))
     if names:
         attrs["aliases"] = names
         ctx.resolver.add_aliases(ref, names)

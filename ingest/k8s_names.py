@@ -59,12 +59,15 @@ def otel_names(env: Mapping[str, str]) -> list[str]:
 
 
 def aliases(node_name: str, base: str, namespace: str,
-            members: Iterable[Mapping[str, Any]]) -> list[str]:
+            members: Iterable[Mapping[str, Any]], services: Iterable[str] = ()) -> list[str]:
     """Other names of the node ``node_name`` (``base`` before qualification) run by the
-    workloads ``members``: ``base.namespace`` and its cluster DNS names, the workloads'
-    names, their app labels and OpenTelemetry names. The bare ``base`` of a qualified
-    node is not one (two namespaces use it)."""
-    out = {f"{base}.{namespace}{suffix}" for suffix in _DNS_SUFFIXES}
+    workloads ``members`` behind ``services``: ``base.namespace`` and its cluster DNS
+    names, the Services' names and theirs, the workloads' names, their app labels and
+    OpenTelemetry names. The bare ``base`` of a qualified node is not one (two
+    namespaces use it)."""
+    out = {f"{name}.{namespace}{suffix}" for name in (base, *services)
+           for suffix in _DNS_SUFFIXES}
+    out.update(services)
     for doc in members:
         out.add(str(doc["name"]))
         labels = doc.get("labels") or {}

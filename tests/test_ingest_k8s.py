@@ -35,7 +35,10 @@ def test_kinds_come_from_the_annotation_else_the_image_else_service(shop):
         "entrypoint": True, "image": "registry.example.com/shop/web:1.4.2", "version": "1.4.2",
         "replicas": 3, "namespace": "shop", "workload": "Deployment",
         "labels": {"app": "web", "tier": "frontend"},
-        "aliases": ["web.shop", "web.shop.svc", "web.shop.svc.cluster.local"]}
+        # its cluster names, and those of the LoadBalancer Service in front of it
+        "aliases": ["web-public", "web-public.shop", "web-public.shop.svc",
+                    "web-public.shop.svc.cluster.local", "web.shop", "web.shop.svc",
+                    "web.shop.svc.cluster.local"]}
 
 
 def test_env_values_naming_workloads_or_services_are_dependencies(shop):

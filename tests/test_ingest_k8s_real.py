@@ -72,6 +72,7 @@ def test_v0_10_6_a_month_after_v0_8_0_is_a_deploy_of_each_rebuilt_service(embedd
     assert edges(g, "CHANGED") == {(f"change:deploy-{s}-v0.10.6", "CHANGED", f"service:{s}")
                                    for s in BOUTIQUE_BUILT}
     assert attrs_of(g, "service:cartservice")["version"] == "v0.10.6"
+    assert "frontend-external" in attrs_of(g, "service:frontend")["aliases"]
     # the same release again is no new change
     again = ingest_paths(embedded, [REAL / "online-boutique-v0.10.6.yaml"], at=later + MONTH)
     assert again.ok and again.totals()["added"] == 0
