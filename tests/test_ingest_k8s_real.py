@@ -92,13 +92,15 @@ def test_a_cdevents_deploy_of_the_same_version_is_the_same_change(embedded):
             and n.attrs["target"] == "service:cartservice"] == ["change:deploy-cartservice-v0.10.6"]
 
 
-def test_rca_ranks_the_gitops_deploy_of_a_crashing_service_first(tmp_path):
-    store = tmp_path / "ccm.sqlite"
+def _ccm(store: Any, *args: str) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "CCM_STORE": str(store), "COLUMNS": "200"}
+    return subprocess.run([sys.executable, "-m", "ccm", *args], capture_output=True,
+                          text=True, env=env, timeout=600)
 
+
+def test_rca_ranks_the_gitops_deploy_of_a_crashing_service_first(tmp_path):
     def ccm(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run([sys.executable, "-m", "ccm", *args], capture_output=True,
-                              text=True, env=env, timeout=600)
+        return _ccm(tmp_path / "ccm.sqlite", *args)
 
     for at, name in (("2026-11-01T00:00:00Z", "v0.8.0"), ("2026-12-01T00:00:00Z", "v0.10.6")):
         out = ccm("ingest", "--at", at, str(REAL / f"online-boutique-{name}.yaml"))
@@ -174,6 +176,12 @@ def test_a_jaeger_graph_in_istio_names_lands_on_the_manifests_nodes(tmp_path, em
                              "service:reviews"}
     assert {(s, d) for s, d, _ in dependencies(g)} == {
         ("productpage", "reviews"), ("productpage", "details"), ("reviews", "ratings")}
+    # as a user asks it: a failed deploy of ratings reaches productpage through reviews
+    out = _ccm(embedded.path, "predict", "--at", "2026-02-02T00:00:00Z", "deploy", "ratings",
+               "--json")
+    assert out.returncode == 0, out.stderr
+    assert json.loads(out.stdout)["paths"]["service:productpage"] == [
+        "service:ratings", "service:reviews", "service:productpage"]
 
 
 def test_argo_cd_s_install_starting_with_crds_gives_its_workloads_and_counts_the_rest(
