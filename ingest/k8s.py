@@ -21,8 +21,15 @@ from collections.abc import Iterator
 from graph_schema import COMPONENT_KINDS, FactError
 from ingest import k8s_changes, k8s_istio, k8s_map
 from ingest.core import Batch, Context
+from ingest.hosts import endpoints_in
 from ingest.k8s_index import Index
-from ingest.k8s_objects import FORMAT, WORKLOADS, Obj, parse_objects
+from ingest.k8s_objects import (
+    FORMAT,
+    WORKLOADS,
+    Obj,
+    containers_or_none,
+    parse_objects,
+)
 from ingest.snapshot import Membership, Snapshot, replace_all
 from ingest.source import Source, iter_yaml_documents
 
@@ -112,7 +119,7 @@ class KubernetesManifests:
         where = _span(src, objs)
         snapshots: list[Snapshot] = []
         try:
-            ctx.resolver.prefetch({n for o in objs for n in (o.name, idx.members(o)[0])})
+            ctx.resolver.prefetch({n for o in objs for n in _names_to_look_up(idx, o)})
             for obj in objs:
                 built = _BUILDERS[obj.kind](ctx, idx, obj)
                 snapshots.append(Snapshot(obj.source, built, k8s_map.object_time(ctx, obj),
@@ -151,6 +158,18 @@ class KubernetesManifests:
         batch.on_written = written
         batch.redo = lambda: self._members(ctx, idx, src, objs, clean)
         return batch
+
+
+def _names_to_look_up(idx: Index, obj: Obj) -> Iterator[str]:
+    """The names building ``obj`` may look up in the store: its own, its node's, and
+    the hosts its containers' arguments name."""
+    yield obj.name
+    yield idx.members(obj)[0]
+    if obj.kind in WORKLOADS:
+        for c in containers_or_none(obj):
+            for value, _ in k8s_map.flag_values(c):
+                for ep in endpoints_in(value):
+                    yield ep.name
 
 
 def _span(src: Source, objs: list[Obj]) -> str:
