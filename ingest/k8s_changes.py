@@ -6,8 +6,9 @@ see :class:`ingest.k8s_index.Index`); each difference becomes a change (through
 time (its newest ``managedFields`` write, else ``--at``):
 
 - a workload's image -> a ``deploy`` of its node, id :func:`deploy_change_id` (the id
-  a CDEvents deploy of the same version gets: the two are one change), with
-  ``version``, ``previous_version`` and ``artifact`` (the new image);
+  a CDEvents deploy of the same version gets: the two are one change, and one a
+  CDEvents event already recorded is not stated again), with ``version``,
+  ``previous_version`` and ``artifact`` (the new image);
 - its replicas or container resources -> a ``capacity`` change with ``diff``
   ``[{key, old, new}]`` (``replicas``, ``resources.<container>``);
 - a ConfigMap's values -> a ``config_change`` changing each key's ``config:`` node,
@@ -60,9 +61,10 @@ def change_facts_of(ctx: Context, idx: Index, obj: Obj) -> list[Fact]:
             attrs["version"] = version
         if (previous := image_version(old_image)) is not None:
             attrs["previous_version"] = previous
-        out += change_facts(ctx, change_id=deploy_change_id(ref, version or _digest(new_image)),
-                            time=at, change_kind="deploy", target=ref, where=obj.where,
-                            attrs=attrs)
+        change_id = deploy_change_id(ref, version or _digest(new_image))
+        if not ctx.resolver.exists(f"change:{change_id}"):  # a CDEvents deploy said it first
+            out += change_facts(ctx, change_id=change_id, time=at, change_kind="deploy",
+                                target=ref, where=obj.where, attrs=attrs)
     diff = [{"key": key, "old": before.get(field), "new": now.get(field)}
             for key, field in (("replicas", "replicas"),)
             if "replicas" in before and before.get(field) != now.get(field)]

@@ -98,6 +98,20 @@ def _ccm(store: Any, *args: str) -> subprocess.CompletedProcess[str]:
                           text=True, env=env, timeout=600)
 
 
+def test_a_deploy_cdevents_reported_first_is_kept_as_the_event_said_it(embedded):
+    assert ingest_paths(embedded, [REAL / "online-boutique-v0.8.0.yaml"], at=AT1).ok
+    event = json.loads((FIXTURES / "cdevents" / "service_deployed.json").read_text())
+    event["subject"]["id"] = "service/cartservice"
+    event["subject"]["content"]["artifactId"] = "pkg:oci/cartservice@v0.10.6"
+    event["context"]["timestamp"] = "2026-03-01T10:05:00Z"
+    assert ingest_bytes(embedded, None, json.dumps(event).encode(), "deployed.json").ok
+    assert ingest_paths(embedded, [REAL / "online-boutique-v0.10.6.yaml"], at=AT1 + MONTH).ok
+    change = embedded.history("change:deploy-cartservice-v0.10.6").node
+    assert [(v.valid_from, v.attrs["time"], v.attrs["event_type"]) for v in change] == [
+        (parse_time("2026-03-01T10:05:00Z"), parse_time("2026-03-01T10:05:00Z"),
+         "dev.cdevents.service.deployed.0.2.0")]
+
+
 def test_rca_ranks_the_gitops_deploy_of_a_crashing_service_first(tmp_path):
     def ccm(*args: str) -> subprocess.CompletedProcess[str]:
         return _ccm(tmp_path / "ccm.sqlite", *args)
