@@ -174,6 +174,17 @@ def test_every_alias_finds_the_service_in_a_later_run(embedded):
         "nothing.default": None}
 
 
+def test_a_change_event_naming_a_workload_lands_on_its_service(embedded):
+    assert ingest_paths(embedded, [REAL / "bookinfo.yaml"], at=AT1).ok
+    event = json.loads((FIXTURES / "cdevents" / "service_deployed.json").read_text())
+    event["subject"]["id"] = "service/reviews-v2"
+    event["subject"]["content"]["artifactId"] = "pkg:oci/examples-bookinfo-reviews-v2@1.21.0"
+    assert ingest_bytes(embedded, None, json.dumps(event).encode(), "deployed.json").ok
+    g = embedded.graph(parse_time("2026-03-02T00:00:00Z"))
+    assert edges(g, "CHANGED") == {("change:deploy-reviews-1.21.0", "CHANGED", "service:reviews")}
+    assert "service:reviews-v2" not in g.nodes
+
+
 def test_a_jaeger_graph_in_istio_names_lands_on_the_manifests_nodes(tmp_path, embedded):
     tmp_path = tmp_path / "in"
     tmp_path.mkdir()
