@@ -131,6 +131,9 @@ class KubernetesManifests:
             idx.unbuilt.refused(o.source for o in objs)
             return Batch(where, len(objs), error=exc)
         idx.unbuilt.built(o.source for o in objs)
+        for o in objs:  # names other formats of the run may now use for these nodes
+            for alias, ref in idx.aliases.get(o.source, {}).items():
+                ctx.resolver.add_aliases(ref, (alias,))
         batch = Batch(where, len(objs), facts)
         batch.redo = lambda: self._build(ctx, idx, src, objs)
         batch.on_rejected = lambda: idx.unbuilt.refused(o.source for o in objs)

@@ -156,7 +156,6 @@ def workload_facts(ctx: Context, idx: Index, obj: Obj) -> list[Fact]:
                               idx.fronts(obj))
     if names:
         attrs["aliases"] = names
-        ctx.resolver.add_aliases(ref, names)
         idx.aliases[obj.source] = dict.fromkeys(names, ref)
     out: list[Fact] = [NodeFact(kind, name, attrs, at, source=obj.source, origin=obj.where)]
     _Env(ctx, idx, obj, ref, at, out).read(containers)
