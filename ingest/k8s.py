@@ -18,7 +18,8 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from graph_schema import COMPONENT_KINDS, FactError
+from graph_schema import COMPONENT_KINDS, Close, EdgeFact, FactError, NodeFact
+from graph_schema.facts import Fact
 from ingest import k8s_changes, k8s_istio, k8s_map
 from ingest.core import Batch, Context
 from ingest.hosts import endpoints_in
@@ -120,17 +121,21 @@ class KubernetesManifests:
         snapshots: list[Snapshot] = []
         try:
             ctx.resolver.prefetch({n for o in objs for n in _names_to_look_up(idx, o)})
+            stated: set[str] = set()
             for obj in objs:
-                built = _BUILDERS[obj.kind](ctx, idx, obj)
+                built = _first_statements(_BUILDERS[obj.kind](ctx, idx, obj), stated)
                 snapshots.append(Snapshot(obj.source, built, k8s_map.object_time(ctx, obj),
                                           obj.where))
-            facts = replace_all(ctx, snapshots, owned)
+            # what one version of a node no longer says but another still does stays
+            facts = [f for f in replace_all(ctx, snapshots, owned)
+                     if not (isinstance(f, Close) and f.fact_id in stated)]
             facts.extend(k8s_changes.merged(
                 [f for obj in objs for f in k8s_changes.change_facts_of(ctx, idx, obj)]))
         except FactError as exc:
             idx.unbuilt.refused(o.source for o in objs)
             return Batch(where, len(objs), error=exc)
         idx.unbuilt.built(o.source for o in objs)
+        idx.asserted.update(f.fact_id for f in facts if isinstance(f, (NodeFact, EdgeFact)))
         for o in objs:  # names other formats of the run may now use for these nodes
             for alias, ref in idx.aliases.get(o.source, {}).items():
                 ctx.resolver.add_aliases(ref, (alias,))
@@ -146,6 +151,9 @@ class KubernetesManifests:
         # anything): later runs must not see it as ingested
         current = idx.unbuilt.summaries(members, {o.source: idx.summary(o) for o in objs})
         closes = members.vanished_closes(current, idx.objs, ctx.at, str(src)) if clean else []
+        # a fact a vanished object stated that another object of the run states too (the
+        # node and edges of a Service's other versions) stays
+        closes = [c for c in closes if c.fact_id not in idx.asserted]
         summaries = current if clean else {**members.previous, **current}
         aliases: dict[str, set[str]] = {}
         for o in objs:
@@ -161,6 +169,21 @@ class KubernetesManifests:
         batch.on_written = written
         batch.redo = lambda: self._members(ctx, idx, src, objs, clean)
         return batch
+
+
+def _first_statements(facts: list[Fact], stated: set[str]) -> list[Fact]:
+    """``facts`` without the nodes and edges an earlier object of the batch stated: the
+    workloads that are versions of one node state its node, config and edges once,
+    as the first of them does (else each would restate them with its own evidence,
+    annotations or values, and every ingest would version them again)."""
+    out: list[Fact] = []
+    for f in facts:
+        if isinstance(f, (NodeFact, EdgeFact)):
+            if f.fact_id in stated:
+                continue
+            stated.add(f.fact_id)
+        out.append(f)
+    return out
 
 
 def _names_to_look_up(idx: Index, obj: Obj) -> Iterator[str]:

@@ -38,6 +38,8 @@ class Index:
         #: the aliases each object of this run gave its node: source -> {alias: ref}
         self.aliases: dict[str, dict[str, str]] = {}
         self._previous: dict[str, dict[str, Any]] | None = None
+        #: the node and edge facts this run's objects state (see ``k8s._members``)
+        self.asserted: set[str] = set()
         #: each object's summary without its ref (objects do not change in a run)
         self._summaries: dict[str, dict[str, Any]] = {}
 

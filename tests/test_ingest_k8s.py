@@ -451,3 +451,34 @@ def test_an_alias_two_components_have_resolves_to_neither(embedded):
     assert ingest_bytes(embedded, None, both.encode(), "m.yaml", at=AT1).ok
     later = Resolver(embedded)
     assert later.find("orders") is None and later.find("orders-v1") == "service:orders-v1"
+
+
+def _orders_release(*versions: str) -> bytes:
+    """Service orders in front of Deployments orders-<version>, each reading DB=db:5432."""
+    return ("apiVersion: v1\nkind: Service\nmetadata: {name: orders, namespace: shop}\n"
+            "spec: {selector: {app: orders}}\n---\n" + "".join(
+                _deployment(f"orders-{v}", f"{{name: o, image: 'orders:{v}', env: "
+                                           "[{name: DB, value: 'db:5432'}]}")
+                .replace(f"app: orders-{v}", "app: orders") for v in versions)
+            + _deployment("db", "{name: d, image: 'postgres:16'}")).encode()
+
+
+def test_versions_of_one_node_state_it_once_and_again_change_nothing(embedded):
+    first = ingest_bytes(embedded, None, _orders_release("v1", "v2"), "m.yaml", at=AT1)
+    assert first.ok and (first.added, first.closed) == (5, 0)
+    again = ingest_bytes(embedded, None, _orders_release("v1", "v2"), "m.yaml", at=AT2)
+    assert (again.added, again.closed) == (0, 0)
+    edge = attrs_of(embedded.graph(AT2 + 1), "service:orders|DEPENDS_ON|datastore:db")
+    assert edge["evidence"] == "env DB of Deployment shop/orders-v1"   # the first version's
+
+
+@pytest.mark.parametrize("staying", ["v1", "v2"])
+def test_a_version_leaving_keeps_what_the_other_versions_still_say(embedded, staying):
+    assert ingest_bytes(embedded, None, _orders_release("v1", "v2"), "m.yaml", at=AT1).ok
+    later = ingest_bytes(embedded, None, _orders_release(staying), "m.yaml", at=AT2)
+    assert later.ok, later.errors
+    g = embedded.graph(AT2 + 1)
+    assert deps(g) == {("service:orders", "datastore:db")}
+    assert {"config:orders/DB", "service:orders|HAS_CONFIG|config:orders/DB"} <= \
+        set(g.nodes) | set(g.edges)
+    assert attrs_of(g, "service:orders")["aliases"][:1] == [f"orders-{staying}"]
