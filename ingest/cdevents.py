@@ -40,7 +40,7 @@ from urllib.parse import unquote
 
 from graph_schema import Close, EdgeFact, FactError, NodeFact, TimeParseError, parse_time
 from graph_schema.facts import Fact
-from ingest.changes import change_facts
+from ingest.changes import change_facts, deploy_change_id
 from ingest.core import Batch, Context, node_at
 from ingest.incident_events import owned
 from ingest.snapshot import merge_current
@@ -192,6 +192,11 @@ def _change(ctx: Context, typ: str, subject_name: str, predicate: str,
         attrs.update(change_kind=kind, time=at, target=target)
         change = NodeFact("change", event_id, attrs, at, origin=where)
         return [Close(target, at, origin=where), change] if exists else [change]
+    if kind == "deploy" and "version" in attrs:
+        # a re-ingested manifest recorded this deploy first: the event is the same change
+        gitops = deploy_change_id(target, attrs["version"])
+        if ctx.resolver.exists(f"change:{gitops}"):
+            event_id = gitops
     facts = change_facts(ctx, change_id=event_id, time=at, change_kind=kind, target=target,
                          where=where, diff=diff, attrs=attrs)
     if exists and target.split(":", 1)[0] != "zone":

@@ -38,6 +38,28 @@ def config_value_attrs(key: str, value: Any) -> dict[str, Any]:
     return {"value": text}
 
 
+def deploy_change_id(target: str, version: str) -> str:
+    """The id a re-ingested manifest gives the deploy of ``version`` to ``target`` (a
+    reference or a bare name). A CDEvents event keeps its own id (``context.id``, as
+    benchmark cases name it) unless this change was recorded first: then the event is
+    this change; and a manifest does not record a deploy an event recorded first
+    (:func:`deploy_recorded`)."""
+    return f"deploy-{target.split(':', 1)[-1]}-{version}"
+
+
+def deploy_recorded(ctx: Context, target: str, version: str, at: int) -> bool:
+    """Whether a change recorded a deploy of ``version`` to ``target`` (by any id), as
+    known at ``at``: the changes of ``target`` and their attributes, two store reads."""
+    if ctx.resolver.exists(f"change:{deploy_change_id(target, version)}"):
+        return True
+    history = ctx.store.history(target)
+    changes = {e.src for e in history.edges if e.kind == "CHANGED" and e.dst == target
+               and e.src.startswith("change:") and e.valid_from <= at}
+    attrs = ctx.current_attrs((ref, at) for ref in changes)
+    return any(a.get("change_kind") == "deploy" and a.get("version") == version
+               for a in attrs.values())
+
+
 def change_facts(ctx: Context, *, change_id: str, time: int, change_kind: str, target: str,
                  where: str, source: str = "", diff: Sequence[Mapping[str, Any]] = (),
                  attrs: Mapping[str, Any] | None = None) -> list[Fact]:

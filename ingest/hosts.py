@@ -13,7 +13,7 @@ which hosts are nodes they know.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 _URL = re.compile(r"^(?P<scheme>[a-zA-Z][a-zA-Z0-9+.-]*)://(?:[^@/?#]*@)?(?P<hosts>[^/?#]*)")
 _LABEL = r"[a-z0-9](?:[-a-z0-9]*[a-z0-9])?"
@@ -56,6 +56,8 @@ class Endpoint:
     scheme: str | None = None
     #: the host as written has dots beyond a namespace (an outside domain name)
     dotted: bool = False
+    #: the host as written (lower case), cluster suffixes kept
+    host: str = field(default="", compare=False)
 
 
 def endpoints_in(value: str) -> list[Endpoint]:
@@ -97,7 +99,7 @@ def _add(out: list[Endpoint], hostport: str, scheme: str | None) -> None:
     if port and p is None:
         return
     name, ns, dotted = split_cluster_host(host)
-    out.append(Endpoint(name, ns, p, scheme, dotted))
+    out.append(Endpoint(name, ns, p, scheme, dotted, host))
 
 
 def split_cluster_host(host: str) -> tuple[str, str | None, bool]:

@@ -1,6 +1,6 @@
 """Kubernetes objects -> facts (the transform step of :mod:`ingest.k8s`).
 
-Pure given the run's :class:`~ingest.k8s.Index` (what every object of the run, and
+Pure given the run's :class:`~ingest.k8s_index.Index` (what every object of the run, and
 of earlier runs, says): no writes, only name lookups.
 """
 
@@ -14,12 +14,14 @@ from typing import TYPE_CHECKING, Any
 from graph_schema import COMPONENT_KINDS, EdgeFact, FactError, NodeFact, parse_time
 from graph_schema.facts import Fact
 from graph_schema.timeutil import TimeParseError
+from ingest import k8s_names
 from ingest.changes import config_value_attrs
 from ingest.core import PLACEHOLDER_SOURCE, Context
 from ingest.hosts import Endpoint, endpoints_in, infer_protocol
 
 if TYPE_CHECKING:
-    from ingest.k8s import Index, Obj
+    from ingest.k8s_index import Index
+    from ingest.k8s_objects import Obj
 
 ANN_KIND = "ccm.io/kind"
 ANN_ENTRYPOINT = "ccm.io/entrypoint"
@@ -27,7 +29,8 @@ ANN_ENTRYPOINT = "ccm.io/entrypoint"
 DROPPED_ANNOTATIONS = ("kubectl.kubernetes.io/last-applied-configuration",)
 #: attributes of component nodes only this adapter sets (replaced, never merged)
 OWNED = {
-    "node": ("namespace", "workload", "image", "version", "replicas", "labels", "annotations"),
+    "node": ("namespace", "workload", "image", "version", "replicas", "labels", "annotations",
+             "aliases"),
     "DEPENDS_ON": ("evidence",),
     "HAS_CONFIG": ("via", "env"),
     "config": ("owner", "key", "value", "value_hash", "configmap"),
@@ -146,9 +149,39 @@ def workload_facts(ctx: Context, idx: Index, obj: Obj) -> list[Fact]:
     entry = idx.entrypoint(obj, anns, annotation_map(pod_meta.get("annotations")))
     if entry is not None:
         attrs["entrypoint"] = entry
+    base, members = idx.members(obj)
+    if len(members) > 1:
+        _versions(attrs, members)
+    names = k8s_names.aliases(name, base, obj.namespace, members or [idx.summary(obj)],
+                              idx.fronts(obj))
+    if names:
+        attrs["aliases"] = names
+        idx.aliases[obj.source] = dict.fromkeys(names, ref)
     out: list[Fact] = [NodeFact(kind, name, attrs, at, source=obj.source, origin=obj.where)]
     _Env(ctx, idx, obj, ref, at, out).read(containers)
     return out
+
+
+def _versions(attrs: dict[str, Any], members: list[dict[str, Any]]) -> None:
+    """A node that several workloads run (its versions) states them all, the same
+    whichever workload states it: the images and versions joined, the replicas added,
+    the pod labels they share."""
+    for key, value in (("image", k8s_names.joined(m.get("image") for m in members)),
+                       ("version", k8s_names.joined(image_version(m.get("image"))
+                                                    for m in members))):
+        attrs.pop(key, None)
+        if value is not None:
+            attrs[key] = value
+    counts = [m.get("replicas") for m in members]
+    attrs.pop("replicas", None)
+    if all(isinstance(c, int) for c in counts):
+        attrs["replicas"] = sum(c for c in counts if isinstance(c, int))
+    shared = dict(members[0].get("labels") or {})
+    for m in members[1:]:
+        shared = {k: v for k, v in shared.items() if (m.get("labels") or {}).get(k) == v}
+    attrs.pop("labels", None)
+    if shared:
+        attrs["labels"] = shared
 
 
 class _Env:
@@ -162,6 +195,8 @@ class _Env:
 
     def read(self, containers: list[Mapping[str, Any]]) -> None:
         for c_i, c in enumerate(containers):
+            for value, flag_name in flag_values(c):
+                self._depends(value, f"argument {flag_name}")
             env = c.get("env") or []
             if not isinstance(env, list):
                 raise FactError(self.obj.where, f"containers[{c_i}].env", env, "expected a list")
@@ -185,7 +220,7 @@ class _Env:
             self._config(f"{self.owner}/{key}", {"owner": self.owner, "key": key,
                                                  **config_value_attrs(key, value)},
                          {"via": "env", "env": key})
-            self._depends(value, key)
+            self._depends(value, f"env {key}")
             return
         source = item.get("valueFrom")
         if not isinstance(source, Mapping):
@@ -197,7 +232,7 @@ class _Env:
             self._cm_key(cm, cm_key, {"via": "configMapKeyRef", "env": key})
             cm_value = self.idx.configmap_value(self.obj.namespace, cm, cm_key)
             if cm_value is not None:
-                self._depends(cm_value, key)
+                self._depends(cm_value, f"env {key}")
         elif isinstance(source.get("secretKeyRef"), Mapping):
             self._config(f"{self.owner}/{key}", {"owner": self.owner, "key": key},
                          {"via": "secretKeyRef", "env": key})
@@ -210,15 +245,16 @@ class _Env:
                 edge["env"] = prefix + cm_key
             self._cm_key(cm, cm_key, edge)
             if value is not None and via == "envFrom":
-                self._depends(value, prefix + cm_key if prefix is not None else cm_key)
+                self._depends(value, f"env {prefix or ''}{cm_key}")
 
     def _cm_key(self, cm: str, cm_key: str, edge: dict[str, Any]) -> None:
-        cfg = f"config:{cm}/{cm_key}"
+        owner = self.idx.node_name("ConfigMap", cm, self.obj.namespace)
+        cfg = f"config:{owner}/{cm_key}"
         known = self.idx.configmap_keys(self.obj.namespace, cm)
         if (known is None or cm_key not in known) and not self.ctx.resolver.exists(cfg):
             # a placeholder until the ConfigMap is ingested: no owner source, never closed
-            self._config(f"{cm}/{cm_key}", {"owner": cm, "key": cm_key, "configmap": cm}, edge,
-                         source=PLACEHOLDER_SOURCE)
+            self._config(f"{owner}/{cm_key}", {"owner": owner, "key": cm_key, "configmap": cm},
+                         edge, source=PLACEHOLDER_SOURCE)
             return
         self._has_config(cfg, edge)
 
@@ -242,7 +278,7 @@ class _Env:
         self.out.append(EdgeFact("HAS_CONFIG", self.ref, cfg, edge, self.at,
                                        source=self.obj.source, origin=self.obj.where))
 
-    def _depends(self, value: str, env_name: str) -> None:
+    def _depends(self, value: str, what: str) -> None:
         for ep in endpoints_in(value):
             target = self.idx.resolve_host(self.obj.namespace, ep)
             if target is None or target.ref == self.ref:
@@ -252,13 +288,36 @@ class _Env:
                 continue
             self.seen.add(fid)
             attrs: dict[str, Any] = {
-                "evidence": f"env {env_name} of {self.obj.kind} {self.obj.namespace}/"
-                            f"{self.obj.name}"}
+                "evidence": f"{what} of {self.obj.kind} {self.obj.namespace}/{self.obj.name}"}
             protocol = _protocol(ep, target)
             if protocol:
                 attrs["protocol"] = protocol
             self.out.append(EdgeFact("DEPENDS_ON", self.ref, target.ref, attrs, self.at,
                                            source=self.obj.source, origin=self.obj.where))
+
+
+def flag_values(container: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """``(value, flag)`` for each word of a container's ``command`` and ``args`` that may
+    name a host: ``--backend=http://foo:8080`` -> ``http://foo:8080``; ``-addr
+    foo:6379`` (one item or two) -> ``foo:6379``, named after the flag before it."""
+    words: list[str] = []
+    for key in ("command", "args"):
+        items = container.get(key)
+        if isinstance(items, list):
+            words.extend(w for item in items if isinstance(item, (str, int))
+                         for w in str(item).split())
+    out: list[tuple[str, str]] = []
+    last_flag = "(positional)"
+    for word in words:
+        if word.startswith("-"):
+            name, sep, value = word.partition("=")
+            last_flag = name
+            if sep and value:
+                out.append((value, name))
+        else:
+            out.append((word, last_flag))
+            last_flag = "(positional)"
+    return out
 
 
 @dataclass(frozen=True)
@@ -304,12 +363,13 @@ def configmap_facts(ctx: Context, idx: Index, obj: Obj) -> list[Fact]:
     data = obj.body.get("data") or {}
     if not isinstance(data, Mapping):
         raise FactError(obj.where, "data", data, "expected a map of key: value")
+    owner = idx.node_name("ConfigMap", obj.name, obj.namespace)
     out: list[Fact] = []
     for key, value in sorted(data.items(), key=lambda kv: str(kv[0])):
         key = str(key)
-        attrs = {"owner": obj.name, "key": key, "configmap": obj.name,
+        attrs = {"owner": owner, "key": key, "configmap": obj.name,
                  **config_value_attrs(key, value)}
-        ctx.resolver.note(f"config:{obj.name}/{key}")
-        out.append(NodeFact("config", f"{obj.name}/{key}", attrs, at, source=obj.source,
+        ctx.resolver.note(f"config:{owner}/{key}")
+        out.append(NodeFact("config", f"{owner}/{key}", attrs, at, source=obj.source,
                             origin=obj.where))
     return out

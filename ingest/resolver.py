@@ -2,17 +2,28 @@
 
 A name that contains ``<kind>:`` is already a reference. A bare name resolves to
 the existing node of that name whatever its kind (components other than
-``service`` win over ``service``); a name that matches nothing becomes
-``<default kind>:<name>`` (``service:`` unless the caller knows better).
+``service`` win over ``service``); else to the node that has it as an *alias*
+(another name sources call it by: ``reviews-v1``, ``reviews.default``,
+``ratings.default.svc.cluster.local``), when exactly one node has that alias; a name
+that matches nothing becomes ``<default kind>:<name>`` (``service:`` unless the
+caller knows better).
+
+Aliases are registered by adapters as they build nodes (:meth:`Resolver.add_aliases`,
+found in the same run at once) and saved per source file as control-plane records
+(:meth:`Resolver.save_aliases`, collection :data:`ALIASES`), which later runs read
+in one query the first time a name is not found.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 from ccm.store.base import Store
 from graph_schema import NODE_KIND_MAP
 
+#: control-plane collection of saved aliases: one record per source file,
+#: ``{"aliases": {alias: [ref, ...]}}``
+ALIASES = "ingest.aliases"
 _NONE: frozenset[str] = frozenset()
 _PREFERENCE = {k: i for i, k in enumerate(
     ("datastore", "cache", "queue", "gateway", "external", "service"))}
@@ -48,6 +59,9 @@ class Resolver:
         self._pending: dict[str, set[str]] = {}
         self._sealed: dict[int, dict[str, set[str]]] = {}
         self._tokens = 0
+        #: alias -> the references that have it (saved ones loaded on first use)
+        self._aliases: dict[str, set[str]] = {}
+        self._saved_aliases_read = False
 
     def prefetch(self, names: Iterable[str]) -> None:
         """Look names (bare names or references) up in the store in one query."""
@@ -112,12 +126,50 @@ class Resolver:
         return ref in self.known(ref.split(":", 1)[1])
 
     def find(self, name: str) -> str | None:
-        """The existing component named ``name`` (non-services preferred), or None."""
+        """The existing component named ``name`` (non-services preferred), else the one
+        component that has ``name`` as an alias, or None."""
         refs = self.known(name)
         if len(refs) == 1:
             (only,) = refs
-            return only if only[:only.find(":")] in _PREFERENCE else None
-        return _best(refs)
+            if only[:only.find(":")] in _PREFERENCE:
+                return only
+        elif refs:
+            best = _best(refs)
+            if best is not None:
+                return best
+        return self.alias(name)
+
+    def alias(self, name: str) -> str | None:
+        """The component that has ``name`` as an alias, when exactly one has."""
+        if name not in self._aliases and not self._saved_aliases_read:
+            self._read_saved_aliases()
+        refs = self._aliases.get(name)
+        if refs is None or len(refs) != 1:
+            return None
+        (only,) = refs
+        return only if only[:only.find(":")] in _PREFERENCE else None
+
+    def add_aliases(self, ref: str, names: Iterable[str]) -> None:
+        """Component ``ref`` is also called ``names`` (from now on, in this run)."""
+        for name in names:
+            if name != ref.split(":", 1)[1]:
+                self._aliases.setdefault(name, set()).add(ref)
+
+    def save_aliases(self, key: str, aliases: Mapping[str, Iterable[str]]) -> None:
+        """Save the aliases a source file (record ``key``) gives (alias -> the
+        references that have it), for later runs, replacing what it gave before."""
+        self.store.put_record(ALIASES, key, {"aliases": {
+            name: sorted(set(refs)) for name, refs in sorted(aliases.items())}})
+
+    def _read_saved_aliases(self) -> None:
+        self._saved_aliases_read = True
+        run = self._aliases
+        self._aliases = {}
+        for rec in self.store.list_records(ALIASES):
+            for name, refs in (rec.doc.get("aliases") or {}).items():
+                self._aliases.setdefault(name, set()).update(refs)
+        for name, refs in run.items():  # this run's own win over what was saved
+            self._aliases[name] = set(refs)
 
     def resolve(self, name: str, default_kind: str = "service") -> str:
         """The reference for ``name`` (a bare name or a ``<kind>:<name>`` reference)."""

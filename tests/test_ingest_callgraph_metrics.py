@@ -203,7 +203,6 @@ BOOKINFO_EDGES = {("service:productpage", "service:details"),
                   ("service:reviews", "service:ratings")}
 
 
-@pytest.mark.xfail(strict=False, reason="needs k8s aliases")
 def test_istio_metrics_in_workload_names_meet_the_bookinfo_manifests_nodes(embedded):
     scrape = "".join(
         f'istio_requests_total{{reporter="destination",source_workload="{s}",'
@@ -218,7 +217,6 @@ def test_istio_metrics_in_workload_names_meet_the_bookinfo_manifests_nodes(embed
     assert deps(embedded.graph(AT1 + 2)) == BOOKINFO_EDGES
 
 
-@pytest.mark.xfail(strict=False, reason="needs k8s aliases")
 def test_jaeger_dependencies_in_istio_names_meet_the_bookinfo_manifests_nodes(embedded):
     body = json.dumps({"data": [
         {"parent": "productpage.default", "child": "details.default", "callCount": 9},

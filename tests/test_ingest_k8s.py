@@ -8,6 +8,7 @@ import pytest
 
 from graph_schema import parse_time
 from ingest import ingest_bytes, ingest_paths
+from ingest.resolver import Resolver
 from tests.helpers import AT1, AT2, FIXTURES, LATER, attrs_of, deps, edges, errors_of
 
 SHOP = FIXTURES / "k8s" / "shop"
@@ -24,7 +25,7 @@ def shop(embedded):
 
 def test_kinds_come_from_the_annotation_else_the_image_else_service(shop):
     assert {r for r in shop.nodes if not r.startswith("config:")} == {
-        "service:web", "service:api", "service:orders-v2", "service:log-agent",
+        "service:web", "service:api", "service:orders", "service:log-agent",
         "datastore:postgresql",       # bitnami/postgresql (the exporter sidecar is ignored)
         "queue:rabbitmq",             # rabbitmq:3.12-management
         "cache:session-cache",        # ccm.io/kind: cache on an application image
@@ -33,19 +34,23 @@ def test_kinds_come_from_the_annotation_else_the_image_else_service(shop):
     assert attrs_of(shop, "service:web") == {
         "entrypoint": True, "image": "registry.example.com/shop/web:1.4.2", "version": "1.4.2",
         "replicas": 3, "namespace": "shop", "workload": "Deployment",
-        "labels": {"app": "web", "tier": "frontend"}}
+        "labels": {"app": "web", "tier": "frontend"},
+        # its cluster names, and those of the LoadBalancer Service in front of it
+        "aliases": ["web-public", "web-public.shop", "web-public.shop.svc",
+                    "web-public.shop.svc.cluster.local", "web.shop", "web.shop.svc",
+                    "web.shop.svc.cluster.local"]}
 
 
 def test_env_values_naming_workloads_or_services_are_dependencies(shop):
     assert {(e.src, e.dst, e.attrs.get("protocol")) for e in shop.edges_of("DEPENDS_ON")} == {
         ("service:web", "service:api", "http"),           # http://api.shop.svc.cluster.local
-        ("service:web", "service:orders-v2", "grpc"),     # Service "orders" selects orders-v2
+        ("service:web", "service:orders", "grpc"),     # Service "orders" selects orders-v2
         ("service:web", "cache:session-cache", "redis"),  # envFrom ConfigMap: redis://...
         ("service:api", "datastore:postgresql", "postgresql"),  # Host=postgresql;...
         ("service:api", "queue:rabbitmq", "amqp"),        # amqp://rabbitmq.shop:5672
         ("service:api", "external:payments-gw", "http"),  # https://payments-gw/charge
     }
-    assert attrs_of(shop, "service:web|DEPENDS_ON|service:orders-v2")["evidence"] == \
+    assert attrs_of(shop, "service:web|DEPENDS_ON|service:orders")["evidence"] == \
         "env ORDERS_HOST of Deployment shop/web"
 
 
@@ -76,25 +81,45 @@ def test_config_maps_and_env_values_are_config_nodes_and_secrets_are_hashed(shop
 def test_a_load_balancer_marks_an_entrypoint_and_an_annotation_can_refuse_it(shop):
     assert attrs_of(shop, "service:web")["entrypoint"] is True     # LoadBalancer web-public
     assert attrs_of(shop, "service:api")["entrypoint"] is False    # NodePort, annotated false
-    assert "entrypoint" not in attrs_of(shop, "service:orders-v2")
+    assert "entrypoint" not in attrs_of(shop, "service:orders")
 
 
 def test_a_newer_manifest_versions_what_changed_and_closes_what_vanished(store):
     assert ingest_bytes(store, None, V1, "shop.yaml", at=AT1).ok
     second = ingest_bytes(store, None, V2, "shop.yaml", at=AT2)
-    assert second.ok and second.added == 2 and second.closed >= 4
+    # two new versions, and two changes (a node and a CHANGED edge each)
+    assert second.ok and second.added == 6 and second.closed >= 4
     before, after = store.graph(AT2 - 1), store.graph(AT2 + 1)
     assert attrs_of(before, "config:shop-config/FEATURE_X")["value"] == "on"
     assert attrs_of(after, "config:shop-config/FEATURE_X")["value"] == "off"
     assert attrs_of(before, "service:web")["replicas"] == 3
     assert attrs_of(after, "service:web")["replicas"] == 5
-    assert ("service:web", "service:orders-v2") in deps(before)
-    assert ("service:web", "service:orders-v2") not in deps(after)
+    assert ("service:web", "service:orders") in deps(before)
+    assert ("service:web", "service:orders") not in deps(after)
     assert "config:web/ORDERS_HOST" in before.nodes and "config:web/ORDERS_HOST" not in after.nodes
     # the DaemonSet left the file: its node ends at the second ingest
     assert "service:log-agent" in before.nodes and "service:log-agent" not in after.nodes
     # replaying the first time still shows the first manifest, unchanged
     assert store.graph(AT1 + 1).to_dict()["edges"] == before.to_dict()["edges"]
+
+
+def test_a_newer_manifest_records_its_differences_as_changes(embedded):
+    assert ingest_bytes(embedded, None, V1, "shop.yaml", at=AT1).ok
+    assert ingest_bytes(embedded, None, V2, "shop.yaml", at=AT2).ok
+    g = embedded.graph(AT2 + 1)
+    changes = {(r, n.attrs["change_kind"], n.attrs["time"], json.dumps(n.attrs["diff"], sort_keys=True))
+               for r, n in g.nodes.items() if r.startswith("change:")}
+    assert changes == {
+        (f"change:capacity-web-{AT2}", "capacity", AT2,
+         json.dumps([{"key": "replicas", "new": 5, "old": 3}])),
+        (f"change:config-shop-config-{AT2}", "config_change", AT2,
+         json.dumps([{"key": "FEATURE_X", "new": "off", "old": "on"}]))}
+    assert edges(g, "CHANGED") == {
+        (f"change:capacity-web-{AT2}", "CHANGED", "service:web"),
+        (f"change:config-shop-config-{AT2}", "CHANGED", "config:shop-config/FEATURE_X")}
+    # the same manifest again is no second change
+    again = ingest_bytes(embedded, None, V2, "shop.yaml", at=LATER)
+    assert again.ok and again.added == 0
 
 
 def test_the_same_manifests_twice_change_nothing(embedded):
@@ -114,7 +139,7 @@ def test_services_in_another_file_of_the_run_resolve(tmp_path, embedded):
     report = ingest_paths(embedded, [tmp_path], at=AT1)
     assert report.ok, errors_of(report)
     g = embedded.graph(AT1 + 1)
-    assert ("service:web", "service:orders-v2") in deps(g)
+    assert ("service:web", "service:orders") in deps(g)
     assert attrs_of(g, "service:web")["entrypoint"] is True
 
 
@@ -143,7 +168,7 @@ spec:
     assert ingest_bytes(embedded, None, service, "orders.yaml", at=AT1).ok
     assert ingest_bytes(embedded, None, client, "web.yaml", at=AT1).ok
     g = embedded.graph(AT1 + 1)
-    assert g.edges["service:web|DEPENDS_ON|service:orders-v2"].attrs["protocol"] == "grpc"
+    assert g.edges["service:web|DEPENDS_ON|service:orders"].attrs["protocol"] == "grpc"
 
 
 def _redis(ns: str, image: str = "redis:7") -> bytes:
@@ -162,29 +187,34 @@ data: {{MODE: fast}}
 """.encode()
 
 
-def test_a_workload_named_as_one_in_another_namespace_is_refused_naming_both(embedded):
-    # one node per bare name: two namespaces' "redis" would overwrite each other
+def test_a_workload_named_as_one_in_another_namespace_is_qualified_by_namespace(embedded):
     report = ingest_bytes(embedded, None, _redis("shop") + b"---\n" + _redis("billing"),
                           "two.yaml", at=AT1)
-    assert report.rejected == 4 and report.added == 0
-    (error,) = errors_of(report)
-    assert "Deployment shop/redis" in error and "'metadata.namespace'" in error
-    assert "k8s:billing/Deployment/redis" in error and "own store" in error
-    assert "cache:redis" not in embedded.graph(AT1 + 1).nodes
+    assert report.ok and report.rejected == 0, report.errors
+    g = embedded.graph(AT1 + 1)
+    assert {r for r in g.nodes if r.startswith("cache:")} == {"cache:redis.shop",
+                                                              "cache:redis.billing"}
+    assert attrs_of(g, "cache:redis.shop")["namespace"] == "shop"
+    # ConfigMaps of one name in one namespace only keep their bare name
+    assert "config:settings-shop/MODE" in g.nodes
 
 
-def test_a_later_run_cannot_merge_another_namespaces_workload_into_a_node(embedded):
+def test_a_later_namespace_of_the_same_name_qualifies_both_once_each_is_read_again(embedded):
     assert ingest_bytes(embedded, None, _redis("billing", "redis:6"), "billing.yaml",
                         at=AT1).ok
     later = ingest_bytes(embedded, None, _redis("shop"), "shop.yaml", at=AT2)
-    assert not later.ok and "k8s:billing/Deployment/redis" in errors_of(later)[0]
-    assert attrs_of(embedded.graph(AT2 + 1), "cache:redis")["namespace"] == "billing"
-    # the first namespace's own manifests stay idempotent
-    again = ingest_bytes(embedded, None, _redis("billing", "redis:6"), "billing.yaml", at=AT2)
-    assert again.ok and (again.added, again.closed) == (0, 0)
+    assert later.ok
+    g = embedded.graph(AT2 + 1)
+    assert {r for r in g.nodes if r.startswith("cache:")} == {"cache:redis", "cache:redis.shop"}
+    again = ingest_bytes(embedded, None, _redis("billing", "redis:6"), "billing.yaml", at=LATER)
+    assert again.ok
+    g = embedded.graph(LATER + 1)
+    assert {r for r in g.nodes if r.startswith("cache:")} == {"cache:redis.billing",
+                                                              "cache:redis.shop"}
+    assert attrs_of(g, "cache:redis.billing")["namespace"] == "billing"
 
 
-def test_config_maps_of_one_name_in_two_namespaces_are_refused_too(embedded):
+def test_config_maps_of_one_name_in_two_namespaces_are_qualified_too(embedded):
     doc = """apiVersion: v1
 kind: ConfigMap
 metadata: {{name: settings, namespace: {ns}}}
@@ -192,7 +222,10 @@ data: {{MODE: {mode}}}
 """
     both = (doc.format(ns="a", mode="fast") + "---\n" + doc.format(ns="b", mode="slow"))
     report = ingest_bytes(embedded, None, both.encode(), "cm.yaml", at=AT1)
-    assert not report.ok and "k8s:b/ConfigMap/settings" in errors_of(report)[0]
+    assert report.ok
+    g = embedded.graph(AT1 + 1)
+    assert {(r, n.attrs["value"]) for r, n in g.nodes.items()} == {
+        ("config:settings.a/MODE", "fast"), ("config:settings.b/MODE", "slow")}
 
 
 def test_a_list_and_json_manifests_are_read(embedded):
@@ -269,6 +302,11 @@ _MISSHAPEN = {
                   b"spec: {selector: {app: oddball}, ports: 80}\n",
     "spec.template.metadata": b"kind: Deployment\nmetadata: {name: oddball, namespace: shop}\n"
                               b"spec: {template: {metadata: oops, spec: {containers: []}}}\n",
+    "spec.hosts": b"kind: VirtualService\nmetadata: {name: oddball, namespace: shop}\n"
+                  b"spec: {hosts: oops}\n",
+    "spec.http[0].route[0].destination.host":
+        b"kind: VirtualService\nmetadata: {name: oddball, namespace: shop}\n"
+        b"spec: {hosts: [web], http: [{route: [{destination: {host: 80}}]}]}\n",
 }
 
 
@@ -361,3 +399,86 @@ def test_a_misshapen_spec_is_refused_alone_naming_its_field(embedded, bad, field
     assert "document 2" in error and f"field {field}" in error
     assert "service:web" in embedded.graph(AT1 + 1).nodes
     assert not any(r.endswith(":odd") for r in embedded.graph(AT1 + 1).nodes)
+
+
+def _deployment(name: str, container: str) -> str:
+    return f"""apiVersion: apps/v1
+kind: Deployment
+metadata: {{name: {name}, namespace: shop}}
+spec:
+  template:
+    metadata: {{labels: {{app: {name}}}}}
+    spec: {{containers: [{container}]}}
+---
+"""
+
+
+def test_command_and_args_naming_hosts_are_dependencies(embedded):
+    manifests = (
+        _deployment("backend", "{name: b, image: backend:1}")
+        + _deployment("cache", "{name: c, image: 'redis:7'}")
+        + _deployment("proxy", "{name: p, image: proxy:2, command: [/proxy, -port=80], "
+                               "args: ['--backend=http://backend:8080', -addr, 'cache:6379']}")
+        + _deployment("worker", "{name: w, image: worker:1, args: ['-addr cache:6379']}"))
+    report = ingest_bytes(embedded, None, manifests.encode(), "m.yaml", at=AT1)
+    assert report.ok, report.errors
+    g = embedded.graph(AT1 + 1)
+    assert {(e.src, e.dst, e.attrs["protocol"], e.attrs["evidence"])
+            for e in g.edges_of("DEPENDS_ON")} == {
+        ("service:proxy", "service:backend", "http", "argument --backend of Deployment shop/proxy"),
+        ("service:proxy", "cache:cache", "redis", "argument -addr of Deployment shop/proxy"),
+        ("service:worker", "cache:cache", "redis", "argument -addr of Deployment shop/worker")}
+
+
+def test_opentelemetry_service_names_are_aliases(embedded):
+    env = ("{name: a, image: api:1, env: [{name: OTEL_SERVICE_NAME, value: checkout-api}, "
+           "{name: OTEL_RESOURCE_ATTRIBUTES, value: 'service.namespace=shop,team=x'}]}")
+    report = ingest_bytes(embedded, None, _deployment("api", env).encode(), "m.yaml", at=AT1)
+    assert report.ok, report.errors
+    assert attrs_of(embedded.graph(AT1 + 1), "service:api")["aliases"] == [
+        "api.shop", "api.shop.svc", "api.shop.svc.cluster.local", "checkout-api",
+        "checkout-api.shop"]
+    later = Resolver(embedded)
+    assert (later.find("checkout-api"), later.find("checkout-api.shop")) == (
+        "service:api", "service:api")
+
+
+def test_an_alias_two_components_have_resolves_to_neither(embedded):
+    both = (_deployment("orders-v1", "{name: o, image: orders:1}").replace("app: orders-v1",
+                                                                          "app: orders")
+            + _deployment("billing", "{name: b, image: billing:1}").replace("app: billing",
+                                                                           "app: orders"))
+    assert ingest_bytes(embedded, None, both.encode(), "m.yaml", at=AT1).ok
+    later = Resolver(embedded)
+    assert later.find("orders") is None and later.find("orders-v1") == "service:orders-v1"
+
+
+def _orders_release(*versions: str) -> bytes:
+    """Service orders in front of Deployments orders-<version>, each reading DB=db:5432."""
+    return ("apiVersion: v1\nkind: Service\nmetadata: {name: orders, namespace: shop}\n"
+            "spec: {selector: {app: orders}}\n---\n" + "".join(
+                _deployment(f"orders-{v}", f"{{name: o, image: 'orders:{v}', env: "
+                                           "[{name: DB, value: 'db:5432'}]}")
+                .replace(f"app: orders-{v}", "app: orders") for v in versions)
+            + _deployment("db", "{name: d, image: 'postgres:16'}")).encode()
+
+
+def test_versions_of_one_node_state_it_once_and_again_change_nothing(embedded):
+    first = ingest_bytes(embedded, None, _orders_release("v1", "v2"), "m.yaml", at=AT1)
+    assert first.ok and (first.added, first.closed) == (5, 0)
+    again = ingest_bytes(embedded, None, _orders_release("v1", "v2"), "m.yaml", at=AT2)
+    assert (again.added, again.closed) == (0, 0)
+    edge = attrs_of(embedded.graph(AT2 + 1), "service:orders|DEPENDS_ON|datastore:db")
+    assert edge["evidence"] == "env DB of Deployment shop/orders-v1"   # the first version's
+
+
+@pytest.mark.parametrize("staying", ["v1", "v2"])
+def test_a_version_leaving_keeps_what_the_other_versions_still_say(embedded, staying):
+    assert ingest_bytes(embedded, None, _orders_release("v1", "v2"), "m.yaml", at=AT1).ok
+    later = ingest_bytes(embedded, None, _orders_release(staying), "m.yaml", at=AT2)
+    assert later.ok, later.errors
+    g = embedded.graph(AT2 + 1)
+    assert deps(g) == {("service:orders", "datastore:db")}
+    assert {"config:orders/DB", "service:orders|HAS_CONFIG|config:orders/DB"} <= \
+        set(g.nodes) | set(g.edges)
+    assert attrs_of(g, "service:orders")["aliases"][:1] == [f"orders-{staying}"]
