@@ -30,6 +30,7 @@ from graph_schema import Close, EdgeFact, FactError, NodeFact, TimeParseError, p
 from graph_schema.facts import Fact
 from ingest.changes import change_facts
 from ingest.core import Batch, Context, node_at
+from ingest.records import per_record
 from ingest.snapshot import merge_current
 from ingest.source import Source, iter_json_records
 
@@ -213,18 +214,17 @@ class CDEvents:
         building: dict[str, dict[str, Any]] = {}
         try:
             ctx.resolver.prefetch(n for _, ev in chunk for n in names_in(ev))
-            for ev_where, event in chunk:
-                if isinstance(event, FactError):
-                    raise event
-                facts.extend(event_facts(ctx, event, ev_where, building))
+            built = per_record(chunk, lambda at, event: event_facts(ctx, event, at, building))
             # each fact merged with what other sources say of it at its own time
-            facts = merge_current(ctx, facts, None, _owned)
+            facts = merge_current(ctx, built.facts, None, _owned)
         except FactError as exc:
             return Batch(where, len(chunk), error=exc, bytes_done=done)
-        batch = Batch(where, len(chunk), facts, bytes_done=done)
+        batch = Batch(where, len(chunk), facts, bytes_done=done, spans=built.spans,
+                      rejects=built.rejects)
         batch.redo = lambda: self._batch(ctx, src, chunk, done)
         # a rejected batch's incidents must not leak into the events of later batches
         batch.on_written = lambda: ctx.state.setdefault(_WRITTEN, {}).update(building)
+        batch.on_dropped = lambda _: building.clear()  # whose incidents: not known here
         return batch
 
 

@@ -35,6 +35,7 @@ from ingest.changes import config_value_attrs
 from ingest.core import Batch, Context
 from ingest.hosts import Endpoint
 from ingest.k8s_map import Target, annotation_map, explicit_kind, flag, image_kind
+from ingest.records import each_record
 from ingest.snapshot import Membership, Snapshot, Unbuilt, record_key, replace_all, saved_summaries
 from ingest.source import ManifestObject, Source, iter_yaml_documents
 
@@ -392,22 +393,30 @@ class KubernetesManifests:
 
     def _build(self, ctx: Context, idx: Index, src: Source, objs: list[Obj]) -> Batch:
         where = _span(src, objs)
-        snapshots: list[Snapshot] = []
+        spans: list[tuple[str, int]] = []
+        rejects: list[FactError] = []
+
+        def snapshot(_: str, obj: Obj) -> Snapshot:
+            _refuse_namesakes(idx, obj)
+            built = _BUILDERS[obj.kind](ctx, idx, obj)
+            return Snapshot(obj.source, built, k8s_map.object_time(ctx, obj), obj.where)
+
         try:
             ctx.resolver.prefetch(o.name for o in objs)
-            for obj in objs:
-                _refuse_namesakes(idx, obj)
-                built = _BUILDERS[obj.kind](ctx, idx, obj)
-                snapshots.append(Snapshot(obj.source, built, k8s_map.object_time(ctx, obj),
-                                          obj.where))
-            facts = replace_all(ctx, snapshots, owned)
+            snapshots = [s for _, s in each_record(((o.where, o) for o in objs), snapshot,
+                                                   rejects)]
+            facts = replace_all(ctx, snapshots, owned, spans)
         except FactError as exc:
             idx.unbuilt.refused(o.source for o in objs)
             return Batch(where, len(objs), error=exc)
-        idx.unbuilt.built(o.source for o in objs)
-        batch = Batch(where, len(objs), facts)
+        kept = {s.source for s in snapshots}
+        idx.unbuilt.built(kept)
+        idx.unbuilt.refused(o.source for o in objs if o.source not in kept)
+        batch = Batch(where, len(objs), facts, spans=spans, rejects=rejects)
         batch.redo = lambda: self._build(ctx, idx, src, objs)
         batch.on_rejected = lambda: idx.unbuilt.refused(o.source for o in objs)
+        batch.on_dropped = lambda wheres: idx.unbuilt.refused(
+            o.source for o in objs if o.where in wheres)
         return batch
 
     def _members(self, ctx: Context, idx: Index, src: Source, objs: list[Obj],

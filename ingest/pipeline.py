@@ -5,11 +5,14 @@ changes < 60 < alerts and incidents) and read group by group. A batch marked
 ``after_stage`` is built only once every source of its group has been read (a
 Kubernetes Deployment in one file may need the Service in another); a batch
 whose edges name nodes no source has defined yet is retried at the end of the
-stage, then at the end of the run, and rejected if they are still unknown.
+stage, then at the end of the run, and the records naming them are rejected if
+they are still unknown.
 
-Every fact is validated once, here, before the store writes it. The resolver
-keeps each batch's new nodes apart until the batch is written, so that a
-rejected batch takes back only its own.
+Every fact is validated once, here, before the store writes it. A batch is one
+transaction, but a record that fails validation or that the store refuses is
+rejected alone and the others written (:mod:`ingest.records`). The resolver keeps
+each batch's new nodes apart until the batch is written, so that a rejected batch
+or record takes back only its own.
 """
 
 from __future__ import annotations
@@ -20,7 +23,8 @@ from pathlib import Path
 
 from ccm.errors import BatchRejected
 from ccm.store.base import Store
-from graph_schema import FactError, NodeFact, validate
+from ccm.store.types import WriteResult
+from graph_schema import FactError, NodeFact
 from graph_schema.timeutil import now_micros
 from ingest.core import (
     DEFAULT_BATCH,
@@ -35,6 +39,7 @@ from ingest.core import (
 )
 from ingest.gcpause import fewer_collections
 from ingest.overlap import Overlap
+from ingest.records import Ready, ready, rejection
 from ingest.source import IngestError, Source
 from ingest.writer import MIN_BYTES, Writer, WriterDied, eligible
 
@@ -254,53 +259,51 @@ class _Run:
                         ) -> list[tuple[Batch, FileReport]]:
         """Write waiting batches in one transaction, each counted apart; a batch that
         still names a node nothing defines is taken out (kept waiting unless
-        ``final``, then rejected) and the others tried again. Returns those waiting."""
-        group: list[tuple[Batch, Batch, FileReport, int, list]] = []
+        ``final``) and the others tried again; a batch refused for another reason is
+        written alone after them (its bad records rejected). Returns those waiting."""
+        group: list[tuple[Batch, Batch, FileReport, int, Ready]] = []
         waiting: list[tuple[Batch, FileReport]] = []
         for batch, fr in items:
             again, token = _rebuild(batch), self.ctx.resolver.seal()
             try:
                 if again.error is not None:
                     raise again.error
-                group.append((batch, again, fr, token, [validate(f) for f in again.facts]))
+                group.append((batch, again, fr, token, ready(again)))
             except FactError as exc:
                 self._reject(again, fr, str(exc), token)
-        if sum(len(g[4]) for g in group) > MAX_TOGETHER:
+        if sum(len(g[4].facts) for g in group) > MAX_TOGETHER:
             return self._write_nodes_first(group, final)
+        alone: list[tuple[Batch, Batch, FileReport, int]] = []
         while group:
-            sizes = [len(g[4]) for g in group]
+            sizes = [len(g[4].facts) for g in group]
             try:
-                result = self.ctx.store.write([f for g in group for f in g[4]], validated=True,
-                                              parts=sizes)
+                result = self.ctx.store.write([f for g in group for f in g[4].facts],
+                                              validated=True, parts=sizes)
             except BatchRejected as exc:
                 k = _part_of(exc.index or 0, sizes)
-                batch, again, fr, token, _ = group.pop(k)
-                unknown = exc.field in ("from", "to") and "unknown node" in exc.error.problem
-                if unknown and not final:
+                batch, again, fr, token, rd = group.pop(k)
+                if _unknown(exc) and not final and not rd.names_lost(exc):
                     self.ctx.resolver.discard(token)
                     waiting.append((batch, fr))
                 else:
-                    self._reject(again, fr, f"{exc.error}; nothing from this batch was written",
-                                 token)
+                    alone.append((batch, again, fr, token))
                 continue
-            for (_, again, fr, token, facts), part in zip(group, result.parts, strict=True):
-                fr.added += part.added
-                fr.unchanged += part.unchanged
-                fr.closed += part.closed
-                self.ctx.resolver.commit(token, (f.ref for f in facts if isinstance(f, NodeFact)))
-                if again.on_written is not None:
-                    again.on_written()
+            for (_, again, fr, token, rd), part in zip(group, result.parts, strict=True):
+                self._written(again, fr, token, rd, part)
             break
+        for batch, again, fr, token in alone:
+            if not self._write(again, fr, token, retry=not final):
+                waiting.append((batch, fr))
         return waiting
 
-    def _write_nodes_first(self, group: list[tuple[Batch, Batch, FileReport, int, list]],
+    def _write_nodes_first(self, group: list[tuple[Batch, Batch, FileReport, int, Ready]],
                            final: bool) -> list[tuple[Batch, FileReport]]:
         """Too big to write together: write every batch's nodes, then every batch. A
-        batch rejected in the second step (an edge to a node nothing defines) keeps
-        the nodes the first step wrote."""
+        batch refused in the second step is written alone (its bad records rejected;
+        an edge to a node nothing defines keeps the nodes the first step wrote)."""
         node_counts = []
-        for _, _, fr, _, facts in group:
-            nodes = [f for f in facts if isinstance(f, NodeFact)]
+        for _, _, fr, _, rd in group:
+            nodes = [f for f in rd.facts if isinstance(f, NodeFact)]
             node_counts.append(len(nodes))
             if nodes:
                 result = self.ctx.store.write(nodes, validated=True)
@@ -308,26 +311,22 @@ class _Run:
                 fr.closed += result.closed
                 self.ctx.resolver.commit(self.ctx.resolver.seal(), (f.ref for f in nodes))
         waiting: list[tuple[Batch, FileReport]] = []
-        for (batch, again, fr, token, facts), n_nodes in zip(group, node_counts, strict=True):
+        for (batch, again, fr, token, rd), n_nodes in zip(group, node_counts, strict=True):
             try:
-                result = self.ctx.store.write(facts, validated=True)
+                result = self.ctx.store.write(rd.facts, validated=True)
             except BatchRejected as exc:
-                unknown = exc.field in ("from", "to") and "unknown node" in exc.error.problem
-                if unknown and not final:
+                if _unknown(exc) and not final and not rd.names_lost(exc):
                     self.ctx.resolver.discard(token)
                     waiting.append((batch, fr))
-                else:
-                    self._reject(again, fr, str(exc), token)
+                elif not self._write(again, fr, token):
+                    waiting.append((batch, fr))
                 continue
-            fr.added += result.added
-            fr.unchanged += max(0, result.unchanged - n_nodes)
-            fr.closed += result.closed
-            self.ctx.resolver.commit(token)
-            if again.on_written is not None:
-                again.on_written()
+            result.unchanged = max(0, result.unchanged - n_nodes)
+            self._written(again, fr, token, rd, result)
         return waiting
 
     def _reject(self, batch: Batch, fr: FileReport, why: str, token: int) -> None:
+        """Reject the whole batch (every record of it)."""
         self.ctx.resolver.discard(token)
         if batch.on_rejected is not None:
             batch.on_rejected()
@@ -340,31 +339,57 @@ class _Run:
 
     def _write(self, batch: Batch, fr: FileReport, token: int, defer: bool = False,
                retry: bool = False) -> bool:
-        """Write a batch; False if it named unknown nodes and was kept for a retry."""
+        """Write a batch, rejecting its bad records alone; False if it named unknown
+        nodes and was kept for a retry (``defer``: in the run's deferred batches)."""
         try:
-            facts = [validate(f) for f in batch.facts]
+            rd = ready(batch)
         except FactError as exc:
             self._reject(batch, fr, str(exc), token)
             return True
-        if facts:
+        result = None
+        while rd.facts:
             try:
-                result = self.ctx.store.write(facts, validated=True)
+                result = self.ctx.store.write(rd.facts, validated=True)
             except BatchRejected as exc:
-                unknown = exc.field in ("from", "to") and "unknown node" in exc.error.problem
-                if unknown and batch.redo is not None and (defer or retry):
+                if _unknown(exc) and batch.redo is not None and (defer or retry) \
+                        and not rd.names_lost(exc):
                     self.ctx.resolver.discard(token)
                     if defer:
                         self.deferred.append((batch, fr))
                     return False
+                if rd.drop(exc):
+                    continue
                 self._reject(batch, fr, str(exc), token)
                 return True
+            break
+        self._written(batch, fr, token, rd, result)
+        return True
+
+    def _written(self, batch: Batch, fr: FileReport, token: int, rd: Ready,
+                 result: WriteResult | None) -> None:
+        """Account for a written batch: its counts, its nodes, its rejected records."""
+        if result is not None:
             fr.added += result.added
             fr.unchanged += result.unchanged
             fr.closed += result.closed
-        self.ctx.resolver.commit(token, (f.ref for f in facts if type(f) is NodeFact))
+        nodes = (f.ref for f in rd.facts if type(f) is NodeFact)
+        resolver = self.ctx.resolver
+        if rd.refused:
+            # the dropped records' nodes were pending under the token: keep only the
+            # written ones
+            resolver.discard(token)
+            fr.rejected += len(rd.refused)
+            fr.errors.extend(rejection(where, exc) for where, exc in rd.refused)
+            if batch.on_dropped is not None:
+                batch.on_dropped([where for where, _ in rd.refused])
+        resolver.commit(token, nodes)
         if batch.on_written is not None:
             batch.on_written()
-        return True
+
+
+def _unknown(exc: BatchRejected) -> bool:
+    """Whether the store refused an edge to a node that does not exist (yet)."""
+    return exc.field in ("from", "to") and "unknown node" in exc.error.problem
 
 
 def _part_of(index: int, sizes: list[int]) -> int:

@@ -163,14 +163,18 @@ data: {{MODE: fast}}
 
 
 def test_a_workload_named_as_one_in_another_namespace_is_refused_naming_both(embedded):
-    # one node per bare name: two namespaces' "redis" would overwrite each other
+    # one node per bare name: two namespaces' "redis" would overwrite each other; the
+    # two ConfigMaps of the file are written
     report = ingest_bytes(embedded, None, _redis("shop") + b"---\n" + _redis("billing"),
                           "two.yaml", at=AT1)
-    assert report.rejected == 4 and report.added == 0
-    (error,) = errors_of(report)
-    assert "Deployment shop/redis" in error and "'metadata.namespace'" in error
-    assert "k8s:billing/Deployment/redis" in error and "own store" in error
+    assert report.rejected == 2 and report.added == 2
+    shop, billing = errors_of(report)
+    assert "Deployment shop/redis" in shop and "'metadata.namespace'" in shop
+    assert "k8s:billing/Deployment/redis" in shop and "own store" in shop
+    assert "Deployment billing/redis" in billing and "k8s:shop/Deployment/redis" in billing
     assert "cache:redis" not in embedded.graph(AT1 + 1).nodes
+    assert {"config:settings-shop/MODE", "config:settings-billing/MODE"} <= set(
+        embedded.graph(AT1 + 1).nodes)
 
 
 def test_a_later_run_cannot_merge_another_namespaces_workload_into_a_node(embedded):
