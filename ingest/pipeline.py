@@ -34,9 +34,9 @@ from ingest.core import (
     FileReport,
     IngestReport,
     detect,
-    expand,
     registry,
 )
+from ingest.folders import Input, find_inputs, input_of
 from ingest.gcpause import fewer_collections
 from ingest.overlap import Overlap
 from ingest.records import Ready, ready, rejection
@@ -57,13 +57,15 @@ def ingest_paths(store: Store, paths: Iterable[str | Path], *, fmt: str | None =
                  signals: Mapping[str, str] | None = None) -> IngestReport:
     """Ingest files and folders into ``store``; returns a report per file.
 
-    ``fmt`` forces a format (else each file's is detected). ``at`` is the valid time
-    for sources without timestamps (default: now). ``progress(path, done, total)``
-    is called as bytes are read. ``signals`` overrides alertname -> signal entries.
+    ``fmt`` forces a format (else each file's is detected; a file found in a folder
+    that no format recognises is skipped with a note, and Helm charts and Kustomize
+    folders are rendered or noted: see :mod:`ingest.folders`). ``at`` is the valid
+    time for sources without timestamps (default: now). ``progress(path, done,
+    total)`` is called as bytes are read. ``signals`` overrides alertname -> signal
+    entries.
     """
-    sources = [Source.from_path(p) for p in expand(paths)]
-    return ingest_sources(store, sources, fmt=fmt, at=at, batch_size=batch_size,
-                          progress=progress, signals=signals)
+    return _ingest(store, find_inputs(paths), fmt=fmt, at=at, batch_size=batch_size,
+                   progress=progress, signals=signals)
 
 
 def ingest_bytes(store: Store, fmt: str | None, data: bytes, name: str, at: int | None = None,
@@ -84,25 +86,34 @@ def ingest_sources(store: Store, sources: Sequence[Source], *, fmt: str | None =
                    progress: ProgressHook | None = None,
                    signals: Mapping[str, str] | None = None) -> IngestReport:
     """Ingest ``sources`` (files or payloads), topology before changes before alerts."""
+    return _ingest(store, [input_of(s) for s in sources], fmt=fmt, at=at,
+                   batch_size=batch_size, progress=progress, signals=signals)
+
+
+def _ingest(store: Store, inputs: Sequence[Input], *, fmt: str | None, at: int | None,
+            batch_size: int, progress: ProgressHook | None,
+            signals: Mapping[str, str] | None) -> IngestReport:
     adapters = registry()
     if fmt is not None and fmt not in adapters:
         raise IngestError(f"unknown format {fmt!r} (known: {', '.join(adapters)})")
     ctx = Context(store, now_micros() if at is None else at, batch_size,
                   dict(signals or {}))
-    plan: list[tuple[Source, Adapter | None]] = []
-    for src in sources:
+    plan: list[tuple[Input, Adapter | None]] = []
+    for item in inputs:
         try:
-            plan.append((src, adapters[fmt] if fmt else detect(src, adapters)))
+            forced = item.fmt or fmt
+            plan.append((item, adapters[forced] if forced else
+                         detect(item.source, adapters) if item.source else None))
         except OSError:
-            plan.append((src, None))
+            plan.append((item, None))
     plan.sort(key=lambda pa: pa[1].order if pa[1] else 99)
     run = _Run(ctx, progress)
     report = IngestReport()
     with fewer_collections():
         try:
             for _, group in itertools.groupby(plan, key=lambda pa: pa[1].order if pa[1] else 99):
-                for src, adapter in group:
-                    report.files.append(run.ingest_file(src, adapter))
+                for item, adapter in group:
+                    report.files.append(run.ingest_input(item, adapter))
                 run.end_stage()
             run.end()
         finally:
@@ -121,6 +132,21 @@ class _Run:
         #: the writer process (ingest.writer), started for the first file big enough
         self.writer: Writer | None = None
         self.writer_broken = False
+
+    def ingest_input(self, item: Input, adapter: Adapter | None) -> FileReport:
+        """Ingest one input; one not to read (a note about a folder, a file of a folder
+        that no format recognises) gets a report of notes (or its error) only."""
+        src = item.source
+        if src is None or (adapter is None and not item.named and src.exists()):
+            fr = FileReport(item.path, "-", notes=list(item.notes))
+            if item.error is not None:
+                fr.errors.append(item.error)
+            elif src is not None:
+                fr.notes.append(f"{src}: skipped: not a format CCM reads")
+            return fr
+        fr = self.ingest_file(src, adapter)
+        fr.notes[:0] = item.notes
+        return fr
 
     def ingest_file(self, src: Source, adapter: Adapter | None) -> FileReport:
         fr = FileReport(str(src), adapter.name if adapter else "?")
