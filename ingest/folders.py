@@ -87,8 +87,8 @@ def _walk(top: Path) -> list[Input]:
         if folder is not None:
             inputs, only = folder
             out.extend(inputs)
-            if only is None:  # rendered or skipped whole: nothing under it is read
-                dirs[:] = []
+            dirs[:] = []  # nothing under it is read but what it lists
+            if only is None:  # rendered or skipped whole
                 continue
             names = [n for n in names if n in only]
         out.extend(Input(str(here / f), Source.from_path(here / f)) for f in names)
