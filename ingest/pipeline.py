@@ -285,8 +285,8 @@ class _Run:
                         ) -> list[tuple[Batch, FileReport]]:
         """Write waiting batches in one transaction, each counted apart; a batch that
         still names a node nothing defines is taken out (kept waiting unless
-        ``final``) and the others tried again; a batch refused for another reason is
-        written alone after them (its bad records rejected). Returns those waiting."""
+        ``final``) and the others tried again; a record refused for another reason is
+        rejected alone and the group tried again without it. Returns those waiting."""
         group: list[tuple[Batch, Batch, FileReport, int, Ready]] = []
         waiting: list[tuple[Batch, FileReport]] = []
         for batch, fr in items:
@@ -299,27 +299,25 @@ class _Run:
                 self._reject(again, fr, str(exc), token)
         if sum(len(g[4].facts) for g in group) > MAX_TOGETHER:
             return self._write_nodes_first(group, final)
-        alone: list[tuple[Batch, Batch, FileReport, int]] = []
         while group:
             sizes = [len(g[4].facts) for g in group]
             try:
                 result = self.ctx.store.write([f for g in group for f in g[4].facts],
                                               validated=True, parts=sizes)
             except BatchRejected as exc:
-                k = _part_of(exc.index or 0, sizes)
-                batch, again, fr, token, rd = group.pop(k)
+                k, index = _part_of(exc.index or 0, sizes)
+                batch, again, fr, token, rd = group[k]
                 if _unknown(exc) and not final and not rd.names_lost(exc):
+                    group.pop(k)
                     self.ctx.resolver.discard(token)
                     waiting.append((batch, fr))
-                else:
-                    alone.append((batch, again, fr, token))
+                elif not rd.drop(exc.error, index):
+                    group.pop(k)
+                    self._reject(again, fr, str(exc), token)
                 continue
             for (_, again, fr, token, rd), part in zip(group, result.parts, strict=True):
                 self._written(again, fr, token, rd, part)
             break
-        for batch, again, fr, token in alone:
-            if not self._write(again, fr, token, retry=not final):
-                waiting.append((batch, fr))
         return waiting
 
     def _write_nodes_first(self, group: list[tuple[Batch, Batch, FileReport, int, Ready]],
@@ -383,7 +381,7 @@ class _Run:
                     if defer:
                         self.deferred.append((batch, fr))
                     return False
-                if rd.drop(exc):
+                if rd.drop(exc.error, exc.index):
                     continue
                 self._reject(batch, fr, str(exc), token)
                 return True
@@ -418,13 +416,14 @@ def _unknown(exc: BatchRejected) -> bool:
     return exc.field in ("from", "to") and "unknown node" in exc.error.problem
 
 
-def _part_of(index: int, sizes: list[int]) -> int:
-    """Which part of a write made of parts of ``sizes`` holds fact ``index``."""
+def _part_of(index: int, sizes: list[int]) -> tuple[int, int]:
+    """Which part of a write made of parts of ``sizes`` holds fact ``index``, and the
+    fact's index in that part."""
     for k, n in enumerate(sizes):
         if index < n:
-            return k
+            return k, index
         index -= n
-    return len(sizes) - 1
+    return len(sizes) - 1, index + sizes[-1]
 
 
 def _rebuild(batch: Batch) -> Batch:

@@ -75,18 +75,19 @@ class Ready:
     #: them is dropped in turn: that node will not be written)
     lost: set[str] = field(default_factory=set)
 
-    def drop(self, exc: BatchRejected) -> bool:
-        """Drop the record holding the fact the store refused; False if no record holds
-        it (the batch is all or nothing, or the fact comes after its records)."""
-        if self.spans is None or exc.index is None:
+    def drop(self, error: FactError, index: int | None) -> bool:
+        """Drop the record holding fact ``index``, which the store refused for
+        ``error``; False if no record holds it (the batch is all or nothing, or the
+        fact comes after its records)."""
+        if self.spans is None or index is None:
             return False
         start = 0
         for k, (where, n) in enumerate(self.spans):
-            if exc.index < start + n:
+            if index < start + n:
                 gone = self.facts[start:start + n]
                 del self.facts[start:start + n]
                 del self.spans[k]
-                self.refused.append((where, exc.error))
+                self.refused.append((where, error))
                 self.lost.update(f.ref for f in gone if type(f) is NodeFact)
                 return True
             start += n

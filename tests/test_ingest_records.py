@@ -10,7 +10,6 @@ from pathlib import Path
 
 import pytest
 
-from ccm.errors import BatchRejected
 from graph_schema import FactError, NodeFact
 from ingest import ingest_paths
 from ingest.core import Batch
@@ -213,7 +212,30 @@ def test_records_refused_while_built_are_named_and_the_others_kept():
 def test_a_fact_the_store_refuses_drops_its_record_and_no_other():
     facts = [NodeFact("service", n, {}, 0, origin=f"f:{i}") for i, n in enumerate("abc")]
     rd = ready(Batch("f", 3, list(facts), spans=[("f:0", 1), ("f:1", 1), ("f:2", 1)]))
-    assert rd.drop(BatchRejected(FactError("f:1", "to", "x", "unknown node"), 1, 3))
+    assert rd.drop(FactError("f:1", "to", "x", "unknown node"), 1)
     assert [f.ref for f in rd.facts] == ["service:a", "service:c"]
     assert rd.spans == [("f:0", 1), ("f:2", 1)] and rd.lost == {"service:b"}
-    assert not rd.drop(BatchRejected(FactError("f", "x", "x", "after every record"), 5, 6))
+    assert not rd.drop(FactError("f", "x", "x", "after every record"), 5)
+
+
+def test_batches_written_together_for_a_cycle_still_reject_their_bad_records_alone(
+        embedded, tmp_path):
+    # batch 1 needs b of batch 2, batch 2 needs a of batch 1: written together; batch 2
+    # also holds a bad record and an edge to a node nothing defines
+    path = tmp_path / "cycle.jsonl"
+    path.write_text(_lines(
+        {"type": "node", "kind": "service", "name": "a"},
+        {"type": "edge", "kind": "DEPENDS_ON", "from": "service:a", "to": "service:b"},
+        {"type": "node", "kind": "service", "name": "c", "attrs": {"rps": "lots"}},
+        {"type": "node", "kind": "service", "name": "b"},
+        {"type": "edge", "kind": "DEPENDS_ON", "from": "service:b", "to": "service:a"},
+        {"type": "edge", "kind": "DEPENDS_ON", "from": "service:b", "to": "service:ghost"}))
+    report = ingest_paths(embedded, [path], at=AT1, batch_size=3)
+    bad, ghost = sorted(errors_of(report))
+    assert "cycle.jsonl:3" in bad and "attrs.rps" in bad
+    assert "cycle.jsonl:6" in ghost and "field 'to'" in ghost and "service:ghost" in ghost
+    g = embedded.graph(AT1 + 1)
+    assert set(g.nodes) == {"service:a", "service:b"}
+    assert {(e.src, e.dst) for e in g.edges_of("DEPENDS_ON")} == {
+        ("service:a", "service:b"), ("service:b", "service:a")}
+    assert report.files[0].rejected == 2
