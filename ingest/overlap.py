@@ -28,12 +28,12 @@ from typing import TYPE_CHECKING
 from ccm.errors import BatchRejected
 from graph_schema import FactError, NodeFact
 from ingest.core import Batch, FileReport
-from ingest.records import Ready, ready
+from ingest.records import Ready, ready, rebuild
 from ingest.writer import TICKS as _TICKS
 from ingest.writer import Writer, WriterDied, WriterFailed
 
 if TYPE_CHECKING:
-    from ingest.pipeline import _Run
+    from ingest.pipeline import Run
 
 #: batches handed to the writer and not yet answered, at most
 DEPTH = 3
@@ -54,7 +54,7 @@ _Flight = tuple[Batch, int, Ready]
 class Overlap:
     """Takes one file's batches for a run, writing them through ``writer``."""
 
-    def __init__(self, run: _Run, fr: FileReport) -> None:
+    def __init__(self, run: Run, fr: FileReport) -> None:
         self.run, self.fr = run, fr
         self.writer: Writer | None = None
         self.resolver = run.ctx.resolver
@@ -108,11 +108,9 @@ class Overlap:
                 continue
             batch, again = self.todo.popleft()
             if again and batch.redo is not None and not batch.after_stage:
-                from ingest.pipeline import _rebuild
-
-                batch = _rebuild(batch)
+                batch = rebuild(batch)
             if local or self.writer is None:
-                self.run._take(batch, self.fr)
+                self.run.take(batch, self.fr)
             else:
                 flight = self._hand_over(batch, self.writer)
                 if flight is not None:
@@ -168,13 +166,13 @@ class Overlap:
         try:
             if batch.error is not None or batch.after_stage or not batch.facts \
                     or (not self.flying and not writer.poll_ready()):
-                run._take(batch, self.fr)
+                run.take(batch, self.fr)
                 return None
             self.fr.batches += 1
             try:
                 rd = ready(batch)
             except FactError as exc:
-                run._reject(batch, self.fr, str(exc), self.resolver.seal())
+                run.reject(batch, self.fr, str(exc), self.resolver.seal())
                 return None
             token = self.resolver.seal(f.ref for f in rd.facts if type(f) is NodeFact)
             try:
@@ -214,9 +212,9 @@ class Overlap:
         except (WriterFailed, BatchRejected):
             # rolled back there: write it here, with the usual outcome (a refused record
             # is rejected alone, a batch naming nodes not written yet kept to retry)
-            run._write(batch, fr, token, True)
+            run.write(batch, fr, token, True)
             return False
-        run._written(batch, fr, token, rd, result)
+        run.written(batch, fr, token, rd, result)
         return True
 
 

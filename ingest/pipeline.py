@@ -4,9 +4,9 @@ Order of work: sources are grouped by their adapter's ``order`` (topology < 40 <
 changes < 60 < alerts and incidents) and read group by group. A batch marked
 ``after_stage`` is built only once every source of its group has been read (a
 Kubernetes Deployment in one file may need the Service in another); a batch
-whose edges name nodes no source has defined yet is retried at the end of the
-stage, then at the end of the run, and the records naming them are rejected if
-they are still unknown.
+whose edges name nodes no source has defined yet waits (:mod:`ingest.waiting`): it
+is retried at the end of the stage, then at the end of the run, and the records
+naming them are rejected if they are still unknown.
 
 Every fact is validated once, here, before the store writes it. A batch is one
 transaction, but a record that fails validation or that the store refuses is
@@ -39,14 +39,12 @@ from ingest.core import (
 from ingest.folders import Input, find_inputs, input_of
 from ingest.gcpause import fewer_collections
 from ingest.overlap import Overlap
-from ingest.records import Ready, ready, rejection
+from ingest.records import Ready, ready, rebuild, rejection, unknown_node
 from ingest.source import IngestError, Source
+from ingest.waiting import Waiting
 from ingest.writer import MIN_BYTES, Writer, WriterDied, eligible
 
 ProgressHook = Callable[[str, int, int], None]
-#: the most facts written as one transaction when batches wait for each other; a
-#: bigger cycle is written nodes first (a Neo4j transaction holds its state in memory)
-MAX_TOGETHER = 20_000
 
 __all__ = ["ingest_bytes", "ingest_paths", "ingest_sources"]
 
@@ -107,7 +105,7 @@ def _ingest(store: Store, inputs: Sequence[Input], *, fmt: str | None, at: int |
         except OSError:
             plan.append((item, None))
     plan.sort(key=lambda pa: pa[1].order if pa[1] else 99)
-    run = _Run(ctx, progress)
+    run = Run(ctx, progress)
     report = IngestReport()
     with fewer_collections():
         try:
@@ -121,14 +119,14 @@ def _ingest(store: Store, inputs: Sequence[Input], *, fmt: str | None, at: int |
     return report
 
 
-class _Run:
+class Run:
     """One ingest run: writes batches, holds the ones that wait (stage, unknown nodes)."""
 
     def __init__(self, ctx: Context, progress: ProgressHook | None) -> None:
         self.ctx = ctx
         self.progress = progress
         self.stage: list[tuple[Batch, FileReport]] = []
-        self.deferred: list[tuple[Batch, FileReport]] = []
+        self.waiting = Waiting(self)
         #: the writer process (ingest.writer), started for the first file big enough
         self.writer: Writer | None = None
         self.writer_broken = False
@@ -166,7 +164,7 @@ class _Run:
             try:
                 for batch in batches:
                     if not overlapped:
-                        self._take(batch, fr)
+                        self.take(batch, fr)
                     if self.progress:
                         done = total if batch.bytes_done is None else batch.bytes_done
                         self.progress(str(src), min(total, done), total)
@@ -214,7 +212,7 @@ class _Run:
                 self.writer_broken = True
         return self.writer
 
-    def _take(self, batch: Batch, fr: FileReport) -> None:
+    def take(self, batch: Batch, fr: FileReport) -> None:
         if batch.skipped:
             for what, n in batch.skipped.items():
                 fr.skip(what, n)
@@ -224,132 +222,32 @@ class _Run:
             fr.batches += 1
         token = self.ctx.resolver.seal()
         if batch.error is not None:
-            self._reject(batch, fr, str(batch.error), token)
+            self.reject(batch, fr, str(batch.error), token)
         elif batch.after_stage:
             self.ctx.resolver.discard(token)
             self.stage.append((batch, fr))
         else:
-            self._write(batch, fr, token, True)
+            self.write(batch, fr, token, True)
 
     def end_stage(self) -> None:
         """Build and write the batches that waited for the whole stage to be read, then
         retry the batches that named nodes this stage has since written."""
         waiting, self.stage = self.stage, []
         for batch, fr in waiting:
-            again = _rebuild(batch)
+            again = rebuild(batch)
             token = self.ctx.resolver.seal()
             if again.error is not None:
-                self._reject(again, fr, str(again.error), token)
+                self.reject(again, fr, str(again.error), token)
             else:
-                self._write(again, fr, token, True)
-        self._retry(final=False)
+                self.write(again, fr, token, True)
+        self.waiting.retry(final=False)
 
     def end(self) -> None:
         """Retry the batches still waiting for nodes; reject those that still name
         nodes nothing defined."""
-        self._retry(final=True)
+        self.waiting.retry(final=True)
 
-    def _retry(self, final: bool) -> None:
-        pending, self.deferred = self.deferred, []
-        while pending:
-            still: list[tuple[Batch, FileReport]] = []
-            for batch, fr in pending:
-                again = _rebuild(batch)
-                token = self.ctx.resolver.seal()
-                if again.error is not None:
-                    self._reject(again, fr, str(again.error), token)
-                elif not self._write(again, fr, token, retry=True):
-                    still.append((batch, fr))
-            if len(still) == len(pending) and len(still) > 1:
-                # no batch can go first: their edges name each other's nodes (a cycle
-                # across batches); written together they can
-                remaining = self._write_together(still, final)
-                if len(remaining) < len(still):
-                    pending = remaining
-                    continue
-            if len(still) == len(pending):
-                if not final:
-                    self.deferred = still
-                    return
-                for batch, fr in still:
-                    again = _rebuild(batch)
-                    token = self.ctx.resolver.seal()
-                    if again.error is not None:
-                        self._reject(again, fr, str(again.error), token)
-                    else:
-                        self._write(again, fr, token)
-                return
-            pending = still
-
-    def _write_together(self, items: list[tuple[Batch, FileReport]], final: bool
-                        ) -> list[tuple[Batch, FileReport]]:
-        """Write waiting batches in one transaction, each counted apart; a batch that
-        still names a node nothing defines is taken out (kept waiting unless
-        ``final``) and the others tried again; a record refused for another reason is
-        rejected alone and the group tried again without it. Returns those waiting."""
-        group: list[tuple[Batch, Batch, FileReport, int, Ready]] = []
-        waiting: list[tuple[Batch, FileReport]] = []
-        for batch, fr in items:
-            again, token = _rebuild(batch), self.ctx.resolver.seal()
-            try:
-                if again.error is not None:
-                    raise again.error
-                group.append((batch, again, fr, token, ready(again)))
-            except FactError as exc:
-                self._reject(again, fr, str(exc), token)
-        if sum(len(g[4].facts) for g in group) > MAX_TOGETHER:
-            return self._write_nodes_first(group, final)
-        while group:
-            sizes = [len(g[4].facts) for g in group]
-            try:
-                result = self.ctx.store.write([f for g in group for f in g[4].facts],
-                                              validated=True, parts=sizes)
-            except BatchRejected as exc:
-                k, index = _part_of(exc.index or 0, sizes)
-                batch, again, fr, token, rd = group[k]
-                if _unknown(exc) and not final and not rd.names_lost(exc):
-                    group.pop(k)
-                    self.ctx.resolver.discard(token)
-                    waiting.append((batch, fr))
-                elif not rd.drop(exc.error, index):
-                    group.pop(k)
-                    self._reject(again, fr, str(exc), token)
-                continue
-            for (_, again, fr, token, rd), part in zip(group, result.parts, strict=True):
-                self._written(again, fr, token, rd, part)
-            break
-        return waiting
-
-    def _write_nodes_first(self, group: list[tuple[Batch, Batch, FileReport, int, Ready]],
-                           final: bool) -> list[tuple[Batch, FileReport]]:
-        """Too big to write together: write every batch's nodes, then every batch. A
-        batch refused in the second step is written alone (its bad records rejected;
-        an edge to a node nothing defines keeps the nodes the first step wrote)."""
-        node_counts = []
-        for _, _, fr, _, rd in group:
-            nodes = [f for f in rd.facts if isinstance(f, NodeFact)]
-            node_counts.append(len(nodes))
-            if nodes:
-                result = self.ctx.store.write(nodes, validated=True)
-                fr.added += result.added
-                fr.closed += result.closed
-                self.ctx.resolver.commit(self.ctx.resolver.seal(), (f.ref for f in nodes))
-        waiting: list[tuple[Batch, FileReport]] = []
-        for (batch, again, fr, token, rd), n_nodes in zip(group, node_counts, strict=True):
-            try:
-                result = self.ctx.store.write(rd.facts, validated=True)
-            except BatchRejected as exc:
-                if _unknown(exc) and not final and not rd.names_lost(exc):
-                    self.ctx.resolver.discard(token)
-                    waiting.append((batch, fr))
-                elif not self._write(again, fr, token):
-                    waiting.append((batch, fr))
-                continue
-            result.unchanged = max(0, result.unchanged - n_nodes)
-            self._written(again, fr, token, rd, result)
-        return waiting
-
-    def _reject(self, batch: Batch, fr: FileReport, why: str, token: int) -> None:
+    def reject(self, batch: Batch, fr: FileReport, why: str, token: int) -> None:
         """Reject the whole batch (every record of it)."""
         self.ctx.resolver.discard(token)
         if batch.on_rejected is not None:
@@ -361,35 +259,35 @@ class _Run:
         else:
             fr.errors.append(f"{batch.where}: {what}: {why}")
 
-    def _write(self, batch: Batch, fr: FileReport, token: int, defer: bool = False,
+    def write(self, batch: Batch, fr: FileReport, token: int, defer: bool = False,
                retry: bool = False) -> bool:
         """Write a batch, rejecting its bad records alone; False if it named unknown
         nodes and was kept for a retry (``defer``: in the run's deferred batches)."""
         try:
             rd = ready(batch)
         except FactError as exc:
-            self._reject(batch, fr, str(exc), token)
+            self.reject(batch, fr, str(exc), token)
             return True
         result = None
         while rd.facts:
             try:
                 result = self.ctx.store.write(rd.facts, validated=True)
             except BatchRejected as exc:
-                if _unknown(exc) and batch.redo is not None and (defer or retry) \
+                if unknown_node(exc) and batch.redo is not None and (defer or retry) \
                         and not rd.names_lost(exc):
                     self.ctx.resolver.discard(token)
                     if defer:
-                        self.deferred.append((batch, fr))
+                        self.waiting.batches.append((batch, fr))
                     return False
                 if rd.drop(exc.error, exc.index):
                     continue
-                self._reject(batch, fr, str(exc), token)
+                self.reject(batch, fr, str(exc), token)
                 return True
             break
-        self._written(batch, fr, token, rd, result)
+        self.written(batch, fr, token, rd, result)
         return True
 
-    def _written(self, batch: Batch, fr: FileReport, token: int, rd: Ready,
+    def written(self, batch: Batch, fr: FileReport, token: int, rd: Ready,
                  result: WriteResult | None) -> None:
         """Account for a written batch: its counts, its nodes, its rejected records."""
         if result is not None:
@@ -409,30 +307,3 @@ class _Run:
         resolver.commit(token, nodes)
         if batch.on_written is not None:
             batch.on_written()
-
-
-def _unknown(exc: BatchRejected) -> bool:
-    """Whether the store refused an edge to a node that does not exist (yet)."""
-    return exc.field in ("from", "to") and "unknown node" in exc.error.problem
-
-
-def _part_of(index: int, sizes: list[int]) -> tuple[int, int]:
-    """Which part of a write made of parts of ``sizes`` holds fact ``index``, and the
-    fact's index in that part."""
-    for k, n in enumerate(sizes):
-        if index < n:
-            return k, index
-        index -= n
-    return len(sizes) - 1, index + sizes[-1]
-
-
-def _rebuild(batch: Batch) -> Batch:
-    if batch.redo is None:
-        return Batch(batch.where, batch.records, [], FactError(
-            batch.where, "(batch)", None, "cannot be rebuilt"))
-    try:
-        again = batch.redo()
-    except FactError as exc:
-        return Batch(batch.where, batch.records, [], exc)
-    again.after_stage = False
-    return again

@@ -22,7 +22,8 @@ from ingest.core import Batch
 T = TypeVar("T")
 R = TypeVar("R")
 
-__all__ = ["Built", "Ready", "each_record", "per_record", "ready", "rejection"]
+__all__ = ["Built", "Ready", "each_record", "per_record", "ready", "rebuild", "rejection",
+           "unknown_node"]
 
 
 @dataclass
@@ -132,3 +133,22 @@ def rejection(where: str, exc: FactError | str) -> str:
     """The report line of one record rejected at ``where`` for ``exc``."""
     why = str(exc)
     return f"rejected: {why}" if why.startswith(where) else f"{where}: rejected: {why}"
+
+
+def rebuild(batch: Batch) -> Batch:
+    """The batch built again from its records (``Batch.redo``: names resolved afresh),
+    or a batch rejected whole saying why it cannot be."""
+    if batch.redo is None:
+        return Batch(batch.where, batch.records, [], FactError(
+            batch.where, "(batch)", None, "cannot be rebuilt"))
+    try:
+        again = batch.redo()
+    except FactError as exc:
+        return Batch(batch.where, batch.records, [], exc)
+    again.after_stage = False
+    return again
+
+
+def unknown_node(exc: BatchRejected) -> bool:
+    """Whether the store refused an edge to a node that does not exist (yet)."""
+    return exc.field in ("from", "to") and "unknown node" in exc.error.problem

@@ -158,9 +158,9 @@ def test_batches_whose_edges_name_each_other_s_nodes_are_written_together(tmp_pa
 
 def test_a_cycle_too_big_for_one_transaction_is_written_nodes_first(tmp_path, embedded,
                                                                       monkeypatch):
-    import ingest.pipeline
+    import ingest.waiting
 
-    monkeypatch.setattr(ingest.pipeline, "MAX_TOGETHER", 3)
+    monkeypatch.setattr(ingest.waiting, "MAX_TOGETHER", 3)
     d = tmp_path / "in"
     d.mkdir()
     (d / "a.jsonl").write_text(jsonl(node("service", "a"), edge("a", "service:b")))
