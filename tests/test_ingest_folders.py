@@ -135,3 +135,21 @@ def test_the_cli_exits_0_on_a_chart_folder_and_1_on_a_named_readme(tmp_path, bar
     chart = CliRunner().invoke(cli, ["ingest", str(CHART), "--store", store])
     readme = CliRunner().invoke(cli, ["ingest", str(MANIFESTS / "README.md"), "--store", store])
     assert (chart.exit_code, readme.exit_code) == (0, 1)
+
+
+@pytest.mark.skipif(shutil.which("kubectl") is None, reason="kubectl is not on PATH")
+def test_a_real_kubectl_kustomize_gives_the_graph_its_listed_files_give(tmp_path, embedded,
+                                                                         monkeypatch):
+    from ccm.store.embedded import EmbeddedStore
+
+    rendered = ingest_paths(embedded, [MANIFESTS], at=AT1)
+    assert [f.format for f in rendered.files] == ["k8s"], errors_of(rendered)
+    monkeypatch.setenv("PATH", str(tmp_path))
+    plain_store = EmbeddedStore(tmp_path / "plain.sqlite")
+    try:
+        plain = ingest_paths(plain_store, [MANIFESTS], at=AT1)
+        assert plain.ok, errors_of(plain)
+        g, h = embedded.graph(AT1 + 1), plain_store.graph(AT1 + 1)
+        assert set(g.nodes) == set(h.nodes) and deps(g) == deps(h)
+    finally:
+        plain_store.close()
