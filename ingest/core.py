@@ -42,7 +42,8 @@ __all__ = [
 
 @dataclass(slots=True)
 class Batch:
-    """Facts from a group of records, written atomically; or the reason they were not."""
+    """Facts from a group of records, written in one transaction (its records rejected
+    one by one when ``spans`` says whose each fact is); or the reason they were not."""
 
     where: str
     records: int
