@@ -300,7 +300,7 @@ class OtlpTraces:
             for name, kind in ((caller, "service"), (callee, stats.kind)):
                 ref = ctx.resolver.resolve(name, kind)
                 if not ctx.resolver.exists(ref):
-                    facts.append(node_at(ref, at, source=SOURCE, origin=where))
+                    facts.append(node_at(ref, at, source=SOURCE, origin=f"{src}: {name}"))
                     ctx.resolver.note(ref)
                     spans.append((f"{src}: {name}", 1))
                 refs.append(ref)
