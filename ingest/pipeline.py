@@ -279,6 +279,8 @@ class Run:
                     if defer:
                         self.waiting.batches.append((batch, fr))
                     return False
+                if unknown_node(exc) and rd.drop_naming(exc.value, exc.error):
+                    continue
                 if rd.drop(exc.error, exc.index):
                     continue
                 self.reject(batch, fr, str(exc), token)

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import TypeVar
 
 from ccm.errors import BatchRejected
-from graph_schema import FactError, NodeFact, validate
+from graph_schema import EdgeFact, FactError, NodeFact, validate
 from graph_schema.facts import Fact
 from ingest.core import Batch
 
@@ -93,6 +93,35 @@ class Ready:
                 return True
             start += n
         return False
+
+    def drop_naming(self, ref: str, error: FactError) -> int:
+        """Drop every record with an edge from or to the node ``ref``, which the store
+        does not have (``error`` says so for one of them; each is named by its own
+        edge): one write attempt for all the records naming a missing node. Returns
+        how many were dropped."""
+        if self.spans is None:
+            return 0
+        kept: list[Fact] = []
+        spans: list[tuple[str, int]] = []
+        start = dropped = 0
+        for where, n in self.spans:
+            part = self.facts[start:start + n]
+            start += n
+            edge = next((f for f in part if type(f) is EdgeFact and ref in (f.src, f.dst)),
+                        None)
+            if edge is None:
+                kept.extend(part)
+                spans.append((where, n))
+                continue
+            dropped += 1
+            field_name = "from" if edge.src == ref else "to"
+            self.refused.append((where, FactError(edge.origin or where, field_name, ref,
+                                                  error.problem)))
+            self.lost.update(f.ref for f in part if type(f) is NodeFact)
+        if dropped:
+            self.facts = kept + self.facts[start:]
+            self.spans = spans
+        return dropped
 
     def names_lost(self, exc: BatchRejected) -> bool:
         """Whether the store refused an edge to a node of a record dropped here."""

@@ -239,3 +239,26 @@ def test_batches_written_together_for_a_cycle_still_reject_their_bad_records_alo
     assert {(e.src, e.dst) for e in g.edges_of("DEPENDS_ON")} == {
         ("service:a", "service:b"), ("service:b", "service:a")}
     assert report.files[0].rejected == 2
+
+
+def test_records_naming_one_missing_node_are_dropped_in_one_write_attempt(
+        embedded, tmp_path, monkeypatch):
+    recs = [{"type": "node", "kind": "service", "name": f"s{i}"} for i in range(50)]
+    recs += [{"type": "edge", "kind": "DEPENDS_ON", "from": f"service:s{i}",
+              "to": "service:ghost"} for i in range(0, 50, 2)]
+    path = tmp_path / "t.jsonl"
+    path.write_text(_lines(*recs))
+    writes = []
+    real = embedded.write
+    monkeypatch.setattr(embedded, "write", lambda facts, **kw: writes.append(1) or real(facts,
+                                                                                        **kw))
+    report = ingest_paths(embedded, [path], at=AT1)
+    errors = errors_of(report)
+    assert len(errors) == 25 and all("'service:ghost'" in e and "field 'to'" in e
+                                     for e in errors)
+    assert {e.split(": field")[0].rsplit(":", 1)[1] for e in errors} == {
+        str(n) for n in range(51, 76)}
+    assert len(set(embedded.graph(AT1 + 1).nodes)) == 50
+    # once read, once retried at the end of the stage and at the end of the run, where
+    # the 25 edges are dropped together and the rest written: not one attempt per edge
+    assert len(writes) <= 5
