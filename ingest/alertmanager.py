@@ -27,6 +27,7 @@ from graph_schema import FactError, TimeParseError, format_time, parse_time
 from graph_schema.facts import Fact
 from ingest.alerts import alert_facts, signal_for
 from ingest.core import Batch, Context
+from ingest.records import per_record
 from ingest.source import Source, iter_json_records
 
 SERVICE_LABELS = ("service", "app", "app_kubernetes_io_name", "job", "container")
@@ -121,7 +122,6 @@ class AlertmanagerWebhook:
             yield self._batch(ctx, where, payload, done)
 
     def _batch(self, ctx: Context, where: str, payload: Any, done: int) -> Batch:
-        facts: list[Fact] = []
         try:
             if isinstance(payload, FactError):
                 raise payload
@@ -130,11 +130,12 @@ class AlertmanagerWebhook:
                 str(a["labels"][k]) for a in alerts if isinstance(a, Mapping)
                 and isinstance(a.get("labels"), Mapping) for k in SERVICE_LABELS
                 if a["labels"].get(k))
-            for i, alert in enumerate(alerts):
-                facts.extend(webhook_alert_facts(ctx, alert, f"{where} alerts[{i}]"))
+            built = per_record(((f"{where} alerts[{i}]", a) for i, a in enumerate(alerts)),
+                               lambda at, alert: webhook_alert_facts(ctx, alert, at))
         except FactError as exc:
             return Batch(where, _count(payload), error=exc, bytes_done=done)
-        batch = Batch(where, len(alerts), facts, bytes_done=done)
+        batch = Batch(where, len(alerts), built.facts, bytes_done=done, spans=built.spans,
+                      rejects=built.rejects)
         batch.redo = lambda: self._batch(ctx, where, payload, done)
         return batch
 

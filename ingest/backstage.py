@@ -37,6 +37,7 @@ from graph_schema.facts import Fact
 from ingest.backstage_entity import Entity, is_location, node_kind, parse_entity, parse_ref
 from ingest.backstage_location import location_targets
 from ingest.core import PLACEHOLDER_SOURCE, Batch, Context
+from ingest.records import each_record
 from ingest.snapshot import Membership, Snapshot, Unbuilt, record_key, replace_all, saved_summaries
 from ingest.source import Source, iter_yaml_documents
 
@@ -317,19 +318,29 @@ class BackstageCatalog:
 
     def _build(self, ctx: Context, idx: Index, src: Source, chunk: list[Entity]) -> Batch:
         where = chunk[0].where if len(chunk) == 1 else f"{src} ({len(chunk)} entities)"
+        spans: list[tuple[str, int]] = []
+        rejects: list[FactError] = []
+
+        def snapshot(_: str, e: Entity) -> Snapshot:
+            _refuse_namesakes(idx, e)
+            return Snapshot(e.source, entity_facts(ctx, idx, e), ctx.at, e.where)
+
         try:
             ctx.resolver.prefetch(e.name for e in chunk)
-            for e in chunk:
-                _refuse_namesakes(idx, e)
-            facts = replace_all(ctx, [Snapshot(e.source, entity_facts(ctx, idx, e), ctx.at,
-                                               e.where) for e in chunk], owned)
+            snapshots = [s for _, s in each_record(((e.where, e) for e in chunk), snapshot,
+                                                   rejects)]
+            facts = replace_all(ctx, snapshots, owned, spans)
         except FactError as exc:
             idx.unbuilt.refused(e.source for e in chunk)
             return Batch(where, len(chunk), error=exc)
-        idx.unbuilt.built(e.source for e in chunk)
-        batch = Batch(where, len(chunk), facts)
+        kept = {s.source for s in snapshots}
+        idx.unbuilt.built(kept)
+        idx.unbuilt.refused(e.source for e in chunk if e.source not in kept)
+        batch = Batch(where, len(chunk), facts, spans=spans, rejects=rejects)
         batch.redo = lambda: self._build(ctx, idx, src, chunk)
         batch.on_rejected = lambda: idx.unbuilt.refused(e.source for e in chunk)
+        batch.on_dropped = lambda wheres: idx.unbuilt.refused(
+            e.source for e in chunk if e.where in wheres)
         return batch
 
     def _members(self, ctx: Context, idx: Index, src: Source, entities: list[Entity],

@@ -368,16 +368,22 @@ class CallGraphMetrics:
                at: int, done: int) -> Batch:
         where = f"{src}: edges {chunk[0][0][0]} -> {chunk[0][0][1]} and {len(chunk) - 1} more"
         facts: list[Fact] = []
+        # each new node, and each edge, is a record of its own: a bad edge is rejected
+        # alone, and an edge naming a bad node with it
+        spans: list[tuple[str, int]] = []
         for (client, server), flow in chunk:
             for ref in (client, server):
                 if not ctx.resolver.exists(ref):
-                    facts.append(node_at(ref, at, source=SOURCE, origin=where))
+                    facts.append(node_at(ref, at, source=SOURCE, origin=f"{src}: {ref}"))
+                    spans.append((f"{src}: {ref}", 1))
                     ctx.resolver.note(ref)
+            edge_where = f"{src}: {client} -> {server}"
             facts.append(EdgeFact("DEPENDS_ON", client, server, flow.attrs(), at,
-                                  source=SOURCE, origin=f"{src}: {client} -> {server}"))
+                                  source=SOURCE, origin=edge_where))
+            spans.append((edge_where, 1))
         facts = merge_current(ctx, facts, at, lambda k: _OWNED if k == "DEPENDS_ON" else (),
                               weak=("evidence", "protocol"))
-        batch = Batch(where, len(chunk), facts, bytes_done=done)
+        batch = Batch(where, len(chunk), facts, bytes_done=done, spans=spans)
         batch.redo = lambda: self._batch(ctx, src, chunk, at, done)
         return batch
 

@@ -43,6 +43,7 @@ from graph_schema.facts import Fact
 from ingest.changes import change_facts, deploy_change_id
 from ingest.core import Batch, Context, node_at
 from ingest.incident_events import owned
+from ingest.records import per_record
 from ingest.snapshot import merge_current
 from ingest.source import Source, parse_json
 from ingest.webhooks import Tally, iter_payloads
@@ -282,18 +283,18 @@ class CDEvents:
         tally = Tally()
         try:
             ctx.resolver.prefetch(n for _, ev in chunk for n in names_in(ev))
-            for ev_where, event in chunk:
-                if isinstance(event, FactError):
-                    raise event
-                facts.extend(event_facts(ctx, event, ev_where, building, tally))
+            built = per_record(chunk, lambda at, event: event_facts(ctx, event, at, building,
+                                                                    tally))
             # each fact merged with what other sources say of it at its own time
-            facts = merge_current(ctx, facts, None, owned)
+            facts = merge_current(ctx, built.facts, None, owned)
         except FactError as exc:
             return Batch(where, len(chunk), error=exc, bytes_done=done)
-        batch = Batch(where, len(chunk), facts, bytes_done=done, skipped=tally.skipped or None)
+        batch = Batch(where, len(chunk), facts, bytes_done=done, spans=built.spans,
+                      rejects=built.rejects, skipped=tally.skipped or None)
         batch.redo = lambda: self._batch(ctx, src, chunk, done)
         # a rejected batch's incidents must not leak into the events of later batches
         batch.on_written = lambda: ctx.state.setdefault(_WRITTEN, {}).update(building)
+        batch.on_dropped = lambda _: building.clear()  # whose incidents: not known here
         return batch
 
 

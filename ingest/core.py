@@ -2,9 +2,9 @@
 
 An adapter (one module per real-world format) *reads* a :class:`Source` and
 *yields batches*: lists of graph_schema facts, each batch written to the store
-in one transaction. A record that cannot be turned into facts makes its batch a
-rejected batch (the error names file, line or document, field and value); the
-other batches are kept. The pipeline validates every fact once, here; adapters
+in one transaction. A record that cannot be turned into facts is rejected alone
+(the error names file, line or document, field and value) when the batch says
+which facts are whose (``Batch.spans``); the other records are kept. The pipeline validates every fact once, here; adapters
 never touch the store except through the :class:`Context` (name resolution,
 stale-fact cleanup, current attributes). The pipeline that runs adapters is
 :mod:`ingest.pipeline`.
@@ -47,7 +47,8 @@ __all__ = [
 
 @dataclass(slots=True)
 class Batch:
-    """Facts from a group of records, written atomically; or the reason they were not."""
+    """Facts from a group of records, written in one transaction (its records rejected
+    one by one when ``spans`` says whose each fact is); or the reason they were not."""
 
     where: str
     records: int
@@ -69,6 +70,16 @@ class Batch:
     skipped: dict[str, int] | None = None
     #: remarks for the file's report that are not errors
     notes: list[str] | None = None
+    #: each record's ``where`` and number of facts, in the order of ``facts`` (facts
+    #: after the last span belong to the batch as a whole): a record whose fact fails
+    #: validation or is refused by the store is rejected alone and the others written
+    #: (see ingest.records); None: the batch is written all or nothing
+    spans: list[tuple[str, int]] | None = None
+    #: records refused while the batch was built (the others are in ``facts``)
+    rejects: list[FactError] | None = None
+    #: called with the ``where`` of the records dropped from the batch when the others
+    #: were written (as ``on_rejected`` is for a whole batch)
+    on_dropped: Callable[[list[str]], None] | None = None
 
 
 def node_at(ref: str, at: int, attrs: Mapping[str, Any] | None = None, *, source: str = "",

@@ -11,8 +11,8 @@ read with Python's csv module in chunks of ``--batch-size`` rows.
 
 Column names are matched case-insensitively; unknown columns are ignored; empty
 cells are absent values; blank lines are skipped; a quoted value may span lines. A
-bad row rejects its chunk, naming the row and column; a row with more fields than
-the header (an unquoted comma) is rejected alone. Rows are numbered from the first
+bad row is rejected alone, naming the row and column (a row with more fields than
+the header, an unquoted comma, too). Rows are numbered from the first
 row after the header.
 """
 
@@ -27,6 +27,7 @@ from graph_schema.facts import Fact
 from ingest.changes import change_facts
 from ingest.core import Batch, Context
 from ingest.incidents import incidents_facts, names_in
+from ingest.records import Built, per_record
 from ingest.source import IngestError, Source, iter_lines
 
 DEPLOY_COLUMNS = ("id", "time", "service")
@@ -42,8 +43,9 @@ def _lines(src: Source, on_bytes: Callable[[int], None]) -> Iterator[str]:
         yield line
 
 
-def deploys_facts(ctx: Context, rows: list[tuple[Any, str]]) -> list[Fact]:
-    return [f for row, where in rows for f in deploy_facts(ctx, row, where)]
+def deploys_facts(ctx: Context, rows: list[tuple[Any, str]]) -> Built:
+    return per_record(((where, row) for row, where in rows),
+                      lambda where, row: deploy_facts(ctx, row, where))
 
 
 def deploy_facts(ctx: Context, row: dict[str, str], where: str) -> list[Fact]:
@@ -63,7 +65,7 @@ class CsvExport:
     """A CSV export, each row mapped by ``to_facts``."""
 
     def __init__(self, name: str, required: tuple[str, ...], order: int, description: str,
-                 to_facts: Callable[[Context, list[tuple[Any, str]]], list[Fact]]) -> None:
+                 to_facts: Callable[[Context, list[tuple[Any, str]]], Built]) -> None:
         self.name = name
         self.required = required
         self.order = order
@@ -120,19 +122,21 @@ class CsvExport:
     def _batch(self, ctx: Context, src: Source, rows: list[tuple[int, dict[str, str]]],
                done: int) -> Batch:
         where = f"{src}: rows {rows[0][0]}-{rows[-1][0]}" if rows else str(src)
-        facts: list[Fact] = []
         try:
             ctx.resolver.prefetch(n for _, r in rows for n in _names(r))
-            for n, rec in rows:
-                for col in self.required:
-                    if not rec.get(col):
-                        raise FactError(f"{src}: row {n}", col, None, "missing")
-            facts = self.to_facts(ctx, [(rec, f"{src}: row {n}") for n, rec in rows])
+            built = self.to_facts(ctx, [(self._complete(rec, f"{src}: row {n}"),
+                                         f"{src}: row {n}") for n, rec in rows])
         except FactError as exc:
             return Batch(where, len(rows), error=exc, bytes_done=done)
-        batch = Batch(where, len(rows), facts, bytes_done=done)
+        batch = Batch(where, len(rows), built.facts, bytes_done=done, spans=built.spans,
+                      rejects=built.rejects)
         batch.redo = lambda: self._batch(ctx, src, rows, done)
         return batch
+
+    def _complete(self, rec: dict[str, str], where: str) -> dict[str, str] | FactError:
+        """The row, or a FactError naming its first required column that is empty."""
+        missing = next((col for col in self.required if not rec.get(col)), None)
+        return rec if missing is None else FactError(where, missing, None, "missing")
 
 
 def _names(row: dict[str, Any]) -> list[str]:

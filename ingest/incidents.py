@@ -30,6 +30,7 @@ from typing import Any
 from graph_schema import EdgeFact, FactError, NodeFact, TimeParseError, parse_time
 from graph_schema.facts import Fact
 from ingest.core import Batch, Context
+from ingest.records import Built, each_record
 from ingest.snapshot import Snapshot, replace_all
 from ingest.source import Source, YamlDoc, iter_yaml_documents
 
@@ -62,13 +63,17 @@ def node_refs(ctx: Context, value: Any, where: str, field: str) -> list[str]:
     return [ctx.resolver.resolve(v.strip()) for v in value]
 
 
-def incidents_facts(ctx: Context, records: list[tuple[Mapping[str, Any], str]]
-                    ) -> list[Fact]:
+def incidents_facts(ctx: Context, records: list[tuple[Any, str]]) -> Built:
     """Facts of incident records ``(record, where)`` with the YAML format's keys, and
-    closes for what earlier versions of them stated and they no longer do."""
+    closes for what earlier versions of them stated and they no longer do; a record
+    that is a FactError, or is refused while built, is in the result's ``rejects``."""
     ctx.resolver.prefetch(n for doc, _ in records for n in names_in(doc))
-    return replace_all(ctx, [incident_snapshot(ctx, doc, where) for doc, where in records],
-                       None)
+    built = Built()
+    snapshots = [s for _, s in each_record(((where, doc) for doc, where in records),
+                                           lambda where, doc: incident_snapshot(ctx, doc, where),
+                                           built.rejects)]
+    built.facts = replace_all(ctx, snapshots, None, built.spans)
+    return built
 
 
 def incident_snapshot(ctx: Context, doc: Mapping[str, Any], where: str) -> Snapshot:
@@ -225,18 +230,23 @@ class IncidentYaml:
         where = chunk[0].where(src) if len(chunk) == 1 else \
             f"{src}: documents {chunk[0].index}-{chunk[-1].index}"
         try:
-            for doc in chunk:
-                if doc.error is not None:
-                    raise doc.error
-                kind = doc.value.get("kind") if isinstance(doc.value, Mapping) else None
-                if kind not in ("Incident", "Postmortem"):
-                    raise FactError(doc.where(src), "kind", kind, "expected kind: Incident")
-            facts = incidents_facts(ctx, [(doc.value, doc.where(src)) for doc in chunk])
+            built = incidents_facts(ctx, [(_incident(src, doc), doc.where(src)) for doc in chunk])
         except FactError as exc:
             return Batch(where, len(chunk), error=exc, bytes_done=done)
-        batch = Batch(where, len(chunk), facts, bytes_done=done)
+        batch = Batch(where, len(chunk), built.facts, bytes_done=done, spans=built.spans,
+                      rejects=built.rejects)
         batch.redo = lambda: self._batch(ctx, src, chunk, done)
         return batch
+
+
+def _incident(src: Source, doc: YamlDoc) -> Any:
+    """The document's incident record, or why it is none (a FactError)."""
+    if doc.error is not None:
+        return doc.error
+    kind = doc.value.get("kind") if isinstance(doc.value, Mapping) else None
+    if kind not in ("Incident", "Postmortem"):
+        return FactError(doc.where(src), "kind", kind, "expected kind: Incident")
+    return doc.value
 
 
 ADAPTERS = (IncidentYaml(),)

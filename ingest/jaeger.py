@@ -31,6 +31,7 @@ from graph_schema import EdgeFact, FactError, NodeFact
 from graph_schema.facts import Fact
 from ingest.core import Batch, Context
 from ingest.otlp import Aggregator, OtlpTraces, Span
+from ingest.records import per_record
 from ingest.snapshot import merge_current
 from ingest.source import Source, parse_json, read_text
 
@@ -175,12 +176,13 @@ class JaegerDependencies:
             ctx.resolver.prefetch(v for _, it in chunk if isinstance(it, Mapping)
                                   for k in ("parent", "child")
                                   if isinstance(v := it.get(k), str))
-            for i, item in chunk:
-                facts.extend(dependency_facts(ctx, item, f"{src}: data[{i}]", ctx.at))
-            facts = merge_current(ctx, facts, ctx.at, owned, weak=("evidence",))
+            built = per_record(((f"{src}: data[{i}]", item) for i, item in chunk),
+                               lambda at, item: dependency_facts(ctx, item, at, ctx.at))
+            facts = merge_current(ctx, built.facts, ctx.at, owned, weak=("evidence",))
         except FactError as exc:
             return Batch(where, len(chunk), error=exc, bytes_done=done)
-        batch = Batch(where, len(chunk), facts, bytes_done=done)
+        batch = Batch(where, len(chunk), facts, bytes_done=done, spans=built.spans,
+                      rejects=built.rejects)
         batch.redo = lambda: self._batch(ctx, src, chunk, done)
         return batch
 

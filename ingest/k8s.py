@@ -16,7 +16,7 @@ object's newest ``metadata.managedFields`` time, else from ``--at``.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 from graph_schema import COMPONENT_KINDS, Close, EdgeFact, FactError, NodeFact
 from graph_schema.facts import Fact
@@ -31,6 +31,7 @@ from ingest.k8s_objects import (
     containers_or_none,
     parse_objects,
 )
+from ingest.records import each_record
 from ingest.snapshot import Membership, Snapshot, replace_all
 from ingest.source import Source, iter_yaml_documents
 
@@ -118,30 +119,42 @@ class KubernetesManifests:
 
     def _build(self, ctx: Context, idx: Index, src: Source, objs: list[Obj]) -> Batch:
         where = _span(src, objs)
-        snapshots: list[Snapshot] = []
+        spans: list[tuple[str, int]] = []
+        rejects: list[FactError] = []
+
+        stated: set[str] = set()
+
+        def snapshot(_: str, obj: Obj) -> Snapshot:
+            built = _first_statements(_BUILDERS[obj.kind](ctx, idx, obj), stated)
+            return Snapshot(obj.source, built, k8s_map.object_time(ctx, obj), obj.where)
+
         try:
             ctx.resolver.prefetch({n for o in objs for n in _names_to_look_up(idx, o)})
-            stated: set[str] = set()
-            for obj in objs:
-                built = _first_statements(_BUILDERS[obj.kind](ctx, idx, obj), stated)
-                snapshots.append(Snapshot(obj.source, built, k8s_map.object_time(ctx, obj),
-                                          obj.where))
+            snapshots = [s for _, s in each_record(((o.where, o) for o in objs), snapshot,
+                                                   rejects)]
             # what one version of a node no longer says but another still does stays
-            facts = [f for f in replace_all(ctx, snapshots, owned)
-                     if not (isinstance(f, Close) and f.fact_id in stated)]
+            facts, spans = _without(replace_all(ctx, snapshots, owned, spans), spans,
+                                    lambda f: isinstance(f, Close) and f.fact_id in stated)
+            kept = {s.source for s in snapshots}
+            # changes of the objects built, after every record: written with the batch
             facts.extend(k8s_changes.merged(
-                [f for obj in objs for f in k8s_changes.change_facts_of(ctx, idx, obj)]))
+                [f for obj in objs if obj.source in kept
+                 for f in k8s_changes.change_facts_of(ctx, idx, obj)]))
         except FactError as exc:
             idx.unbuilt.refused(o.source for o in objs)
             return Batch(where, len(objs), error=exc)
-        idx.unbuilt.built(o.source for o in objs)
+        idx.unbuilt.built(kept)
+        idx.unbuilt.refused(o.source for o in objs if o.source not in kept)
         idx.asserted.update(f.fact_id for f in facts if isinstance(f, (NodeFact, EdgeFact)))
         for o in objs:  # names other formats of the run may now use for these nodes
-            for alias, ref in idx.aliases.get(o.source, {}).items():
-                ctx.resolver.add_aliases(ref, (alias,))
-        batch = Batch(where, len(objs), facts)
+            if o.source in kept:
+                for alias, ref in idx.aliases.get(o.source, {}).items():
+                    ctx.resolver.add_aliases(ref, (alias,))
+        batch = Batch(where, len(objs), facts, spans=spans, rejects=rejects)
         batch.redo = lambda: self._build(ctx, idx, src, objs)
         batch.on_rejected = lambda: idx.unbuilt.refused(o.source for o in objs)
+        batch.on_dropped = lambda wheres: idx.unbuilt.refused(
+            o.source for o in objs if o.where in wheres)
         return batch
 
     def _members(self, ctx: Context, idx: Index, src: Source, objs: list[Obj],
@@ -169,6 +182,21 @@ class KubernetesManifests:
         batch.on_written = written
         batch.redo = lambda: self._members(ctx, idx, src, objs, clean)
         return batch
+
+
+def _without(facts: list[Fact], spans: list[tuple[str, int]], drop: Callable[[Fact], bool]
+             ) -> tuple[list[Fact], list[tuple[str, int]]]:
+    """``facts`` less those ``drop`` picks, and the records' spans counted again."""
+    out: list[Fact] = []
+    counted: list[tuple[str, int]] = []
+    start = 0
+    for where, n in spans:
+        part = [f for f in facts[start:start + n] if not drop(f)]
+        start += n
+        out.extend(part)
+        counted.append((where, len(part)))
+    out.extend(f for f in facts[start:] if not drop(f))
+    return out, counted
 
 
 def _first_statements(facts: list[Fact], stated: set[str]) -> list[Fact]:

@@ -31,6 +31,7 @@ from graph_schema.facts import Fact
 from ingest.alerts import alert_facts
 from ingest.changes import change_facts
 from ingest.core import Batch, Context
+from ingest.records import per_record
 from ingest.source import Source, iter_lines, loads
 
 _EXTS = (".jsonl", ".ndjson", ".json")
@@ -184,26 +185,13 @@ class NativeJsonl:
                done: int) -> Batch:
         first, last = lines[0][0], lines[-1][0]
         where = f"{src}:{first}" if first == last else f"{src}:{first}-{last}"
-        records: list[tuple[str, Any]] = []
-        error: FactError | None = None
         name = str(src)
-        for n, line in lines:
-            rec = self._parse(name, n, line)
-            if isinstance(rec, FactError):
-                error = rec
-                break
-            records.append((f"{name}:{n}", rec))
-        facts: list[Fact] = []
-        if error is None:
-            ctx.resolver.prefetch({n for _, rec in records for n in names_of(rec)})
-            try:
-                for rec_where, rec in records:
-                    facts.extend(record_facts(ctx, rec, rec_where))
-            except FactError as exc:
-                error = exc
-        batch = Batch(where, len(lines), [] if error else facts, error, done)
-        if error is None:
-            batch.redo = lambda: self._batch(ctx, src, lines, done)
+        records = [(f"{name}:{n}", self._parse(name, n, line)) for n, line in lines]
+        ctx.resolver.prefetch({n for _, rec in records for n in names_of(rec)})
+        built = per_record(records, lambda rec_where, rec: record_facts(ctx, rec, rec_where))
+        batch = Batch(where, len(lines), built.facts, None, done, spans=built.spans,
+                      rejects=built.rejects)
+        batch.redo = lambda: self._batch(ctx, src, lines, done)
         return batch
 
     @staticmethod

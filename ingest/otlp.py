@@ -325,20 +325,23 @@ class OtlpTraces:
         where = f"{src}: edges {chunk[0][0][0]} -> {chunk[0][0][1]} and {len(chunk) - 1} more"
         facts: list[Fact] = []
         ctx.resolver.prefetch(n for (a, b), _ in chunk for n in (a, b))
+        spans = []  # a new node is a record of its own: a bad one takes no edge's other end
         for (caller, callee), stats in chunk:
             refs = []
             for name, kind in ((caller, "service"), (callee, stats.kind)):
                 ref = ctx.resolver.resolve(name, kind)
                 if not ctx.resolver.exists(ref):
-                    facts.append(node_at(ref, at, source=SOURCE, origin=where))
+                    facts.append(node_at(ref, at, source=SOURCE, origin=f"{src}: {name}"))
                     ctx.resolver.note(ref)
+                    spans.append((f"{src}: {name}", 1))
                 refs.append(ref)
             if refs[0] != refs[1]:
                 facts.append(EdgeFact("DEPENDS_ON", refs[0], refs[1], stats.attrs(), at,
                                       source=SOURCE, origin=f"{src}: {caller} -> {callee}"))
+                spans.append((f"{src}: {caller} -> {callee}", 1))
         facts = merge_current(ctx, facts, at, lambda k: _OWNED if k == "DEPENDS_ON" else (),
                               weak=("evidence", "protocol", "async"))
-        batch = Batch(where, len(chunk), facts, bytes_done=done)
+        batch = Batch(where, len(chunk), facts, bytes_done=done, spans=spans)
         batch.redo = lambda: self._batch(ctx, src, chunk, at, done)
         return batch
 

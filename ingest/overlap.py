@@ -26,14 +26,14 @@ from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING
 
 from ccm.errors import BatchRejected
-from graph_schema import FactError, NodeFact, validate
-from graph_schema.facts import Fact
+from graph_schema import FactError, NodeFact
 from ingest.core import Batch, FileReport
+from ingest.records import Ready, ready, rebuild
 from ingest.writer import TICKS as _TICKS
 from ingest.writer import Writer, WriterDied, WriterFailed
 
 if TYPE_CHECKING:
-    from ingest.pipeline import _Run
+    from ingest.pipeline import Run
 
 #: batches handed to the writer and not yet answered, at most
 DEPTH = 3
@@ -48,13 +48,13 @@ MIN_IDLE = 0.6
 #: work holds one): they then spend more CPU in all than this process writing alone
 MIN_SHARE = 1.2
 
-_Flight = tuple[Batch, int, list[Fact]]
+_Flight = tuple[Batch, int, Ready]
 
 
 class Overlap:
     """Takes one file's batches for a run, writing them through ``writer``."""
 
-    def __init__(self, run: _Run, fr: FileReport) -> None:
+    def __init__(self, run: Run, fr: FileReport) -> None:
         self.run, self.fr = run, fr
         self.writer: Writer | None = None
         self.resolver = run.ctx.resolver
@@ -108,11 +108,9 @@ class Overlap:
                 continue
             batch, again = self.todo.popleft()
             if again and batch.redo is not None and not batch.after_stage:
-                from ingest.pipeline import _rebuild
-
-                batch = _rebuild(batch)
+                batch = rebuild(batch)
             if local or self.writer is None:
-                self.run._take(batch, self.fr)
+                self.run.take(batch, self.fr)
             else:
                 flight = self._hand_over(batch, self.writer)
                 if flight is not None:
@@ -168,24 +166,24 @@ class Overlap:
         try:
             if batch.error is not None or batch.after_stage or not batch.facts \
                     or (not self.flying and not writer.poll_ready()):
-                run._take(batch, self.fr)
+                run.take(batch, self.fr)
                 return None
             self.fr.batches += 1
             try:
-                facts = [validate(f) for f in batch.facts]
+                rd = ready(batch)
             except FactError as exc:
-                run._reject(batch, self.fr, str(exc), self.resolver.seal())
+                run.reject(batch, self.fr, str(exc), self.resolver.seal())
                 return None
-            token = self.resolver.seal(f.ref for f in facts if type(f) is NodeFact)
+            token = self.resolver.seal(f.ref for f in rd.facts if type(f) is NodeFact)
             try:
-                writer.send(facts)
+                writer.send(rd.facts)
             except WriterDied:
                 self.resolver.discard(token)
                 raise
         except WriterDied as exc:
             raise WriterDied(f"{exc}, before writing {batch.where} (the batches before it "
                              "were written; ingesting the file again is safe)") from None
-        return batch, token, facts
+        return batch, token, rd
 
     def _skipped(self, writer: Writer, flight: _Flight) -> Batch:
         batch, token, _ = flight
@@ -201,7 +199,7 @@ class Overlap:
     def _settle(self, flight: _Flight) -> bool:
         """Account for the oldest batch in flight once its result is back; True if
         written."""
-        batch, token, facts = flight
+        batch, token, rd = flight
         run, fr = self.run, self.fr
         assert self.writer is not None
         try:
@@ -211,23 +209,12 @@ class Overlap:
             raise WriterDied(f"{exc}, while writing {batch.where} (which may or may not be "
                              "written; the batches before it were; ingesting the file again "
                              "is safe)") from None
-        except WriterFailed:  # rolled back there: write it here, with the usual outcome
-            run._write(batch, fr, token, True)
+        except (WriterFailed, BatchRejected):
+            # rolled back there: write it here, with the usual outcome (a refused record
+            # is rejected alone, a batch naming nodes not written yet kept to retry)
+            run.write(batch, fr, token, True)
             return False
-        except BatchRejected as exc:
-            unknown = exc.field in ("from", "to") and "unknown node" in exc.error.problem
-            if unknown and batch.redo is not None:
-                self.resolver.discard(token)
-                run.deferred.append((batch, fr))
-            else:
-                run._reject(batch, fr, str(exc), token)
-            return False
-        fr.added += result.added
-        fr.unchanged += result.unchanged
-        fr.closed += result.closed
-        self.resolver.commit(token, (f.ref for f in facts if type(f) is NodeFact))
-        if batch.on_written is not None:
-            batch.on_written()
+        run.written(batch, fr, token, rd, result)
         return True
 
 

@@ -4,12 +4,15 @@ Order of work: sources are grouped by their adapter's ``order`` (topology < 40 <
 changes < 60 < alerts and incidents) and read group by group. A batch marked
 ``after_stage`` is built only once every source of its group has been read (a
 Kubernetes Deployment in one file may need the Service in another); a batch
-whose edges name nodes no source has defined yet is retried at the end of the
-stage, then at the end of the run, and rejected if they are still unknown.
+whose edges name nodes no source has defined yet waits (:mod:`ingest.waiting`): it
+is retried at the end of the stage, then at the end of the run, and the records
+naming them are rejected if they are still unknown.
 
-Every fact is validated once, here, before the store writes it. The resolver
-keeps each batch's new nodes apart until the batch is written, so that a
-rejected batch takes back only its own.
+Every fact is validated once, here, before the store writes it. A batch is one
+transaction, but a record that fails validation or that the store refuses is
+rejected alone and the others written (:mod:`ingest.records`). The resolver keeps
+each batch's new nodes apart until the batch is written, so that a rejected batch
+or record takes back only its own.
 """
 
 from __future__ import annotations
@@ -20,7 +23,8 @@ from pathlib import Path
 
 from ccm.errors import BatchRejected
 from ccm.store.base import Store
-from graph_schema import FactError, NodeFact, validate
+from ccm.store.types import WriteResult
+from graph_schema import FactError, NodeFact
 from graph_schema.timeutil import now_micros
 from ingest.core import (
     DEFAULT_BATCH,
@@ -30,18 +34,17 @@ from ingest.core import (
     FileReport,
     IngestReport,
     detect,
-    expand,
     registry,
 )
+from ingest.folders import Input, find_inputs, input_of
 from ingest.gcpause import fewer_collections
 from ingest.overlap import Overlap
+from ingest.records import Ready, ready, rebuild, rejection, unknown_node
 from ingest.source import IngestError, Source
+from ingest.waiting import Waiting
 from ingest.writer import MIN_BYTES, Writer, WriterDied, eligible
 
 ProgressHook = Callable[[str, int, int], None]
-#: the most facts written as one transaction when batches wait for each other; a
-#: bigger cycle is written nodes first (a Neo4j transaction holds its state in memory)
-MAX_TOGETHER = 20_000
 
 __all__ = ["ingest_bytes", "ingest_paths", "ingest_sources"]
 
@@ -52,13 +55,15 @@ def ingest_paths(store: Store, paths: Iterable[str | Path], *, fmt: str | None =
                  signals: Mapping[str, str] | None = None) -> IngestReport:
     """Ingest files and folders into ``store``; returns a report per file.
 
-    ``fmt`` forces a format (else each file's is detected). ``at`` is the valid time
-    for sources without timestamps (default: now). ``progress(path, done, total)``
-    is called as bytes are read. ``signals`` overrides alertname -> signal entries.
+    ``fmt`` forces a format (else each file's is detected; a file found in a folder
+    that no format recognises is skipped with a note, and Helm charts and Kustomize
+    folders are rendered or noted: see :mod:`ingest.folders`). ``at`` is the valid
+    time for sources without timestamps (default: now). ``progress(path, done,
+    total)`` is called as bytes are read. ``signals`` overrides alertname -> signal
+    entries.
     """
-    sources = [Source.from_path(p) for p in expand(paths)]
-    return ingest_sources(store, sources, fmt=fmt, at=at, batch_size=batch_size,
-                          progress=progress, signals=signals)
+    return _ingest(store, find_inputs(paths), fmt=fmt, at=at, batch_size=batch_size,
+                   progress=progress, signals=signals)
 
 
 def ingest_bytes(store: Store, fmt: str | None, data: bytes, name: str, at: int | None = None,
@@ -79,25 +84,34 @@ def ingest_sources(store: Store, sources: Sequence[Source], *, fmt: str | None =
                    progress: ProgressHook | None = None,
                    signals: Mapping[str, str] | None = None) -> IngestReport:
     """Ingest ``sources`` (files or payloads), topology before changes before alerts."""
+    return _ingest(store, [input_of(s) for s in sources], fmt=fmt, at=at,
+                   batch_size=batch_size, progress=progress, signals=signals)
+
+
+def _ingest(store: Store, inputs: Sequence[Input], *, fmt: str | None, at: int | None,
+            batch_size: int, progress: ProgressHook | None,
+            signals: Mapping[str, str] | None) -> IngestReport:
     adapters = registry()
     if fmt is not None and fmt not in adapters:
         raise IngestError(f"unknown format {fmt!r} (known: {', '.join(adapters)})")
     ctx = Context(store, now_micros() if at is None else at, batch_size,
                   dict(signals or {}))
-    plan: list[tuple[Source, Adapter | None]] = []
-    for src in sources:
+    plan: list[tuple[Input, Adapter | None]] = []
+    for item in inputs:
         try:
-            plan.append((src, adapters[fmt] if fmt else detect(src, adapters)))
+            forced = item.fmt or fmt
+            plan.append((item, adapters[forced] if forced else
+                         detect(item.source, adapters) if item.source else None))
         except OSError:
-            plan.append((src, None))
+            plan.append((item, None))
     plan.sort(key=lambda pa: pa[1].order if pa[1] else 99)
-    run = _Run(ctx, progress)
+    run = Run(ctx, progress)
     report = IngestReport()
     with fewer_collections():
         try:
             for _, group in itertools.groupby(plan, key=lambda pa: pa[1].order if pa[1] else 99):
-                for src, adapter in group:
-                    report.files.append(run.ingest_file(src, adapter))
+                for item, adapter in group:
+                    report.files.append(run.ingest_input(item, adapter))
                 run.end_stage()
             run.end()
         finally:
@@ -105,17 +119,32 @@ def ingest_sources(store: Store, sources: Sequence[Source], *, fmt: str | None =
     return report
 
 
-class _Run:
+class Run:
     """One ingest run: writes batches, holds the ones that wait (stage, unknown nodes)."""
 
     def __init__(self, ctx: Context, progress: ProgressHook | None) -> None:
         self.ctx = ctx
         self.progress = progress
         self.stage: list[tuple[Batch, FileReport]] = []
-        self.deferred: list[tuple[Batch, FileReport]] = []
+        self.waiting = Waiting(self)
         #: the writer process (ingest.writer), started for the first file big enough
         self.writer: Writer | None = None
         self.writer_broken = False
+
+    def ingest_input(self, item: Input, adapter: Adapter | None) -> FileReport:
+        """Ingest one input; one not to read (a note about a folder, a file of a folder
+        that no format recognises) gets a report of notes (or its error) only."""
+        src = item.source
+        if src is None or (adapter is None and not item.named and src.exists()):
+            fr = FileReport(item.path, "-", notes=list(item.notes))
+            if item.error is not None:
+                fr.errors.append(item.error)
+            elif src is not None:
+                fr.notes.append(f"{src}: skipped: not a format CCM reads")
+            return fr
+        fr = self.ingest_file(src, adapter)
+        fr.notes[:0] = item.notes
+        return fr
 
     def ingest_file(self, src: Source, adapter: Adapter | None) -> FileReport:
         fr = FileReport(str(src), adapter.name if adapter else "?")
@@ -135,7 +164,7 @@ class _Run:
             try:
                 for batch in batches:
                     if not overlapped:
-                        self._take(batch, fr)
+                        self.take(batch, fr)
                     if self.progress:
                         done = total if batch.bytes_done is None else batch.bytes_done
                         self.progress(str(src), min(total, done), total)
@@ -183,7 +212,7 @@ class _Run:
                 self.writer_broken = True
         return self.writer
 
-    def _take(self, batch: Batch, fr: FileReport) -> None:
+    def take(self, batch: Batch, fr: FileReport) -> None:
         if batch.skipped:
             for what, n in batch.skipped.items():
                 fr.skip(what, n)
@@ -193,141 +222,33 @@ class _Run:
             fr.batches += 1
         token = self.ctx.resolver.seal()
         if batch.error is not None:
-            self._reject(batch, fr, str(batch.error), token)
+            self.reject(batch, fr, str(batch.error), token)
         elif batch.after_stage:
             self.ctx.resolver.discard(token)
             self.stage.append((batch, fr))
         else:
-            self._write(batch, fr, token, True)
+            self.write(batch, fr, token, True)
 
     def end_stage(self) -> None:
         """Build and write the batches that waited for the whole stage to be read, then
         retry the batches that named nodes this stage has since written."""
         waiting, self.stage = self.stage, []
         for batch, fr in waiting:
-            again = _rebuild(batch)
+            again = rebuild(batch)
             token = self.ctx.resolver.seal()
             if again.error is not None:
-                self._reject(again, fr, str(again.error), token)
+                self.reject(again, fr, str(again.error), token)
             else:
-                self._write(again, fr, token, True)
-        self._retry(final=False)
+                self.write(again, fr, token, True)
+        self.waiting.retry(final=False)
 
     def end(self) -> None:
         """Retry the batches still waiting for nodes; reject those that still name
         nodes nothing defined."""
-        self._retry(final=True)
+        self.waiting.retry(final=True)
 
-    def _retry(self, final: bool) -> None:
-        pending, self.deferred = self.deferred, []
-        while pending:
-            still: list[tuple[Batch, FileReport]] = []
-            for batch, fr in pending:
-                again = _rebuild(batch)
-                token = self.ctx.resolver.seal()
-                if again.error is not None:
-                    self._reject(again, fr, str(again.error), token)
-                elif not self._write(again, fr, token, retry=True):
-                    still.append((batch, fr))
-            if len(still) == len(pending) and len(still) > 1:
-                # no batch can go first: their edges name each other's nodes (a cycle
-                # across batches); written together they can
-                remaining = self._write_together(still, final)
-                if len(remaining) < len(still):
-                    pending = remaining
-                    continue
-            if len(still) == len(pending):
-                if not final:
-                    self.deferred = still
-                    return
-                for batch, fr in still:
-                    again = _rebuild(batch)
-                    token = self.ctx.resolver.seal()
-                    if again.error is not None:
-                        self._reject(again, fr, str(again.error), token)
-                    else:
-                        self._write(again, fr, token)
-                return
-            pending = still
-
-    def _write_together(self, items: list[tuple[Batch, FileReport]], final: bool
-                        ) -> list[tuple[Batch, FileReport]]:
-        """Write waiting batches in one transaction, each counted apart; a batch that
-        still names a node nothing defines is taken out (kept waiting unless
-        ``final``, then rejected) and the others tried again. Returns those waiting."""
-        group: list[tuple[Batch, Batch, FileReport, int, list]] = []
-        waiting: list[tuple[Batch, FileReport]] = []
-        for batch, fr in items:
-            again, token = _rebuild(batch), self.ctx.resolver.seal()
-            try:
-                if again.error is not None:
-                    raise again.error
-                group.append((batch, again, fr, token, [validate(f) for f in again.facts]))
-            except FactError as exc:
-                self._reject(again, fr, str(exc), token)
-        if sum(len(g[4]) for g in group) > MAX_TOGETHER:
-            return self._write_nodes_first(group, final)
-        while group:
-            sizes = [len(g[4]) for g in group]
-            try:
-                result = self.ctx.store.write([f for g in group for f in g[4]], validated=True,
-                                              parts=sizes)
-            except BatchRejected as exc:
-                k = _part_of(exc.index or 0, sizes)
-                batch, again, fr, token, _ = group.pop(k)
-                unknown = exc.field in ("from", "to") and "unknown node" in exc.error.problem
-                if unknown and not final:
-                    self.ctx.resolver.discard(token)
-                    waiting.append((batch, fr))
-                else:
-                    self._reject(again, fr, f"{exc.error}; nothing from this batch was written",
-                                 token)
-                continue
-            for (_, again, fr, token, facts), part in zip(group, result.parts, strict=True):
-                fr.added += part.added
-                fr.unchanged += part.unchanged
-                fr.closed += part.closed
-                self.ctx.resolver.commit(token, (f.ref for f in facts if isinstance(f, NodeFact)))
-                if again.on_written is not None:
-                    again.on_written()
-            break
-        return waiting
-
-    def _write_nodes_first(self, group: list[tuple[Batch, Batch, FileReport, int, list]],
-                           final: bool) -> list[tuple[Batch, FileReport]]:
-        """Too big to write together: write every batch's nodes, then every batch. A
-        batch rejected in the second step (an edge to a node nothing defines) keeps
-        the nodes the first step wrote."""
-        node_counts = []
-        for _, _, fr, _, facts in group:
-            nodes = [f for f in facts if isinstance(f, NodeFact)]
-            node_counts.append(len(nodes))
-            if nodes:
-                result = self.ctx.store.write(nodes, validated=True)
-                fr.added += result.added
-                fr.closed += result.closed
-                self.ctx.resolver.commit(self.ctx.resolver.seal(), (f.ref for f in nodes))
-        waiting: list[tuple[Batch, FileReport]] = []
-        for (batch, again, fr, token, facts), n_nodes in zip(group, node_counts, strict=True):
-            try:
-                result = self.ctx.store.write(facts, validated=True)
-            except BatchRejected as exc:
-                unknown = exc.field in ("from", "to") and "unknown node" in exc.error.problem
-                if unknown and not final:
-                    self.ctx.resolver.discard(token)
-                    waiting.append((batch, fr))
-                else:
-                    self._reject(again, fr, str(exc), token)
-                continue
-            fr.added += result.added
-            fr.unchanged += max(0, result.unchanged - n_nodes)
-            fr.closed += result.closed
-            self.ctx.resolver.commit(token)
-            if again.on_written is not None:
-                again.on_written()
-        return waiting
-
-    def _reject(self, batch: Batch, fr: FileReport, why: str, token: int) -> None:
+    def reject(self, batch: Batch, fr: FileReport, why: str, token: int) -> None:
+        """Reject the whole batch (every record of it)."""
         self.ctx.resolver.discard(token)
         if batch.on_rejected is not None:
             batch.on_rejected()
@@ -338,51 +259,53 @@ class _Run:
         else:
             fr.errors.append(f"{batch.where}: {what}: {why}")
 
-    def _write(self, batch: Batch, fr: FileReport, token: int, defer: bool = False,
+    def write(self, batch: Batch, fr: FileReport, token: int, defer: bool = False,
                retry: bool = False) -> bool:
-        """Write a batch; False if it named unknown nodes and was kept for a retry."""
+        """Write a batch, rejecting its bad records alone; False if it named unknown
+        nodes and was kept for a retry (``defer``: in the run's deferred batches)."""
         try:
-            facts = [validate(f) for f in batch.facts]
+            rd = ready(batch)
         except FactError as exc:
-            self._reject(batch, fr, str(exc), token)
+            self.reject(batch, fr, str(exc), token)
             return True
-        if facts:
+        result = None
+        while rd.facts:
             try:
-                result = self.ctx.store.write(facts, validated=True)
+                result = self.ctx.store.write(rd.facts, validated=True)
             except BatchRejected as exc:
-                unknown = exc.field in ("from", "to") and "unknown node" in exc.error.problem
-                if unknown and batch.redo is not None and (defer or retry):
+                if unknown_node(exc) and batch.redo is not None and (defer or retry) \
+                        and not rd.names_lost(exc):
                     self.ctx.resolver.discard(token)
                     if defer:
-                        self.deferred.append((batch, fr))
+                        self.waiting.batches.append((batch, fr))
                     return False
-                self._reject(batch, fr, str(exc), token)
+                if unknown_node(exc) and rd.drop_naming(exc.value, exc.error):
+                    continue
+                if rd.drop(exc.error, exc.index):
+                    continue
+                self.reject(batch, fr, str(exc), token)
                 return True
+            break
+        self.written(batch, fr, token, rd, result)
+        return True
+
+    def written(self, batch: Batch, fr: FileReport, token: int, rd: Ready,
+                 result: WriteResult | None) -> None:
+        """Account for a written batch: its counts, its nodes, its rejected records."""
+        if result is not None:
             fr.added += result.added
             fr.unchanged += result.unchanged
             fr.closed += result.closed
-        self.ctx.resolver.commit(token, (f.ref for f in facts if type(f) is NodeFact))
+        nodes = (f.ref for f in rd.facts if type(f) is NodeFact)
+        resolver = self.ctx.resolver
+        if rd.refused:
+            # the dropped records' nodes were pending under the token: keep only the
+            # written ones
+            resolver.discard(token)
+            fr.rejected += len(rd.refused)
+            fr.errors.extend(rejection(where, exc) for where, exc in rd.refused)
+            if batch.on_dropped is not None:
+                batch.on_dropped([where for where, _ in rd.refused])
+        resolver.commit(token, nodes)
         if batch.on_written is not None:
             batch.on_written()
-        return True
-
-
-def _part_of(index: int, sizes: list[int]) -> int:
-    """Which part of a write made of parts of ``sizes`` holds fact ``index``."""
-    for k, n in enumerate(sizes):
-        if index < n:
-            return k
-        index -= n
-    return len(sizes) - 1
-
-
-def _rebuild(batch: Batch) -> Batch:
-    if batch.redo is None:
-        return Batch(batch.where, batch.records, [], FactError(
-            batch.where, "(batch)", None, "cannot be rebuilt"))
-    try:
-        again = batch.redo()
-    except FactError as exc:
-        return Batch(batch.where, batch.records, [], exc)
-    again.after_stage = False
-    return again

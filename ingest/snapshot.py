@@ -44,11 +44,13 @@ class Snapshot:
 
 
 def replace_all(ctx: Context, snapshots: list[Snapshot],
-                owned: Callable[[str], Collection[str]] | None) -> list[Fact]:
+                owned: Callable[[str], Collection[str]] | None,
+                spans: list[tuple[str, int]] | None = None) -> list[Fact]:
     """Each snapshot's facts, merged with what other sources say of them
     (:func:`merge_current`; ``owned`` None: the sources own every attribute they
     state, no merge), plus closes for what each source asserted before (true at its
-    time) and no longer asserts. Two store queries in all."""
+    time) and no longer asserts. Two store queries in all. ``spans`` gets each
+    snapshot's ``(where, number of facts)`` (see ingest.core.Batch.spans)."""
     all_facts = [f for s in snapshots for f in s.facts]
     merged = merge_current(ctx, all_facts, None, owned) if owned is not None else all_facts
     asserted = ctx.open_facts({s.source: s.at for s in snapshots})
@@ -61,6 +63,8 @@ def replace_all(ctx: Context, snapshots: list[Snapshot],
         out.extend(facts)
         out.extend(Close(fid, snap.at, source=snap.source, origin=snap.where)
                    for fid in sorted(gone))
+        if spans is not None:
+            spans.append((snap.where, len(facts) + len(gone)))
     return out
 
 

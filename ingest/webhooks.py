@@ -19,6 +19,7 @@ from typing import Any
 from graph_schema import FactError, TimeParseError, parse_time
 from graph_schema.facts import Fact
 from ingest.core import Batch, Context
+from ingest.records import per_record
 from ingest.source import Source, iter_json_records
 
 
@@ -78,20 +79,16 @@ def _batch(ctx: Context, chunk: list[tuple[str, Any]], done: int, facts_of: Payl
            names_of: PayloadNames,
            finish: Callable[[Context, list[Fact]], list[Fact]] | None) -> Batch:
     where = chunk[0][0] if len(chunk) == 1 else f"{chunk[0][0]} to {chunk[-1][0]}"
-    facts: list[Fact] = []
     tally = Tally()
     try:
         ctx.resolver.prefetch(n for _, p in chunk if isinstance(p, Mapping) for n in names_of(p))
-        for at, payload in chunk:
-            if isinstance(payload, FactError):
-                raise payload
-            facts.extend(facts_of(ctx, payload, at, tally))
-        if finish is not None:
-            facts = finish(ctx, facts)
+        built = per_record(chunk, lambda at, payload: facts_of(ctx, payload, at, tally))
+        # ``finish`` keeps the facts' number and order, so the records' spans hold
+        facts = built.facts if finish is None else finish(ctx, built.facts)
     except FactError as exc:
         return Batch(where, len(chunk), error=exc, bytes_done=done)
     batch = Batch(where, len(chunk), facts, bytes_done=done, skipped=tally.skipped or None,
-                  notes=tally.notes or None)
+                  notes=tally.notes or None, spans=built.spans, rejects=built.rejects)
     batch.redo = lambda: _batch(ctx, chunk, done, facts_of, names_of, finish)
     return batch
 

@@ -108,9 +108,10 @@ def test_entities_of_one_name_in_two_namespaces_are_refused_naming_each_other(em
     report = ingest_bytes(embedded, None, _cache("shop") + b"---\n" + _cache("billing"),
                           "catalog-info.yaml", at=AT1)
     assert report.rejected == 2 and report.added == 0
-    (error,) = report.errors
-    assert "resource shop/redis" in error and "'metadata.namespace'" in error
-    assert "backstage:resource:billing/redis" in error and "cache:redis" in error
+    shop, billing = report.errors
+    assert "resource shop/redis" in shop and "'metadata.namespace'" in shop
+    assert "backstage:resource:billing/redis" in shop and "cache:redis" in shop
+    assert "resource billing/redis" in billing and "backstage:resource:shop/redis" in billing
     assert "cache:redis" not in embedded.graph(AT1 + 1).nodes
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from ingest import ingest_bytes, ingest_paths
-from tests.helpers import AT1, AT2, FIXTURES, LATER, attrs_of, deps
+from tests.helpers import AT1, AT2, FIXTURES, LATER, attrs_of, deps, edges
 
 BODY = (FIXTURES / "jaeger" / "dependencies.json").read_bytes()
 
@@ -56,12 +56,13 @@ def test_a_later_body_versions_call_counts_and_keeps_other_attributes(embedded):
     assert ingest_bytes(embedded, None, later, "deps.json", at=AT2).added == 0
 
 
-def test_a_bad_item_rejects_its_batch_naming_index_and_field(embedded):
+def test_a_bad_item_is_rejected_alone_naming_index_and_field(embedded):
     bad = b'{"data": [{"parent": "a", "child": "b", "callCount": 3}, {"parent": "a", "child": 7}]}'
     report = ingest_bytes(embedded, "jaeger", bad, "deps.json", at=AT1)
     error, = report.errors
     assert "deps.json: data[1]" in error and "field 'child'" in error
-    assert report.rejected == 2 and report.added == 0
+    assert report.rejected == 1
+    assert edges(embedded.graph(AT1 + 1)) == {("service:a", "DEPENDS_ON", "service:b")}
 
 
 REAL = FIXTURES / "real" / "traces"

@@ -49,8 +49,8 @@ async def run_ingest(state: ApiState, who: Identity, fmt: str, body: bytes, sour
              summary="Ingest a file's content (any ingest format)",
              description="The body is one file of the format (as `ccm ingest --format` reads "
                          "it); a CDEvent sent in CloudEvents binary mode (`ce-*` headers) is "
-                         "read with its headers. Every batch is written whole or not at all; a bad record "
-                         "rejects its batch only, named in `errors` (`ok: false`). When "
+                         "read with its headers. A bad record is rejected alone, named in "
+                         "`errors` (`ok: false`); the others are written. When "
                          "nothing could be written the answer is a 422 problem.")
 async def post_ingest(request: Request, state: StateDep, who: Ingester,
                       fmt: Annotated[Format, Path(description="the format")],
