@@ -26,15 +26,17 @@ from ingest import (
 )
 from ingest.core import Adapter
 
+#: detection tries them in this order: an Argo CD notification carries its Application
+#: (a Kubernetes object), so Argo CD is tried before the manifests
 ADAPTERS: tuple[Adapter, ...] = (
     *native.ADAPTERS,
+    *argocd.ADAPTERS,
     *k8s.ADAPTERS,
     *backstage.ADAPTERS,
     *jaeger.ADAPTERS,
     *otlp.ADAPTERS,
     *callgraph_metrics.ADAPTERS,
     *cdevents.ADAPTERS,
-    *argocd.ADAPTERS,
     *github_deployments.ADAPTERS,
     *alertmanager.ADAPTERS,
     *incidents.ADAPTERS,

@@ -73,12 +73,11 @@ def test_the_summary_ends_with_the_coverage_of_the_graph(tmp_path):
     result = run("ingest", str(BOOKINFO), "--store", str(tmp_path / "s.sqlite"))
     assert result.exit_code == 0
     lines = result.stdout.splitlines()
-    at = lines.index("Components without any dependency (6):")
+    at = lines.index("Components without any dependency (4):")
     assert lines[at - 1].startswith("Coverage of the graph at ")
-    assert lines[at - 1].endswith(": 6 components, 0 dependencies")
-    assert lines[at + 1:] == ["  service:details-v1", "  service:productpage-v1",
-                              "  service:ratings-v1", "  service:reviews-v1",
-                              "  service:reviews-v2", "  service:reviews-v3"]
+    assert lines[at - 1].endswith(": 4 components, 0 dependencies")
+    assert lines[at + 1:] == ["  service:details", "  service:productpage",
+                              "  service:ratings", "  service:reviews"]
 
 
 def test_the_json_summary_carries_the_coverage_and_skipped_totals(tmp_path):
@@ -86,10 +85,9 @@ def test_the_json_summary_carries_the_coverage_and_skipped_totals(tmp_path):
                  "--at", "2026-03-01T00:00:00Z")
     out = json.loads(result.stdout)
     assert out["coverage"]["without_dependencies"] == [
-        "service:details-v1", "service:productpage-v1", "service:ratings-v1",
-        "service:reviews-v1", "service:reviews-v2", "service:reviews-v3"]
-    assert (out["coverage"]["components"], out["coverage"]["placeholders"]) == (6, [])
-    assert out["skipped"] == {}
+        "service:details", "service:productpage", "service:ratings", "service:reviews"]
+    assert (out["coverage"]["components"], out["coverage"]["placeholders"]) == (4, [])
+    assert out["skipped"] == {"k8s ServiceAccount": 4}
 
 
 class _Skipper:

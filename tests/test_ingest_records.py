@@ -53,7 +53,7 @@ def _k8s() -> str:
 
 
 def _backstage() -> str:
-    docs = [(REAL / "backstage" / f).read_text() for f in (
+    docs = [(REAL / "backstage" / "components" / f).read_text() for f in (
         "artist-lookup-component.yaml", "petstore-component.yaml",
         "playback-order-component.yaml")]
     bad = ("apiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata:\n  name: bad-one\n"
