@@ -22,6 +22,7 @@ from ccm.errors import BatchRejected
 from ccm.store.base import Store
 from graph_schema import FactError, NodeFact, validate
 from graph_schema.timeutil import now_micros
+from ingest.alert_targets import DEFAULT_RULES, TargetRules
 from ingest.core import (
     DEFAULT_BATCH,
     Adapter,
@@ -49,16 +50,18 @@ __all__ = ["ingest_bytes", "ingest_paths", "ingest_sources"]
 def ingest_paths(store: Store, paths: Iterable[str | Path], *, fmt: str | None = None,
                  at: int | None = None, batch_size: int = DEFAULT_BATCH,
                  progress: ProgressHook | None = None,
-                 signals: Mapping[str, str] | None = None) -> IngestReport:
+                 signals: Mapping[str, str] | None = None,
+                 alert_targets: TargetRules | None = None) -> IngestReport:
     """Ingest files and folders into ``store``; returns a report per file.
 
     ``fmt`` forces a format (else each file's is detected). ``at`` is the valid time
     for sources without timestamps (default: now). ``progress(path, done, total)``
-    is called as bytes are read. ``signals`` overrides alertname -> signal entries.
+    is called as bytes are read. ``signals`` overrides alertname -> signal entries,
+    ``alert_targets`` how alert labels name components (ingest.alert_targets).
     """
     sources = [Source.from_path(p) for p in expand(paths)]
     return ingest_sources(store, sources, fmt=fmt, at=at, batch_size=batch_size,
-                          progress=progress, signals=signals)
+                          progress=progress, signals=signals, alert_targets=alert_targets)
 
 
 def ingest_bytes(store: Store, fmt: str | None, data: bytes, name: str, at: int | None = None,
@@ -77,13 +80,14 @@ def ingest_bytes(store: Store, fmt: str | None, data: bytes, name: str, at: int 
 def ingest_sources(store: Store, sources: Sequence[Source], *, fmt: str | None = None,
                    at: int | None = None, batch_size: int = DEFAULT_BATCH,
                    progress: ProgressHook | None = None,
-                   signals: Mapping[str, str] | None = None) -> IngestReport:
+                   signals: Mapping[str, str] | None = None,
+                   alert_targets: TargetRules | None = None) -> IngestReport:
     """Ingest ``sources`` (files or payloads), topology before changes before alerts."""
     adapters = registry()
     if fmt is not None and fmt not in adapters:
         raise IngestError(f"unknown format {fmt!r} (known: {', '.join(adapters)})")
     ctx = Context(store, now_micros() if at is None else at, batch_size,
-                  dict(signals or {}))
+                  dict(signals or {}), alert_targets or DEFAULT_RULES)
     plan: list[tuple[Source, Adapter | None]] = []
     for src in sources:
         try:
