@@ -67,6 +67,8 @@ DEFAULT_SIGNALS: dict[str, str] = {
         "KubePodCrashLooping", "KubePodNotReady", "KubeDeploymentReplicasMismatch",
         "KubeDeploymentRolloutStuck", "KubeStatefulSetReplicasMismatch",
         "KubeStatefulSetUpdateNotRolledOut", "KubeDaemonSetRolloutStuck",
+        "KubeDeploymentGenerationMismatch", "KubeStatefulSetGenerationMismatch",
+        "KubeDaemonSetMisScheduled",
         "KubeDaemonSetNotScheduled", "KubeContainerWaiting", "KubeHpaReplicasMismatch",
         "KubePdbNotEnoughHealthyPods", "KubeJobNotCompleted", "KubeNodeNotReady",
         "KubeNodeUnreachable", "KubeNodeReadinessFlapping", "KubeletDown",
