@@ -36,10 +36,11 @@ A YAML file replaces any of the three tables (``order``, ``exporters``,
 
 from __future__ import annotations
 
+import fnmatch
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from fnmatch import fnmatchcase
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -126,15 +127,23 @@ class TargetRules:
     exporters: tuple[str, ...] = DEFAULT_EXPORTERS
     meta_alerts: tuple[str, ...] = DEFAULT_META_ALERTS
 
+    @cached_property
+    def _exporter(self) -> re.Pattern[str]:
+        return re.compile("|".join(fnmatch.translate(p) for p in self.exporters) or "(?!)")
+
+    @cached_property
+    def _target_labels(self) -> frozenset[str]:
+        return frozenset(s.label for s in self.order) | frozenset(_PLACE_LABELS)
+
     def is_exporter(self, name: str) -> bool:
-        return any(fnmatchcase(name, p) for p in self.exporters)
+        """Whether ``name`` matches an exporter pattern (case-sensitive globs)."""
+        return self._exporter.match(name) is not None
 
     def about_nothing(self, labels: Mapping[str, str]) -> bool:
         """Whether the alert is about no component (Watchdog; no target label at all)."""
         if labels.get("alertname") in self.meta_alerts:
             return True
-        return not any(labels.get(s.label) for s in self.order) and not any(
-            labels.get(k) for k in _PLACE_LABELS)
+        return not any(labels[k] for k in self._target_labels.intersection(labels))
 
 
 DEFAULT_RULES = TargetRules()
@@ -156,20 +165,13 @@ def _bases(step: Step, value: str) -> list[str]:
     return [value]
 
 
-def _active(step: Step, labels: Mapping[str, str]) -> str | None:
-    value = labels.get(step.label)
-    if not value or (step.unless and labels.get(step.unless)):
-        return None
-    return value
-
-
 def candidates(labels: Mapping[str, str], rules: TargetRules = DEFAULT_RULES
                ) -> Iterator[tuple[Step, str]]:
     """``(step, name)`` for every name the labels offer, in resolution order (each
     name as ``<name>.<namespace>`` first when a namespace is known)."""
     for step in rules.order:
-        value = _active(step, labels)
-        if value is None:
+        value = labels.get(step.label)
+        if not value or (step.unless and labels.get(step.unless)):
             continue
         ns = labels.get(step.namespace) or labels.get("namespace")
         for base in _bases(step, value):
@@ -184,7 +186,12 @@ def resolve_target(resolver: Resolver, labels: Mapping[str, str],
                    rules: TargetRules = DEFAULT_RULES) -> str | None:
     """The node the alert is about (an existing component, or an ``explicit`` label's
     target), or None when nothing resolves."""
-    for step, name in candidates(labels, rules):
+    return resolve_candidates(resolver, list(candidates(labels, rules)))
+
+
+def resolve_candidates(resolver: Resolver, names: list[tuple[Step, str]]) -> str | None:
+    """:func:`resolve_target` for the :func:`candidates` of an alert's labels."""
+    for step, name in names:
         if step.kind == "explicit":
             return resolver.resolve(name)
         found = resolver.find(name)

@@ -35,7 +35,7 @@ from typing import Any
 
 from graph_schema import FactError, TimeParseError, format_time, parse_time
 from graph_schema.facts import Fact
-from ingest.alert_targets import candidates, placeholder_ref, resolve_target
+from ingest.alert_targets import Step, candidates, placeholder_ref, resolve_candidates
 from ingest.alerts import alert_facts, signal_for, signal_of_word
 from ingest.core import Batch, Context
 from ingest.source import Source, iter_json_records
@@ -113,8 +113,8 @@ def _alert_attrs(alert: Mapping[str, Any], labels: dict[str, str],
     return attrs
 
 
-def _read_alert(ctx: Context, alert: Any, where: str, default_status: Any, out: _Read
-                ) -> None:
+def _read_alert(ctx: Context, alert: Any, where: str, default_status: Any, out: _Read,
+                names: list[tuple[Step, str]]) -> None:
     if not isinstance(alert, Mapping):
         raise FactError(where, "(alert)", alert, "expected an alert object")
     labels = _labels(alert, "labels", where)
@@ -125,14 +125,14 @@ def _read_alert(ctx: Context, alert: Any, where: str, default_status: Any, out: 
     status = alert_status(alert, default_status, where)
     starts = _time(alert, "startsAt", where)
     ends = _time(alert, "endsAt", where) if status == "resolved" else None
-    target = resolve_target(ctx.resolver, labels, ctx.alert_targets)
+    target = resolve_candidates(ctx.resolver, names)
     placeholder: dict[str, Any] | None = None
     if target is None:
         target = placeholder_ref(labels)
         placeholder = {"unresolved": True, "monitored": False}
         if labels.get("namespace"):
             placeholder["namespace"] = labels["namespace"]
-        out.unresolved.append(_describe(labels, ctx))
+        out.unresolved.append(_describe(labels, ctx) if len(out.unresolved) < _SHOWN else "")
     signal = signal_for(labels.get("alertname"), labels, ctx.signals)
     if "signal" in labels and signal_of_word(labels["signal"]) is None:
         out.notes.append(f"{where}: signal label {labels['signal']!r} is no known signal "
@@ -156,14 +156,12 @@ def read_alerts(ctx: Context, items: list[tuple[str, Any]], default_status: Any 
                 ) -> _Read:
     """Facts for alerts ``(where, alert)``; a bad alert is kept in ``errors`` alone."""
     out = _Read()
-    ctx.resolver.prefetch(
-        name for _, a in items if isinstance(a, Mapping) and isinstance(a.get("labels"), Mapping)
-        for _, name in candidates({str(k): str(v) for k, v in a["labels"].items()},
-                                  ctx.alert_targets))
+    names = [_candidates(ctx, alert) for _, alert in items]
+    ctx.resolver.prefetch(name for group in names for _, name in group)
     for i, (where, alert) in enumerate(items):
         facts_before = len(out.facts)
         try:
-            _read_alert(ctx, alert, where, default_status, out)
+            _read_alert(ctx, alert, where, default_status, out, names[i])
         except FactError as exc:
             del out.facts[facts_before:]
             out.errors.append((i, exc))
@@ -174,6 +172,14 @@ def read_alerts(ctx: Context, items: list[tuple[str, Any]], default_status: Any 
                          f"on the unresolved placeholder: "
                          + "; ".join(out.unresolved[:_SHOWN]) + more)
     return out
+
+
+def _candidates(ctx: Context, alert: Any) -> list[tuple[Step, str]]:
+    """The names an alert's labels offer (none for a malformed alert: it is refused)."""
+    labels = alert.get("labels") if isinstance(alert, Mapping) else None
+    if not isinstance(labels, Mapping):
+        return []
+    return list(candidates({str(k): str(v) for k, v in labels.items()}, ctx.alert_targets))
 
 
 def payload_alerts(payload: Any, where: str) -> list[Any]:
