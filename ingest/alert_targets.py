@@ -206,6 +206,11 @@ def placeholder_ref(labels: Mapping[str, str]) -> str:
     return f"external:unresolved.{ns}" if ns else "external:unresolved"
 
 
+def is_placeholder(ref: str) -> bool:
+    """Whether ``ref`` is an unresolved placeholder (:func:`placeholder_ref`)."""
+    return ref == "external:unresolved" or ref.startswith("external:unresolved.")
+
+
 def load_target_rules(path: str | Path) -> TargetRules:
     """Read ``order`` / ``exporters`` / ``meta_alerts`` replacements from YAML."""
     doc = YamlDoc.read(path)

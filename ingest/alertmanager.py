@@ -33,9 +33,15 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from graph_schema import FactError, TimeParseError, format_time, parse_time
+from graph_schema import Close, FactError, TimeParseError, format_time, parse_time
 from graph_schema.facts import Fact
-from ingest.alert_targets import Step, candidates, placeholder_ref, resolve_candidates
+from ingest.alert_targets import (
+    Step,
+    candidates,
+    is_placeholder,
+    placeholder_ref,
+    resolve_candidates,
+)
 from ingest.alerts import alert_facts, signal_for, signal_of_word
 from ingest.core import Batch, Context
 from ingest.source import Source, iter_json_records
@@ -95,6 +101,10 @@ class _Read:
     skipped: int = 0
     unresolved: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    #: alerts resolved to a component whose placeholder exists: ``(ref, onset, node,
+    #: where)``
+    #: (an earlier notification may have left the alert on the placeholder)
+    resolved: list[tuple[str, int, str, str]] = field(default_factory=list)
 
 
 def _alert_attrs(alert: Mapping[str, Any], labels: dict[str, str],
@@ -138,9 +148,11 @@ def _read_alert(ctx: Context, alert: Any, where: str, default_status: Any, out: 
         out.notes.append(f"{where}: signal label {labels['signal']!r} is no known signal "
                          f"word; the alert counts as {signal}")
     attrs = _alert_attrs(alert, labels, annotations)
-    fingerprint = attrs.get("fingerprint")
+    aid = alert_id(attrs.get("fingerprint"), labels, starts)
+    if placeholder is None and ctx.resolver.exists(placeholder_ref(labels)):
+        out.resolved.append((f"alert:{aid}", starts, target, where))
     out.facts.extend(alert_facts(
-        ctx, alert_id=alert_id(fingerprint, labels, starts), starts_at=starts,
+        ctx, alert_id=aid, starts_at=starts,
         service=target, signal=signal, ends_at=ends, attrs=attrs, where=where,
         source=SOURCE, placeholder=placeholder))
     out.good += 1
@@ -157,7 +169,8 @@ def read_alerts(ctx: Context, items: list[tuple[str, Any]], default_status: Any 
     """Facts for alerts ``(where, alert)``; a bad alert is kept in ``errors`` alone."""
     out = _Read()
     names = [_candidates(ctx, alert) for _, alert in items]
-    ctx.resolver.prefetch(name for group in names for _, name in group)
+    ctx.resolver.prefetch([name for group in names for _, name in group]
+                          + [placeholder_ref(_namespace(a)) for _, a in items])
     for i, (where, alert) in enumerate(items):
         facts_before = len(out.facts)
         try:
@@ -165,6 +178,8 @@ def read_alerts(ctx: Context, items: list[tuple[str, Any]], default_status: Any 
         except FactError as exc:
             del out.facts[facts_before:]
             out.errors.append((i, exc))
+    if out.resolved:
+        out.facts.extend(_off_placeholders(ctx, out.resolved))
     if out.unresolved:
         n = len(out.unresolved)
         more = f"; and {n - _SHOWN} more" if n > _SHOWN else ""
@@ -172,6 +187,25 @@ def read_alerts(ctx: Context, items: list[tuple[str, Any]], default_status: Any 
                          f"on the unresolved placeholder: "
                          + "; ".join(out.unresolved[:_SHOWN]) + more)
     return out
+
+
+def _off_placeholders(ctx: Context, resolved: list[tuple[str, int, str, str]]) -> list[Close]:
+    """Closes, at their onset (so they were never valid), of the edges that earlier
+    notifications of these alerts drew to a placeholder before their component was
+    known: the alert moves to its component instead of pointing at both."""
+    current = ctx.current_attrs((ref, t) for ref, t, _, _ in resolved)
+    out = []
+    for ref, t, target, where in resolved:
+        old = current.get((ref, t), {}).get("service")
+        if isinstance(old, str) and old != target and is_placeholder(old):
+            out.append(Close(f"{ref}|SYMPTOM_OF|{old}", t, source=SOURCE, origin=where))
+    return out
+
+
+def _namespace(alert: Any) -> dict[str, str]:
+    labels = alert.get("labels") if isinstance(alert, Mapping) else None
+    ns = labels.get("namespace") if isinstance(labels, Mapping) else None
+    return {"namespace": ns} if isinstance(ns, str) and ns else {}
 
 
 def _candidates(ctx: Context, alert: Any) -> list[tuple[Step, str]]:

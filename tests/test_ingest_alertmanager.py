@@ -255,3 +255,21 @@ def test_alert_lists_and_payloads_alike_reject_a_bad_alert_alone(boutique, tmp_p
     error, = report.errors
     assert "alerts.json[1]" in error and "startsAt" in error and "yesterday" in error
     assert report.rejected == 1 and len(boutique.refs("alert")) == 1
+
+
+def test_an_alert_left_on_the_placeholder_moves_to_its_component_once_it_is_known(embedded):
+    assert ingest_paths(embedded, [KPS]).ok                      # before any manifest
+    first = symptoms(embedded.graph(NOW))
+    assert {dst for _, dst, _ in first} == {"external:unresolved.default",
+                                            "external:unresolved.monitoring"}
+    ingest_paths(embedded, [BOUTIQUE_MANIFESTS], at=parse_time("2026-03-01T00:00:00Z"))
+    report = ingest_paths(embedded, [KPS]).files[0]               # Alertmanager re-sends
+    assert report.ok
+    assert symptoms(embedded.graph(NOW)) == {
+        ("alert:6f1c0b2a9d3e4f57", "service:cartservice", "down"),
+        ("alert:a7d3c1e5b9f20468", "service:cartservice", "down"),
+        ("alert:3c8e7a1f0d5b9264", "service:frontend", "saturation"),
+        ("alert:9b4f2e6d1a7c3058", "external:unresolved.monitoring", "saturation"),
+    }
+    assert ingest_paths(embedded, [KPS]).totals() == {"added": 0, "unchanged": 8, "closed": 0,
+                                                      "rejected": 0}
