@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 
@@ -119,3 +120,20 @@ def test_ingest_reads_labels_by_the_rules_it_is_given(embedded, tmp_path):
     assert ingest_paths(embedded, [path], alert_targets=rules).ok
     assert [(e.src, e.dst) for e in embedded.graph(LATER).edges_of("SYMPTOM_OF")] == [
         ("alert:f1@2026-03-05T09:00:00Z", "service:billing")]
+
+
+def test_the_documented_order_exporters_and_meta_alerts_are_the_codes():
+    from pathlib import Path
+
+    doc = (Path(__file__).parent.parent / "docs" / "ingest.md").read_text()
+    section = doc[doc.index("### Alert targets"):doc.index("### Alert signal table")]
+    rows = [line.split("|") for line in section.splitlines()
+            if line.startswith("| ") and "read as" not in line]
+    # each row: its labels (a parenthesis says when a step applies) and how they are read
+    steps = [(label, row[3].strip()) for row in rows
+             for label in re.findall(r"`([a-z_0-9]+)`", re.sub(r"\(.*?\)", "", row[2]))]
+    assert steps == [(s.label, s.kind) for s in DEFAULT_RULES.order]
+    for pattern in DEFAULT_RULES.exporters:
+        assert f"`{pattern}`" in section
+    for name in DEFAULT_RULES.meta_alerts[:2]:
+        assert f"`{name}`" in doc

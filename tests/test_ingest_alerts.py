@@ -35,3 +35,18 @@ def test_a_signal_label_word_wins_over_the_alert_name():
     assert signal_for("KubePodCrashLooping", {"signal": "oomkilled"}) == "crash"
     assert signal_for("KubePodCrashLooping", {"signal": "vibes"}) == "down"
     assert signal_for("SomethingNew", {}) == "errors"
+
+
+def test_the_documented_signal_tables_are_the_codes():
+    from pathlib import Path
+
+    from ingest.alerts import SIGNAL_WORDS
+
+    doc = (Path(__file__).parent.parent / "docs" / "ingest.md").read_text()
+    section = doc[doc.index("### Alert signal table"):doc.index("## Native JSONL")]
+    tables = section.split("**Signal words.**")
+    for table, mapping in ((tables[0], DEFAULT_SIGNALS), (tables[1], SIGNAL_WORDS)):
+        rows = {cells[1].strip(): {w.strip() for w in cells[2].split(",")}
+                for cells in (line.split("|") for line in table.splitlines())
+                if len(cells) > 3 and cells[1].strip() in SIGNALS}
+        assert rows == {s: {k for k, v in mapping.items() if v == s} for s in SIGNALS}
