@@ -101,9 +101,8 @@ class _Read:
     skipped: int = 0
     unresolved: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
-    #: alerts resolved to a component whose placeholder exists: ``(ref, onset, node,
-    #: where)``
-    #: (an earlier notification may have left the alert on the placeholder)
+    #: ``(ref, onset, node, where)`` of alerts resolved to a component while their
+    #: placeholder exists (an earlier notification may have left them on it)
     resolved: list[tuple[str, int, str, str]] = field(default_factory=list)
 
 
@@ -164,7 +163,7 @@ def _describe(labels: Mapping[str, str], ctx: Context) -> str:
     return f"{labels.get('alertname', '(no alertname)')} ({shown})"
 
 
-def read_alerts(ctx: Context, items: list[tuple[str, Any]], default_status: Any = None
+def _read_alerts(ctx: Context, items: list[tuple[str, Any]], default_status: Any = None
                 ) -> _Read:
     """Facts for alerts ``(where, alert)``; a bad alert is kept in ``errors`` alone."""
     out = _Read()
@@ -284,7 +283,7 @@ class AlertmanagerWebhook:
     def _batches(self, ctx: Context, where: str, items: list[tuple[str, Any]],
                  default_status: Any, done: int) -> Iterator[Batch]:
         """One rejected batch per bad alert, then one batch of the others."""
-        out = read_alerts(ctx, items, default_status)
+        out = _read_alerts(ctx, items, default_status)
         for i, exc in out.errors:
             yield Batch(items[i][0], 1, error=exc, bytes_done=done)
         bad = {i for i, _ in out.errors}
@@ -298,7 +297,7 @@ class AlertmanagerWebhook:
 
 def _rebuilt(ctx: Context, where: str, items: list[tuple[str, Any]], default_status: Any,
              done: int) -> Batch:
-    out = read_alerts(ctx, items, default_status)
+    out = _read_alerts(ctx, items, default_status)
     return Batch(where, out.good, out.facts, out.errors[0][1] if out.errors else None,
                  bytes_done=done)
 

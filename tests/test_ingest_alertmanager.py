@@ -273,3 +273,19 @@ def test_an_alert_left_on_the_placeholder_moves_to_its_component_once_it_is_know
     }
     assert ingest_paths(embedded, [KPS]).totals() == {"added": 0, "unchanged": 8, "closed": 0,
                                                       "rejected": 0}
+
+
+def test_rca_ranks_the_cartservice_deploy_first_for_the_real_crashloop(boutique, tmp_path):
+    deploy = tmp_path / "deploys.jsonl"
+    deploy.write_text(json.dumps({"id": "deploy-cart", "time": "2026-03-05T09:45:00Z",
+                                  "kind": "deploy", "target": "cartservice",
+                                  "version": "v0.10.6"}) + "\n")
+    crashloop = json.loads(KPS.read_text())
+    crashloop["alerts"] = crashloop["alerts"][:2]       # Watchdog and KubePodCrashLooping
+    webhook = tmp_path / "webhook.json"
+    webhook.write_text(json.dumps(crashloop))
+    assert ingest_paths(boutique, [deploy, webhook]).ok
+    from ccm.engine.rca import root_causes
+
+    chains = root_causes(boutique.snapshot(parse_time("2026-03-05T10:00:00Z")), k=5)
+    assert chains.chains[0].root == "change:deploy-cart"
