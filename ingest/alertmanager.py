@@ -278,12 +278,18 @@ class AlertmanagerWebhook:
             yield Batch(where, _count(payload), error=exc, bytes_done=done)
             return
         items = [(f"{where} alerts[{i}]", a) for i, a in enumerate(alerts)]
-        yield from self._batches(ctx, where, items, payload.get("status"), done)
+        truncated = payload.get("truncatedAlerts")
+        notes = [f"{where}: Alertmanager left out {truncated} alerts of this group "
+                 f"(the receiver's max_alerts); they are not in the graph"] \
+            if type(truncated) is int and truncated > 0 else []
+        yield from self._batches(ctx, where, items, payload.get("status"), done, notes)
 
     def _batches(self, ctx: Context, where: str, items: list[tuple[str, Any]],
-                 default_status: Any, done: int) -> Iterator[Batch]:
+                 default_status: Any, done: int, notes: list[str] | None = None
+                 ) -> Iterator[Batch]:
         """One rejected batch per bad alert, then one batch of the others."""
         out = _read_alerts(ctx, items, default_status)
+        out.notes[:0] = notes or []
         for i, exc in out.errors:
             yield Batch(items[i][0], 1, error=exc, bytes_done=done)
         bad = {i for i, _ in out.errors}

@@ -289,3 +289,12 @@ def test_rca_ranks_the_cartservice_deploy_first_for_the_real_crashloop(boutique,
 
     chains = root_causes(boutique.snapshot(parse_time("2026-03-05T10:00:00Z")), k=5)
     assert chains.chains[0].root == "change:deploy-cart"
+
+
+def test_alerts_alertmanager_truncated_are_noted(embedded):
+    known(embedded)
+    payload = json.loads(FIRING.read_text())
+    payload["truncatedAlerts"] = 7
+    report = ingest_bytes(embedded, None, json.dumps(payload).encode(), "webhook")
+    assert report.ok and len(embedded.refs("alert")) == 4
+    assert [n for n in report.notes if n.startswith("webhook:1:") and "7 alerts" in n]
