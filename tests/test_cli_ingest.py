@@ -89,3 +89,12 @@ def test_a_bad_alert_targets_file_is_a_usage_error_naming_it(tmp_path):
     result = run("ingest", str(FIXTURES / "alertmanager" / "firing.json"), "--store",
                  str(tmp_path / "s.sqlite"), "--alert-targets", str(targets))
     assert result.exit_code != 0 and "targets.yaml" in result.output + result.stderr
+
+
+def test_skipped_alerts_and_unresolved_ones_are_printed(tmp_path):
+    real = FIXTURES / "real" / "alerts" / "webhook-kube-prometheus-stack.json"
+    result = run("ingest", str(real), "--store", str(tmp_path / "s.sqlite"))
+    assert result.exit_code == 0
+    assert "1 alert without target" in result.stderr
+    # an empty store: none of the four has a component to land on
+    assert "note: 4 alerts: component not resolved" in result.stderr

@@ -111,6 +111,10 @@ def ingest_cmd(paths: tuple[str, ...], fmt: str | None, at: int | None, batch_si
                 err_console.print(f"[red]error:[/red] {e}", markup=True, highlight=False)
             if len(f.errors) > 20:
                 err_console.print(f"... and {len(f.errors) - 20} more errors in {f.path}")
+            for what, n in sorted(f.skipped.items()):
+                err_console.print(f"skipped: {f.path}: {n} {what}", highlight=False)
+            for note in f.notes[:20]:
+                err_console.print(f"note: {note}", highlight=False)
     if not report.ok:
         sys.exit(1)
 
