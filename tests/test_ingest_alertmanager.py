@@ -246,12 +246,14 @@ def test_istio_and_spanmetrics_alerts_land_on_the_workloads_they_name(boutique):
     }
 
 
-def test_alert_lists_and_payloads_alike_reject_a_bad_alert_alone(boutique, tmp_path):
+@pytest.mark.parametrize("batch_size", [1, 1000])
+def test_alert_lists_and_payloads_alike_reject_a_bad_alert_alone(boutique, tmp_path,
+                                                                batch_size):
     listed = json.loads((REAL / "api-v2-alerts.json").read_text())
     listed[1]["startsAt"] = "yesterday"
     path = tmp_path / "alerts.json"
     path.write_text(json.dumps(listed, indent=1))
-    report = ingest_paths(boutique, [path], batch_size=1000).files[0]
+    report = ingest_paths(boutique, [path], batch_size=batch_size).files[0]
     error, = report.errors
     assert "alerts.json[1]" in error and "startsAt" in error and "yesterday" in error
     assert report.rejected == 1 and len(boutique.refs("alert")) == 1
@@ -298,3 +300,15 @@ def test_alerts_alertmanager_truncated_are_noted(embedded):
     report = ingest_bytes(embedded, None, json.dumps(payload).encode(), "webhook")
     assert report.ok and len(embedded.refs("alert")) == 4
     assert [n for n in report.notes if n.startswith("webhook:1:") and "7 alerts" in n]
+
+
+@pytest.mark.parametrize("bad", [42, "firing", {"labels": ["pod", "x"]},
+                                 {"labels": {"pod": "cartservice-6d84fcdd5b-xk2pf"},
+                                  "annotations": "none", "startsAt": "2026-03-05T10:00:00Z"}])
+def test_an_alert_that_is_not_an_alert_is_rejected_alone(boutique, bad):
+    payload = json.loads(KPS.read_text())
+    payload["alerts"].insert(2, bad)
+    report = ingest_bytes(boutique, None, json.dumps(payload).encode(), "webhook")
+    error, = report.errors
+    assert error.startswith("rejected (1 record): webhook:1 alerts[2]: field ")
+    assert report.rejected == 1 and len(boutique.refs("alert")) == 4
