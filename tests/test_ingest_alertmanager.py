@@ -312,3 +312,15 @@ def test_an_alert_that_is_not_an_alert_is_rejected_alone(boutique, bad):
     error, = report.errors
     assert error.startswith("rejected (1 record): webhook:1 alerts[2]: field ")
     assert report.rejected == 1 and len(boutique.refs("alert")) == 4
+
+
+def test_the_real_resolved_notification_ends_the_crashloop_at_its_end(boutique):
+    ingest_paths(boutique, [KPS])
+    report = ingest_paths(boutique, [REAL / "webhook-kube-prometheus-stack-resolved.json"])
+    assert report.ok and report.totals()["added"] == 0
+    crashloop = "alert:0131197ef128948a@2026-03-05T09:56:42.518Z"
+    end = parse_time("2026-03-05T10:41:42.518Z")
+    assert crashloop in boutique.graph(end - 1).nodes
+    assert crashloop not in boutique.graph(end).nodes
+    assert ("alert:0131197ef128948a", "service:cartservice", "down") in symptoms(
+        boutique.graph(end - 1))
