@@ -45,6 +45,7 @@ from pathlib import Path
 from typing import Any
 
 from ccm.yamlconf import YamlDoc
+from graph_schema import COMPONENT_KINDS, NODE_KIND_MAP
 from ingest.resolver import Resolver
 
 #: how a step reads its label
@@ -194,6 +195,11 @@ def resolve_candidates(resolver: Resolver, names: list[tuple[Step, str]]) -> str
     for step, name in names:
         if step.kind == "explicit":
             return resolver.resolve(name)
+        head, sep, _ = name.partition(":")
+        if sep and head in NODE_KIND_MAP:  # a reference (``cache:redis-cart``)
+            if head in COMPONENT_KINDS and resolver.exists(name):
+                return name
+            continue
         found = resolver.find(name)
         if found is not None:
             return found

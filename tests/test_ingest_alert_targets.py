@@ -60,6 +60,8 @@ def resolver(embedded):
     ({"app": "ratings"}, None),                        # unknown: no phantom service
     ({"ccm_node": "ratings"}, "service:ratings"),      # explicit: as the rule says
     ({"ccm_node": "cache:redis-cart"}, "cache:redis-cart"),
+    ({"service": "cache:redis-cart"}, "cache:redis-cart"),      # a reference, known
+    ({"service": "cache:redis"}, None),                          # a reference, unknown
 ])
 def test_labels_resolve_in_the_documented_order(resolver, labels, target):
     assert resolve_target(resolver, labels) == target
