@@ -1,19 +1,28 @@
-"""Alertmanager webhook payloads (``"version": "4"``), exactly as Alertmanager posts them.
+"""Alertmanager alerts: webhook payloads (``"version": "4"``) exactly as Alertmanager
+posts them, and its API v2 alert list (``GET /api/v2/alerts``) as it answers.
 
-One payload per file, or one per line. Each alert of a payload:
+A file holds one payload, one payload per line, or one alert list. Each alert:
 
-- its node is the first present label of ``service``, ``app``,
-  ``app_kubernetes_io_name``, ``job``, ``container`` (resolved as the spec says);
-- its signal is its ``signal`` label, else its ``alertname`` in the signal table
-  (:data:`ingest.alerts.DEFAULT_SIGNALS`, overridable with a YAML file);
+- it is skipped and counted when it is about no component (``Watchdog``,
+  ``InfoInhibitor``, an alert without any target label: see
+  :mod:`ingest.alert_targets`);
+- its node is found from its labels by the resolution order of
+  :mod:`ingest.alert_targets`; an alert whose labels resolve nothing is kept on the
+  unresolved placeholder and named in the file's notes;
+- its signal is its ``signal`` label (a word of :data:`ingest.alerts.SIGNAL_WORDS`),
+  else its ``alertname`` in the signal table (:data:`ingest.alerts.DEFAULT_SIGNALS`,
+  overridable with a YAML file), else ``errors``;
 - its id is ``<fingerprint>@<startsAt>`` (the fingerprint identifies the label set,
   the onset makes a re-fire of the same alert a new alert; without a fingerprint,
   a hash of the labels stands in);
 - ``startsAt`` is the onset; a ``firing`` alert is a symptom, open-ended; a
-  ``resolved`` one is history, valid until ``endsAt``.
+  ``resolved`` one is history, valid until ``endsAt``. An alert without a ``status``
+  takes its payload's; every alert of an API v2 list is firing (the list holds the
+  alerts not resolved: active, suppressed or unprocessed).
 
-A payload is one batch: a bad alert rejects its payload, naming the alert and field.
-Labels and annotations are stored as data and never interpreted.
+A payload, or ``batch_size`` alerts of a list, is one batch; a bad alert is rejected
+alone, naming the payload, its index, the field and the value. Labels and
+annotations are stored as data and never interpreted.
 """
 
 from __future__ import annotations
@@ -21,17 +30,27 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
-from graph_schema import FactError, TimeParseError, format_time, parse_time
+from graph_schema import Close, FactError, TimeParseError, format_time, parse_time
 from graph_schema.facts import Fact
-from ingest.alerts import alert_facts, signal_for
+from ingest.alert_targets import (
+    Step,
+    candidates,
+    is_placeholder,
+    placeholder_ref,
+    resolve_candidates,
+)
+from ingest.alerts import alert_facts, signal_for, signal_of_word
 from ingest.core import Batch, Context
-from ingest.records import per_record
 from ingest.source import Source, iter_json_records
 
-SERVICE_LABELS = ("service", "app", "app_kubernetes_io_name", "job", "container")
 SOURCE = "alertmanager"
+#: what a skipped alert is counted as in the file's report
+NO_TARGET = "alert without target"
+#: the most unresolved alerts a batch's note names
+_SHOWN = 3
 
 
 def _labels(alert: Mapping[str, Any], key: str, where: str) -> dict[str, str]:
@@ -58,37 +77,147 @@ def alert_id(fingerprint: str | None, labels: Mapping[str, str], starts_at: int)
     return f"{fp}@{format_time(starts_at)}"
 
 
-def webhook_alert_facts(ctx: Context, alert: Any, where: str) -> list[Fact]:
-    if not isinstance(alert, Mapping):
-        raise FactError(where, "(alert)", alert, "expected an alert object")
-    labels = _labels(alert, "labels", where)
-    annotations = _labels(alert, "annotations", where)
-    service = next((labels[k] for k in SERVICE_LABELS if labels.get(k)), None)
-    if service is None:
-        raise FactError(where, "labels", labels, "no service label (one of "
-                        + ", ".join(SERVICE_LABELS) + ")")
+def alert_status(alert: Mapping[str, Any], default: Any, where: str) -> str:
+    """``firing`` or ``resolved``: the alert's status, else its payload's; an API v2
+    status object (``{state, silencedBy, inhibitedBy}``) is an unresolved alert."""
     status = alert.get("status")
+    if isinstance(status, Mapping):
+        return "firing"
+    if status is None:
+        status = default
     if status not in ("firing", "resolved"):
-        raise FactError(where, "status", status, "expected firing or resolved")
-    starts = _time(alert, "startsAt", where)
-    ends = _time(alert, "endsAt", where) if status == "resolved" else None
-    fingerprint = alert.get("fingerprint") if isinstance(alert.get("fingerprint"), str) else None
+        raise FactError(where, "status", alert.get("status"), "expected firing or resolved")
+    return str(status)
+
+
+@dataclass
+class _Read:
+    """What reading a group of alerts gave: facts, rejected alerts, skipped, remarks."""
+
+    facts: list[Fact] = field(default_factory=list)
+    #: each alert read's ``(where, number of facts)``, in order (ingest.core.Batch.spans)
+    spans: list[tuple[str, int]] = field(default_factory=list)
+    #: the rejected alerts: their index among the items, and why
+    errors: list[tuple[int, FactError]] = field(default_factory=list)
+    good: int = 0
+    skipped: int = 0
+    unresolved: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    #: ``(ref, onset, node, where)`` of alerts resolved to a component while their
+    #: placeholder exists (an earlier notification may have left them on it)
+    resolved: list[tuple[str, int, str, str]] = field(default_factory=list)
+
+
+def _alert_attrs(alert: Mapping[str, Any], labels: dict[str, str],
+                 annotations: dict[str, str]) -> dict[str, Any]:
     attrs: dict[str, Any] = {"labels": labels, "annotations": annotations}
-    if labels.get("alertname"):
-        attrs["alertname"] = labels["alertname"]
-    if labels.get("severity"):
-        attrs["severity"] = labels["severity"]
+    for key, label in (("alertname", "alertname"), ("severity", "severity")):
+        if labels.get(label):
+            attrs[key] = labels[label]
     summary = annotations.get("summary") or annotations.get("description")
     if summary:
         attrs["summary"] = summary
-    if fingerprint:
-        attrs["fingerprint"] = fingerprint
+    if isinstance(alert.get("fingerprint"), str) and alert["fingerprint"]:
+        attrs["fingerprint"] = alert["fingerprint"]
     if isinstance(alert.get("generatorURL"), str) and alert["generatorURL"]:
         attrs["generator_url"] = alert["generatorURL"]
-    return alert_facts(ctx, alert_id=alert_id(fingerprint, labels, starts), starts_at=starts,
-                       service=service, signal=signal_for(labels.get("alertname"), labels,
-                                                          ctx.signals),
-                       ends_at=ends, attrs=attrs, where=where, source=SOURCE)
+    return attrs
+
+
+def _read_alert(ctx: Context, alert: Any, where: str, default_status: Any, out: _Read,
+                names: list[tuple[Step, str]]) -> None:
+    if not isinstance(alert, Mapping):
+        raise FactError(where, "(alert)", alert, "expected an alert object")
+    labels = _labels(alert, "labels", where)
+    if ctx.alert_targets.about_nothing(labels):
+        out.skipped += 1
+        return
+    annotations = _labels(alert, "annotations", where)
+    status = alert_status(alert, default_status, where)
+    starts = _time(alert, "startsAt", where)
+    ends = _time(alert, "endsAt", where) if status == "resolved" else None
+    target = resolve_candidates(ctx.resolver, names)
+    placeholder: dict[str, Any] | None = None
+    if target is None:
+        target = placeholder_ref(labels)
+        placeholder = {"unresolved": True, "monitored": False}
+        if labels.get("namespace"):
+            placeholder["namespace"] = labels["namespace"]
+        out.unresolved.append(_describe(labels, ctx) if len(out.unresolved) < _SHOWN else "")
+    signal = signal_for(labels.get("alertname"), labels, ctx.signals)
+    if "signal" in labels and signal_of_word(labels["signal"]) is None:
+        out.notes.append(f"{where}: signal label {labels['signal']!r} is no known signal "
+                         f"word; the alert counts as {signal}")
+    attrs = _alert_attrs(alert, labels, annotations)
+    aid = alert_id(attrs.get("fingerprint"), labels, starts)
+    if placeholder is None and ctx.resolver.exists(placeholder_ref(labels)):
+        out.resolved.append((f"alert:{aid}", starts, target, where))
+    out.facts.extend(alert_facts(
+        ctx, alert_id=aid, starts_at=starts,
+        service=target, signal=signal, ends_at=ends, attrs=attrs, where=where,
+        source=SOURCE, placeholder=placeholder))
+    out.good += 1
+
+
+def _describe(labels: Mapping[str, str], ctx: Context) -> str:
+    wanted = {s.label for s in ctx.alert_targets.order} | {"namespace", "instance", "node"}
+    shown = ", ".join(f"{k}={v}" for k, v in sorted(labels.items()) if k in wanted)
+    return f"{labels.get('alertname', '(no alertname)')} ({shown})"
+
+
+def _read_alerts(ctx: Context, items: list[tuple[str, Any]], default_status: Any = None
+                ) -> _Read:
+    """Facts for alerts ``(where, alert)``; a bad alert is kept in ``errors`` alone."""
+    out = _Read()
+    names = [_candidates(ctx, alert) for _, alert in items]
+    ctx.resolver.prefetch([name for group in names for _, name in group]
+                          + [placeholder_ref(_namespace(a)) for _, a in items])
+    for i, (where, alert) in enumerate(items):
+        facts_before = len(out.facts)
+        try:
+            _read_alert(ctx, alert, where, default_status, out, names[i])
+        except FactError as exc:
+            del out.facts[facts_before:]
+            out.errors.append((i, exc))
+            continue
+        if len(out.facts) > facts_before:
+            out.spans.append((where, len(out.facts) - facts_before))
+    if out.resolved:
+        out.facts.extend(_off_placeholders(ctx, out.resolved))
+    if out.unresolved:
+        n = len(out.unresolved)
+        more = f"; and {n - _SHOWN} more" if n > _SHOWN else ""
+        out.notes.append(f"{n} alert{'s' if n != 1 else ''}: component not resolved, kept "
+                         f"on the unresolved placeholder: "
+                         + "; ".join(out.unresolved[:_SHOWN]) + more)
+    return out
+
+
+def _off_placeholders(ctx: Context, resolved: list[tuple[str, int, str, str]]) -> list[Close]:
+    """Closes, at their onset (so they were never valid), of the edges that earlier
+    notifications of these alerts drew to a placeholder before their component was
+    known: the alert moves to its component instead of pointing at both."""
+    current = ctx.current_attrs((ref, t) for ref, t, _, _ in resolved)
+    out = []
+    for ref, t, target, where in resolved:
+        old = current.get((ref, t), {}).get("service")
+        if isinstance(old, str) and old != target and is_placeholder(old):
+            out.append(Close(f"{ref}|SYMPTOM_OF|{old}", t, source=SOURCE, origin=where))
+    return out
+
+
+def _namespace(alert: Any) -> dict[str, str]:
+    labels = alert.get("labels") if isinstance(alert, Mapping) else None
+    ns = labels.get("namespace") if isinstance(labels, Mapping) else None
+    return {"namespace": ns} if isinstance(ns, str) and ns else {}
+
+
+def _candidates(ctx: Context, alert: Any) -> list[tuple[Step, str]]:
+    """The names an alert's labels offer (none for a malformed alert: it is refused)."""
+    labels = alert.get("labels") if isinstance(alert, Mapping) else None
+    if not isinstance(labels, Mapping):
+        return []
+    return list(candidates({str(k): str(v) for k, v in labels.items()}, ctx.alert_targets))
 
 
 def payload_alerts(payload: Any, where: str) -> list[Any]:
@@ -100,15 +229,25 @@ def payload_alerts(payload: Any, where: str) -> list[Any]:
     return payload["alerts"]
 
 
+def is_listed_alert(value: Any) -> bool:
+    """Whether ``value`` is an alert of an API v2 list (not a webhook payload)."""
+    return isinstance(value, Mapping) and "alerts" not in value and "labels" in value
+
+
 class AlertmanagerWebhook:
-    """The ``alertmanager`` format."""
+    """The ``alertmanager`` format: webhook payloads and API v2 alert lists."""
 
     name = "alertmanager"
-    description = "Alertmanager webhook payloads (version 4)"
+    description = "Alertmanager webhook payloads (version 4) and API v2 alert lists"
     order = 60
 
     def sniff(self, src: Source, head: str) -> bool:
-        return src.named_like(".json", ".jsonl", ".ndjson") and '"alerts"' in head and any(
+        if not src.named_like(".json", ".jsonl", ".ndjson"):
+            return False
+        if head.lstrip().startswith("["):
+            return '"fingerprint"' in head and any(
+                k in head for k in ('"receivers"', '"updatedAt"', '"silencedBy"'))
+        return '"alerts"' in head and any(
             k in head for k in ('"receiver"', '"groupKey"', '"commonLabels"'))
 
     def read(self, src: Source, ctx: Context) -> Iterator[Batch]:
@@ -118,26 +257,60 @@ class AlertmanagerWebhook:
             nonlocal done
             done += n
 
-        for where, payload in iter_json_records(src, count):
-            yield self._batch(ctx, where, payload, done)
+        listed: list[tuple[str, Any]] = []
+        for where, value in iter_json_records(src, count):
+            if isinstance(value, list):  # an API v2 list on one line
+                value = [(f"{where}[{i}]", a) for i, a in enumerate(value)]
+                for k in range(0, len(value), ctx.batch_size):
+                    yield from self._batches(ctx, _span(value[k:k + ctx.batch_size]),
+                                             value[k:k + ctx.batch_size], None, done)
+            elif is_listed_alert(value):
+                listed.append((where, value))
+                if len(listed) >= ctx.batch_size:
+                    yield from self._batches(ctx, _span(listed), listed, None, done)
+                    listed = []
+            else:
+                yield from self._payload(ctx, where, value, done)
+        if listed:
+            yield from self._batches(ctx, _span(listed), listed, None, done)
 
-    def _batch(self, ctx: Context, where: str, payload: Any, done: int) -> Batch:
+    def _payload(self, ctx: Context, where: str, payload: Any, done: int) -> Iterator[Batch]:
         try:
             if isinstance(payload, FactError):
                 raise payload
             alerts = payload_alerts(payload, where)
-            ctx.resolver.prefetch(
-                str(a["labels"][k]) for a in alerts if isinstance(a, Mapping)
-                and isinstance(a.get("labels"), Mapping) for k in SERVICE_LABELS
-                if a["labels"].get(k))
-            built = per_record(((f"{where} alerts[{i}]", a) for i, a in enumerate(alerts)),
-                               lambda at, alert: webhook_alert_facts(ctx, alert, at))
         except FactError as exc:
-            return Batch(where, _count(payload), error=exc, bytes_done=done)
-        batch = Batch(where, len(alerts), built.facts, bytes_done=done, spans=built.spans,
-                      rejects=built.rejects)
-        batch.redo = lambda: self._batch(ctx, where, payload, done)
+            yield Batch(where, _count(payload), error=exc, bytes_done=done)
+            return
+        items = [(f"{where} alerts[{i}]", a) for i, a in enumerate(alerts)]
+        truncated = payload.get("truncatedAlerts")
+        notes = [f"{where}: Alertmanager left out {truncated} alerts of this group "
+                 f"(the receiver's max_alerts); they are not in the graph"] \
+            if type(truncated) is int and truncated > 0 else []
+        yield from self._batches(ctx, where, items, payload.get("status"), done, notes)
+
+    def _batches(self, ctx: Context, where: str, items: list[tuple[str, Any]],
+                 default_status: Any, done: int, notes: list[str] | None = None
+                 ) -> Iterator[Batch]:
+        """One batch of the alerts: a bad one is rejected alone (read, built, or refused
+        by the store: see ingest.records), the others are written."""
+        yield self._batch(ctx, where, items, default_status, done, notes)
+
+    def _batch(self, ctx: Context, where: str, items: list[tuple[str, Any]],
+               default_status: Any, done: int, notes: list[str] | None = None) -> Batch:
+        out = _read_alerts(ctx, items, default_status)
+        out.notes[:0] = notes or []
+        batch = Batch(where, len(items), out.facts, bytes_done=done,
+                      skipped={NO_TARGET: out.skipped} if out.skipped else None,
+                      notes=out.notes or None, spans=out.spans,
+                      rejects=[exc for _, exc in out.errors])
+        batch.redo = lambda: self._batch(ctx, where, items, default_status, done)
         return batch
+
+
+def _span(items: list[tuple[str, Any]]) -> str:
+    """Where a group of listed alerts is: the first one's place, to the last one's."""
+    return items[0][0] if len(items) == 1 else f"{items[0][0]}-{items[-1][0]}"
 
 
 def _count(payload: Any) -> int:

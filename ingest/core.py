@@ -21,6 +21,7 @@ from typing import Any, Protocol
 from ccm.store.base import Store
 from graph_schema import Close, FactError, NodeFact
 from graph_schema.facts import Fact
+from ingest.alert_targets import DEFAULT_RULES, TargetRules
 from ingest.resolver import Resolver
 from ingest.source import (
     MAX_LINE_BYTES,
@@ -118,6 +119,8 @@ class Context:
     batch_size: int = DEFAULT_BATCH
     #: alertname -> signal entries that override the built-in table (see ingest.alerts)
     signals: Mapping[str, str] = field(default_factory=dict)
+    #: how an alert's labels name its component (see ingest.alert_targets)
+    alert_targets: TargetRules = DEFAULT_RULES
     resolver: Resolver = field(init=False)
     #: per-run caches of adapters, by adapter name
     state: dict[str, Any] = field(default_factory=dict)

@@ -6,7 +6,10 @@
 - changes: ``{"id", "time", "kind", "target", "version", "changes": [{key, old, new}],
   "description"}``;
 - alerts: ``{"id", "time", "service", "signal", "severity"}`` (optionally
-  ``ends_at``/``status``, ``alertname``, ``summary``).
+  ``ends_at``/``status``, ``alertname``, ``summary``). ``service`` is an explicit
+  target (a name no node has becomes a ``service:`` node); ``signal`` may be a word of
+  :data:`ingest.alerts.SIGNAL_WORDS` (``timeouts`` -> latency); an unknown word counts
+  as ``errors`` for that alert, with a note in the file's report.
 
 Three formats are registered (``native``, ``native-changes``, ``native-alerts``) so
 that a folder's topology is read before its changes and its alerts; each reads
@@ -20,7 +23,6 @@ from typing import Any
 
 from graph_schema import (
     CHANGE_KINDS,
-    SIGNALS,
     EdgeFact,
     FactError,
     NodeFact,
@@ -28,7 +30,7 @@ from graph_schema import (
     parse_time,
 )
 from graph_schema.facts import Fact
-from ingest.alerts import alert_facts
+from ingest.alerts import UNKNOWN_SIGNAL, alert_facts, signal_of_word
 from ingest.changes import change_facts
 from ingest.core import Batch, Context
 from ingest.records import per_record
@@ -114,10 +116,15 @@ def native_change_facts(ctx: Context, rec: Mapping[str, Any], where: str) -> lis
                         where=where)
 
 
-def native_alert_facts(ctx: Context, rec: Mapping[str, Any], where: str) -> list[Fact]:
-    signal = rec.get("signal", "errors")
-    if signal not in SIGNALS:
-        raise FactError(where, "signal", signal, "expected one of " + ", ".join(SIGNALS))
+def native_alert_facts(ctx: Context, rec: Mapping[str, Any], where: str,
+                       notes: list[str] | None = None) -> list[Fact]:
+    word = rec.get("signal", "errors")
+    signal = signal_of_word(word)
+    if signal is None:
+        signal = UNKNOWN_SIGNAL
+        if notes is not None:
+            notes.append(f"{where}: signal {word!r} is no known signal word; the alert "
+                         f"counts as {signal}")
     ends = get_time(rec, "ends_at", where, required=False)
     attrs = {k: rec[k] for k in _ALERT_ATTRS if rec.get(k) is not None}
     if "severity" in attrs:
@@ -128,15 +135,17 @@ def native_alert_facts(ctx: Context, rec: Mapping[str, Any], where: str) -> list
                        attrs=attrs, where=where)
 
 
-_HANDLERS = {"topology": topology_facts, "change": native_change_facts,
-             "alert": native_alert_facts}
+_HANDLERS = {"topology": topology_facts, "change": native_change_facts}
 
 
-def record_facts(ctx: Context, rec: Any, where: str) -> list[Fact]:
+def record_facts(ctx: Context, rec: Any, where: str, notes: list[str] | None = None
+                 ) -> list[Fact]:
     kind = shape(rec)
     if kind is None:
         raise FactError(where, "(record)", rec if not isinstance(rec, Mapping) else
                         sorted(rec)[:6], "not a native node, edge, change or alert record")
+    if kind == "alert":
+        return native_alert_facts(ctx, rec, where, notes)
     return _HANDLERS[kind](ctx, rec, where)
 
 
@@ -188,9 +197,11 @@ class NativeJsonl:
         name = str(src)
         records = [(f"{name}:{n}", self._parse(name, n, line)) for n, line in lines]
         ctx.resolver.prefetch({n for _, rec in records for n in names_of(rec)})
-        built = per_record(records, lambda rec_where, rec: record_facts(ctx, rec, rec_where))
+        notes: list[str] = []
+        built = per_record(records, lambda rec_where, rec: record_facts(ctx, rec, rec_where,
+                                                                       notes))
         batch = Batch(where, len(lines), built.facts, None, done, spans=built.spans,
-                      rejects=built.rejects)
+                      rejects=built.rejects, notes=notes or None)
         batch.redo = lambda: self._batch(ctx, src, lines, done)
         return batch
 

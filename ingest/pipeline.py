@@ -26,6 +26,7 @@ from ccm.store.base import Store
 from ccm.store.types import WriteResult
 from graph_schema import FactError, NodeFact
 from graph_schema.timeutil import now_micros
+from ingest.alert_targets import DEFAULT_RULES, TargetRules
 from ingest.core import (
     DEFAULT_BATCH,
     Adapter,
@@ -52,7 +53,8 @@ __all__ = ["ingest_bytes", "ingest_paths", "ingest_sources"]
 def ingest_paths(store: Store, paths: Iterable[str | Path], *, fmt: str | None = None,
                  at: int | None = None, batch_size: int = DEFAULT_BATCH,
                  progress: ProgressHook | None = None,
-                 signals: Mapping[str, str] | None = None) -> IngestReport:
+                 signals: Mapping[str, str] | None = None,
+                 alert_targets: TargetRules | None = None) -> IngestReport:
     """Ingest files and folders into ``store``; returns a report per file.
 
     ``fmt`` forces a format (else each file's is detected; a file found in a folder
@@ -60,42 +62,46 @@ def ingest_paths(store: Store, paths: Iterable[str | Path], *, fmt: str | None =
     folders are rendered or noted: see :mod:`ingest.folders`). ``at`` is the valid
     time for sources without timestamps (default: now). ``progress(path, done,
     total)`` is called as bytes are read. ``signals`` overrides alertname -> signal
-    entries.
+    entries, ``alert_targets`` how alert labels name components (ingest.alert_targets).
     """
     return _ingest(store, find_inputs(paths), fmt=fmt, at=at, batch_size=batch_size,
-                   progress=progress, signals=signals)
+                   progress=progress, signals=signals, alert_targets=alert_targets)
 
 
 def ingest_bytes(store: Store, fmt: str | None, data: bytes, name: str, at: int | None = None,
                  *, batch_size: int = DEFAULT_BATCH,
-                 signals: Mapping[str, str] | None = None) -> FileReport:
+                 signals: Mapping[str, str] | None = None,
+                 alert_targets: TargetRules | None = None) -> FileReport:
     """Ingest one payload held in memory (an API request body) exactly as a file.
 
     ``name`` stands for the file name in errors and per-source state; ``fmt`` None
     detects the format from the payload.
     """
     report = ingest_sources(store, [Source.from_bytes(data, name)], fmt=fmt, at=at,
-                            batch_size=batch_size, signals=signals)
+                            batch_size=batch_size, signals=signals, alert_targets=alert_targets)
     return report.files[0]
 
 
 def ingest_sources(store: Store, sources: Sequence[Source], *, fmt: str | None = None,
                    at: int | None = None, batch_size: int = DEFAULT_BATCH,
                    progress: ProgressHook | None = None,
-                   signals: Mapping[str, str] | None = None) -> IngestReport:
+                   signals: Mapping[str, str] | None = None,
+                   alert_targets: TargetRules | None = None) -> IngestReport:
     """Ingest ``sources`` (files or payloads), topology before changes before alerts."""
     return _ingest(store, [input_of(s) for s in sources], fmt=fmt, at=at,
-                   batch_size=batch_size, progress=progress, signals=signals)
+                   batch_size=batch_size, progress=progress, signals=signals,
+                   alert_targets=alert_targets)
 
 
 def _ingest(store: Store, inputs: Sequence[Input], *, fmt: str | None, at: int | None,
             batch_size: int, progress: ProgressHook | None,
-            signals: Mapping[str, str] | None) -> IngestReport:
+            signals: Mapping[str, str] | None,
+            alert_targets: TargetRules | None = None) -> IngestReport:
     adapters = registry()
     if fmt is not None and fmt not in adapters:
         raise IngestError(f"unknown format {fmt!r} (known: {', '.join(adapters)})")
     ctx = Context(store, now_micros() if at is None else at, batch_size,
-                  dict(signals or {}))
+                  dict(signals or {}), alert_targets or DEFAULT_RULES)
     plan: list[tuple[Input, Adapter | None]] = []
     for item in inputs:
         try:

@@ -119,6 +119,32 @@ def test_an_alert_with_a_bad_time_is_rejected_naming_it(api):
     assert "startsAt" in problem["detail"] and "yesterday" in problem["detail"]
 
 
+def test_one_bad_alert_is_rejected_alone_and_watchdog_is_counted(api):
+    no_status = {k: v for k, v in FIRING["alerts"][0].items() if k != "status"}
+    no_start = {k: v for k, v in FIRING["alerts"][1].items() if k != "startsAt"}
+    watchdog = {"labels": {"alertname": "Watchdog", "severity": "none"}, "annotations": {},
+                "startsAt": "2026-03-05T08:00:00Z", "endsAt": "0001-01-01T00:00:00Z"}
+    r = post_webhook(api, {**FIRING, "alerts": [no_status, no_start, watchdog]})
+    assert r.status_code == 200, r.text
+    data = r.json()
+    assert (data["ok"], data["rejected"], data["added"]) == (False, 1, 2)
+    assert "alerts[1]" in data["errors"][0] and "startsAt" in data["errors"][0]
+    assert data["skipped"] == {"alert without target": 1}
+
+
+def test_an_alertmanager_api_v2_alert_list_is_ingested_by_format(api):
+    listed = [{"annotations": {}, "endsAt": "2026-03-05T10:20:00Z",
+               "fingerprint": "3f6c9a1b2d4e7f80", "receivers": [{"name": "ccm"}],
+               "startsAt": "2026-03-05T09:41:00Z",
+               "status": {"inhibitedBy": [], "mutedBy": [], "silencedBy": [],
+                          "state": "active"},
+               "updatedAt": "2026-03-05T10:16:00Z", "labels": FIRING["alerts"][0]["labels"]}]
+    with api.client("sre") as c:
+        r = c.post("/v1/ingest/alertmanager", content=json.dumps(listed))
+    assert r.status_code == 200, r.text
+    assert r.json()["added"] == 2 and r.json()["errors"] == []
+
+
 def test_a_topology_file_is_ingested_by_format(api):
     lines = [{"type": "node", "kind": "service", "name": "ledger", "attrs": {"tier": "high"}},
              {"type": "edge", "kind": "DEPENDS_ON", "from": "ledger", "to": "cartservice"}]

@@ -130,3 +130,35 @@ def test_what_each_file_skipped_is_printed_with_totals_by_kind(tmp_path, monkeyp
                           "--json").stdout)
     assert data["skipped"] == {"k8s Role": 2, "k8s ServiceAccount": 1}
     assert data["files"][0]["notes"] == ["Helm chart: render it first"]
+def test_an_alert_targets_file_changes_how_labels_name_components(tmp_path, monkeypatch):
+    targets = tmp_path / "targets.yaml"
+    targets.write_text("order:\n  - {label: ccm_node, as: explicit}\n  - {label: namespace, "
+                       "as: explicit}\n")
+    store = tmp_path / "s.sqlite"
+    monkeypatch.setenv("CCM_ALERT_TARGETS", str(targets))
+    result = run("ingest", str(FIXTURES / "alertmanager" / "firing.json"), "--store",
+                 str(store), "--json")
+    assert result.exit_code == 0, result.output
+    graph = run("graph", "--store", str(store), "--at", "2026-03-05T10:00:00Z", "--json")
+    symptom_of = {e["to"] for e in json.loads(graph.stdout)["edges"] if e["kind"] == "SYMPTOM_OF"}
+    # only the alert with a namespace label names a node; the others have no label the
+    # order reads and are skipped
+    assert symptom_of == {"service:boutique"}
+    assert json.loads(result.stdout)["files"][0]["skipped"] == {"alert without target": 3}
+
+
+def test_a_bad_alert_targets_file_is_a_usage_error_naming_it(tmp_path):
+    targets = tmp_path / "targets.yaml"
+    targets.write_text("order: nope\n")
+    result = run("ingest", str(FIXTURES / "alertmanager" / "firing.json"), "--store",
+                 str(tmp_path / "s.sqlite"), "--alert-targets", str(targets))
+    assert result.exit_code != 0 and "targets.yaml" in result.output + result.stderr
+
+
+def test_skipped_alerts_and_unresolved_ones_are_printed(tmp_path):
+    real = FIXTURES / "real" / "alerts" / "webhook-kube-prometheus-stack.json"
+    result = run("ingest", str(real), "--store", str(tmp_path / "s.sqlite"))
+    assert result.exit_code == 0
+    assert f"  {real}: 1 alert without target" in result.stdout
+    # an empty store: none of the four has a component to land on
+    assert f"  {real}: 4 alerts: component not resolved" in result.stdout

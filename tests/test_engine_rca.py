@@ -253,3 +253,19 @@ def test_a_configuration_value_that_expired_minutes_before_the_errors_is_their_r
 def test_a_value_that_expires_after_the_errors_began_explains_none_of_them():
     roots = [c.root for c in root_causes(*certificate(+30))]
     assert "config:auth/CERT" not in roots
+
+
+def test_an_unresolved_placeholder_is_never_blamed():
+    """A placeholder standing for components nothing resolved (unresolved: true) is no
+    hypothesis, even when only its own alert fires; the oracle agrees."""
+    refs = ["datastore:db", "service:api", "external:unresolved"]
+    nodes = NodeTable.build(refs, ["datastore", "service", "external"],
+                            unresolved=[False, False, True])
+    snap = build_snapshot(nodes, EdgeTable.build([1], [0]), valid_at=T0 + 2 * HOUR)
+    symptoms = [Symptom("external:unresolved", "down", T0 + HOUR),
+                Symptom("service:api", "errors", T0 + HOUR)]
+    result = root_causes(snap, symptoms, k=100)
+    assert {c.root for c in result} == {"datastore:db", "service:api"}
+    assert set(oracle.root_cause_scores(snap, symptoms)) == {"datastore:db", "service:api"}
+    alone = root_causes(snap, symptoms[:1], k=100)
+    assert [c.root for c in alone] == []

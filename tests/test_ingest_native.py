@@ -44,12 +44,22 @@ def test_an_alert_that_ended_is_history(embedded):
     assert "alert:a1" not in embedded.graph(parse_time("2026-03-05T10:01:00Z")).nodes
 
 
-def test_unknown_change_kinds_and_signals_are_named(embedded):
+def test_unknown_change_kinds_are_named(embedded):
     report = ingest_bytes(embedded, "native-changes",
                           b'{"id": "x", "time": "2026-03-01T00:00:00Z", "kind": "yolo", '
                           b'"target": "a"}\n', "c.jsonl")
     assert "field 'kind'" in report.errors[0] and "'yolo'" in report.errors[0]
+
+
+def test_an_alert_signal_may_be_a_word_and_an_unknown_word_counts_as_errors(embedded):
     report = ingest_bytes(embedded, "native-alerts",
                           b'{"id": "x", "time": "2026-03-01T00:00:00Z", "service": "a", '
+                          b'"signal": "timeouts"}\n'
+                          b'{"id": "y", "time": "2026-03-01T00:00:00Z", "service": "a", '
                           b'"signal": "vibes"}\n', "a.jsonl")
-    assert "field 'signal'" in report.errors[0]
+    assert report.ok and report.added == 5
+    g = embedded.graph(LATER)
+    assert {(e.src, e.attrs["signal"]) for e in g.edges_of("SYMPTOM_OF")} == {
+        ("alert:x", "latency"), ("alert:y", "errors")}
+    note, = report.notes
+    assert "a.jsonl:2" in note and "'vibes'" in note

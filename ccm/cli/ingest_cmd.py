@@ -29,6 +29,7 @@ from ccm.cli.common import (
 from ccm.cli.doctor_cmd import print_coverage
 from graph_schema.timeutil import now_micros
 from ingest import IngestReport, ingest_paths, registry
+from ingest.alert_targets import load_target_rules
 from ingest.alerts import load_signal_table
 from ingest.coverage import coverage
 
@@ -85,17 +86,24 @@ def print_skipped_and_notes(report: IngestReport) -> None:
               envvar="CCM_ALERT_SIGNALS", default=None,
               help="YAML file of 'AlertName: signal' entries overriding the alertname -> "
                    "signal table (default: $CCM_ALERT_SIGNALS).")
+@click.option("--alert-targets", "targets_file",
+              type=click.Path(exists=True, dir_okay=False), envvar="CCM_ALERT_TARGETS",
+              default=None,
+              help="YAML file replacing the order in which alert labels are read to find "
+                   "the alert's component, the exporter names or the meta alerts "
+                   "(default: $CCM_ALERT_TARGETS; see docs/ingest.md).")
 @store_option
 @json_option
 @handle_errors
 def ingest_cmd(paths: tuple[str, ...], fmt: str | None, at: int | None, batch_size: int,
-               signals_file: str | None, store_location: str | None, as_json: bool) -> None:
+               signals_file: str | None, targets_file: str | None, store_location: str | None, as_json: bool) -> None:
     """Ingest PATHS (files and folders) into the store.
 
     Each file's format is detected (or given with --format); a folder is read
-    topology first, then changes, then alerts and incidents. Every batch is written
-    atomically: a bad record rejects its batch, with the file, line or document,
-    field and value named; other batches are kept. Ingesting the same input again
+    topology first, then changes, then alerts and incidents; files a folder holds
+    that are not data (a README, a Helm chart's templates) are skipped with a note.
+    A bad record is rejected alone, with the file, line or document, field and value
+    named; the other records are written. Ingesting the same input again
     changes nothing. Exit status 1 when anything was rejected. The summary ends with
     what was skipped and the coverage of the graph now (or at --at when later): see
     `ccm doctor`. See docs/ingest.md.
@@ -104,6 +112,7 @@ def ingest_cmd(paths: tuple[str, ...], fmt: str | None, at: int | None, batch_si
         raise click.BadParameter(f"unknown format {fmt!r} (known: {', '.join(registry())})",
                                  param_hint="--format")
     signals = load_signal_table(signals_file) if signals_file else None
+    targets = load_target_rules(targets_file) if targets_file else None
     with opened_store(store_location) as store:
         show = not as_json and err_console.is_terminal
         with Progress(TextColumn("{task.description}"), BarColumn(), DownloadColumn(),
@@ -117,7 +126,8 @@ def ingest_cmd(paths: tuple[str, ...], fmt: str | None, at: int | None, batch_si
                 progress.update(tasks[path], completed=done)
 
             report = ingest_paths(store, paths, fmt=fmt, at=at, batch_size=batch_size,
-                                  progress=on_progress, signals=signals)
+                                  progress=on_progress, signals=signals,
+                                  alert_targets=targets)
         cov = coverage(store, max(now_micros(), at if at is not None else 0))
     if as_json:
         print_json({**report.to_dict(), "coverage": cov.to_dict()})

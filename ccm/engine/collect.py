@@ -67,7 +67,7 @@ class _Edges:
 def _node_table(graph: Any) -> tuple[NodeTable, dict[str, int]]:
     refs = sorted(graph.nodes)
     index = {r: i for i, r in enumerate(refs)}
-    kinds, entry, rps, monitored, expires = [], [], [], [], []
+    kinds, entry, rps, monitored, expires, unresolved = [], [], [], [], [], []
     for r in refs:
         node = graph.nodes[r]
         kinds.append(node.kind)
@@ -77,12 +77,14 @@ def _node_table(graph: Any) -> tuple[NodeTable, dict[str, int]]:
             entry.append(a.get("entrypoint") is True)
             rps.append(float(a["rps"]) if a.get("rps") is not None else np.nan)
             monitored.append(a.get("monitored", True) is not False)
+            unresolved.append(a.get("unresolved") is True)
         else:
             entry.append(False)
             rps.append(np.nan)
             monitored.append(False)
+            unresolved.append(False)
     return NodeTable.build(refs, kinds, entry=entry, rps=rps, monitored=monitored,
-                           expires=expires), index
+                           expires=expires, unresolved=unresolved), index
 
 
 def _expiry(node: Any) -> int:

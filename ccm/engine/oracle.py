@@ -325,8 +325,9 @@ def root_cause_scores(snapshot: Snapshot, symptoms: list[Any],
         if early <= e <= snapshot.valid_at and not snapshot.component[v] \
                 and latest[v] != NO_TIME and latest[v] >= e - skew:
             out[snapshot.refs[v]] = timed([v], e, P.expiry_prior, P.expiry_latent_share)
+    suspects = snapshot.suspects
     for v in range(snapshot.n):
-        if snapshot.component[v] and latest[v] != NO_TIME:
+        if suspects[v] and latest[v] != NO_TIME:
             rate = P.spontaneous_rate_of(KINDS[snapshot.nodes.kind[v]])
             ll, _ = hypothesis_evidence(g, [v], NO_TIME, flags, t_up, t_td, P, quiet)
             out[snapshot.refs[v]] = math.log(rate) + ll

@@ -166,12 +166,12 @@ def hypotheses(snapshot: Snapshot, obs: Observations, window: int | None, params
                priors: Priors) -> Hypotheses:
     """Changes (and expired configuration values) in the window whose seeds can reach a
     symptom that began after them, and spontaneous failures of components that can reach
-    any symptom."""
+    any symptom (unresolved placeholders excepted)."""
     s = snapshot
     latest = _latest_cause_time(s.n, s.out_ptr, s.out_idx, s.in_ptr, s.in_idx,
                                 obs.sym_node, obs.sym_time, obs.sym_up)
     timed = _timed(s, latest, window, params, priors)
-    spont = np.flatnonzero(s.component & (latest != NO_TIME)).astype(np.int32)
+    spont = np.flatnonzero(s.suspects & (latest != NO_TIME)).astype(np.int32)
     rate = [params.spontaneous_rate_of(KINDS[s.nodes.kind[v]]) for v in spont.tolist()]
     seeds = timed.seeds + [spont[i:i + 1] for i in range(len(spont))]
     sizes = np.array([len(x) for x in seeds], np.int64)

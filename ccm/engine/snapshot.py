@@ -39,8 +39,10 @@ NO_EXPIRY = np.iinfo(np.int64).max
 @dataclass(frozen=True, eq=False)
 class NodeTable:
     """Per-node columns: reference, kind code, entrypoint flag, rps (NaN if unknown),
-    monitored flag (alerts exist for it), and for configuration values that carry one,
-    the time they expire (:data:`NO_EXPIRY` otherwise)."""
+    monitored flag (alerts exist for it), for configuration values that carry one,
+    the time they expire (:data:`NO_EXPIRY` otherwise), and the unresolved flag (a
+    placeholder for components a source named but nothing resolved: never a root
+    cause)."""
 
     refs: list[str]
     kind: np.ndarray
@@ -48,10 +50,12 @@ class NodeTable:
     rps: np.ndarray
     monitored: np.ndarray
     expires: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    unresolved: np.ndarray = field(default_factory=lambda: np.zeros(0, np.bool_))
 
     @classmethod
     def build(cls, refs: list[str], kinds: list[str] | np.ndarray, *, entry: Any = None,
-              rps: Any = None, monitored: Any = None, expires: Any = None) -> NodeTable:
+              rps: Any = None, monitored: Any = None, expires: Any = None,
+              unresolved: Any = None) -> NodeTable:
         n = len(refs)
         if isinstance(kinds, np.ndarray) and kinds.dtype == np.int8:
             kind = kinds
@@ -63,7 +67,9 @@ class NodeTable:
                    np.ones(n, np.bool_) if monitored is None
                    else np.asarray(monitored, np.bool_),
                    np.full(n, NO_EXPIRY, np.int64) if expires is None
-                   else np.asarray(expires, np.int64))
+                   else np.asarray(expires, np.int64),
+                   np.zeros(n, np.bool_) if unresolved is None
+                   else np.asarray(unresolved, np.bool_))
 
 
 @dataclass(frozen=True, eq=False)
@@ -196,6 +202,12 @@ class Snapshot:
             return m
 
     @property
+    def suspects(self) -> np.ndarray:
+        """Components that may fail on their own: every component but the unresolved
+        placeholders (they stand for unknown components and are never blamed)."""
+        return self.component & ~self.nodes.unresolved
+
+    @property
     def p(self) -> np.ndarray:
         """Per-edge propagation probability under the default parameters."""
         return self.model().p
@@ -278,8 +290,11 @@ def _renumber(nodes: NodeTable, edges: EdgeTable, changes: ChangeTable,
     kernels' passes then walk memory forward instead of jumping around."""
     expires = nodes.expires if len(nodes.expires) == len(nodes.refs) else np.full(
         len(nodes.refs), NO_EXPIRY, np.int64)
+    unresolved = nodes.unresolved if len(nodes.unresolved) == len(nodes.refs) else np.zeros(
+        len(nodes.refs), np.bool_)
     nodes = NodeTable([nodes.refs[i] for i in order], nodes.kind[order], nodes.entry[order],
-                      nodes.rps[order], nodes.monitored[order], expires[order])
+                      nodes.rps[order], nodes.monitored[order], expires[order],
+                      unresolved[order])
     cols = {name: getattr(edges, name) for name in EdgeTable.__dataclass_fields__}
     cols["src"], cols["dst"] = pos[edges.src], pos[edges.dst]
     target = np.where(changes.target >= 0, pos[np.maximum(changes.target, 0)], -1)

@@ -26,14 +26,17 @@ class IngestOut(BaseModel):
 
 
 class AlertmanagerAlert(BaseModel):
-    """One alert of an Alertmanager webhook (fields as Alertmanager sends them)."""
+    """One alert of an Alertmanager webhook (fields as Alertmanager sends them). Its
+    fields are checked by ingest, alert by alert: a bad alert is rejected alone, an
+    alert without ``status`` takes the payload's."""
 
     model_config = ConfigDict(extra="allow")
 
-    status: str = Field(examples=["firing"])
+    status: str | None = Field(default=None, examples=["firing"])
     labels: dict[str, str] = Field(default_factory=dict)
     annotations: dict[str, str] = Field(default_factory=dict)
-    startsAt: str = Field(examples=["2026-03-05T09:41:00.000Z"])  # noqa: N815
+    startsAt: str | None = Field(default=None,  # noqa: N815
+                                 examples=["2026-03-05T09:41:00.000Z"])
     endsAt: str | None = Field(default=None, examples=["0001-01-01T00:00:00Z"])  # noqa: N815
     generatorURL: str | None = None  # noqa: N815
     fingerprint: str | None = None
