@@ -310,7 +310,7 @@ def test_an_alert_that_is_not_an_alert_is_rejected_alone(boutique, bad):
     payload["alerts"].insert(2, bad)
     report = ingest_bytes(boutique, None, json.dumps(payload).encode(), "webhook")
     error, = report.errors
-    assert error.startswith("rejected (1 record): webhook:1 alerts[2]: field ")
+    assert error.startswith("rejected: webhook:1 alerts[2]: field ")
     assert report.rejected == 1 and len(boutique.refs("alert")) == 4
 
 

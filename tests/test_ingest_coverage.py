@@ -82,17 +82,24 @@ def test_a_later_definition_ends_the_placeholder(store):
     assert ("team:team-a", PLACEHOLDER_SOURCE) in placeholders(before)
 
 
-def test_alerts_naming_unknown_services_leave_placeholders_named_by_each_alert(store):
-    alerts = FIXTURES / "alertmanager" / "firing.json"
+def test_alerts_naming_unknown_services_leave_placeholders_named_by_each_alert(store, tmp_path):
+    # a native alert's service names its node explicitly: unknown, it is a placeholder
+    alerts = tmp_path / "alerts.jsonl"
+    alerts.write_text("".join(json.dumps({"id": f"a{i}", "time": "2026-03-05T09:41:00Z",
+                                          "service": name, "signal": "errors"}) + "\n"
+                              for i, name in enumerate(("cartservice", "frontend"), 1)))
     ingested(store, alerts)
     cov = coverage(store, LATER)
     assert {(p.ref, p.origin) for p in cov.placeholders} == {
-        ("service:cartservice", f"{alerts} alerts[0]"),
-        ("service:frontend", f"{alerts} alerts[1]"),
-        ("service:paymentservice", f"{alerts} alerts[2]"),
-        ("service:kube-state-metrics", f"{alerts} alerts[3]"),
-    }
+        ("service:cartservice", f"{alerts}:1"), ("service:frontend", f"{alerts}:2")}
     assert all(p.source == PLACEHOLDER_SOURCE for p in cov.placeholders)
+
+
+def test_alertmanager_alerts_naming_no_known_component_stay_on_the_unresolved_placeholder(
+        store):
+    ingested(store, FIXTURES / "alertmanager" / "firing.json")
+    cov = coverage(store, LATER)
+    assert cov.placeholders == [] and cov.unresolved
 
 
 def test_alerts_on_a_known_service_leave_no_placeholder(store):
