@@ -21,6 +21,7 @@ from ccm.api.deps import (
     OutcomeReporter,
     StateDep,
 )
+from ccm.api.jsonbody import StrictJsonRoute
 from ccm.api.models.actions import (
     ActionList,
     ActionOut,
@@ -31,7 +32,7 @@ from ccm.api.models.actions import (
 from ccm.api.routers.impact import proposal_of, record_verdict
 from ccm.ops.access import actor_for, require_own, visible_action
 
-router = APIRouter(prefix="/v1/actions", tags=["actions"])
+router = APIRouter(prefix="/v1/actions", tags=["actions"], route_class=StrictJsonRoute)
 
 ActionId = Annotated[str, Path(max_length=200, examples=["act-3f2a9c1d0b7e4a5f6c8d"])]
 

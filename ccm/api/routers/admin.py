@@ -11,6 +11,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Query, status
 
 from ccm.api.deps import Admin, AuditReader, MemoryReader, StateDep, parse_when
+from ccm.api.jsonbody import StrictJsonRoute
 from ccm.api.models.admin import (
     AuditPage,
     GrantList,
@@ -27,7 +28,7 @@ from ccm.audit.verify import verify_store
 from ccm.ops.access import person
 from ccm.policy.controls import grant, list_grants, list_switches, revoke, set_switch
 
-router = APIRouter(prefix="/v1", tags=["admin", "audit"])
+router = APIRouter(prefix="/v1", tags=["admin", "audit"], route_class=StrictJsonRoute)
 
 
 @router.get("/admin/switches", response_model=SwitchList, summary="Kill switches")

@@ -7,11 +7,12 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Query
 
 from ccm.api.deps import GraphReader, StateDep, parse_when
+from ccm.api.jsonbody import StrictJsonRoute
 from ccm.api.models.graph import DiffOut, GraphOut, HistoryOut
 from ccm.ops.graph import graph_view
 from graph_schema import NODE_KIND_MAP
 
-router = APIRouter(prefix="/v1", tags=["graph"])
+router = APIRouter(prefix="/v1", tags=["graph"], route_class=StrictJsonRoute)
 
 AtQuery = Annotated[str, Query(description="valid time: ISO 8601, 'now' or 'now-2d'",
                                examples=["2026-03-05T09:45:00Z"], max_length=64)]

@@ -10,11 +10,12 @@ from fastapi import APIRouter
 from ccm.actions.proposal import Proposal
 from ccm.api.auth import Identity
 from ccm.api.deps import ApiState, ImpactReader, StateDep, parse_when
+from ccm.api.jsonbody import StrictJsonRoute
 from ccm.api.models.actions import ImpactOut, ImpactRequest, ProposalRequest, RegistryOut
 from ccm.ops.impact import DryRun, dry_run
 from ccm.ops.proposals import make_proposal
 
-router = APIRouter(prefix="/v1", tags=["impact"])
+router = APIRouter(prefix="/v1", tags=["impact"], route_class=StrictJsonRoute)
 
 
 def proposal_of(req: ProposalRequest, who: Identity, now: int) -> Proposal:

@@ -11,13 +11,14 @@ from fastapi.concurrency import run_in_threadpool
 
 from ccm.api.auth import Identity
 from ccm.api.deps import ApiState, Ingester, StateDep, parse_when
+from ccm.api.jsonbody import StrictJsonRoute
 from ccm.api.models.ingest import AlertmanagerWebhook, IngestOut, report_dict
 from ccm.errors import BatchRejected
 from ccm.ops.access import person
 from graph_schema import FactError
 from ingest import ingest_bytes, registry
 
-router = APIRouter(prefix="/v1", tags=["ingest"])
+router = APIRouter(prefix="/v1", tags=["ingest"], route_class=StrictJsonRoute)
 
 FORMATS = tuple(registry())
 Format = Literal[FORMATS]  # type: ignore[valid-type]
