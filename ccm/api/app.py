@@ -20,7 +20,7 @@ from ccm.actions.registry import load_registry
 from ccm.api.auth import TokenRegistry, load_token_registry
 from ccm.api.deps import ApiState
 from ccm.api.metrics import ApiMetrics, MetricsMiddleware
-from ccm.api.middleware import BodyLimitMiddleware, RequestIdMiddleware
+from ccm.api.middleware import BodyLimitMiddleware, HostCheckMiddleware, RequestIdMiddleware
 from ccm.api.problems import install_problem_handlers
 from ccm.api.routers import actions, admin, graph, health, impact, ingest, rca
 from ccm.api.settings import Settings, get_settings
@@ -123,6 +123,8 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None,
     install_problem_handlers(app)
     app.add_middleware(BodyLimitMiddleware, limit=settings.max_body_bytes)
     app.add_middleware(MetricsMiddleware, metrics=metrics)
+    app.add_middleware(HostCheckMiddleware, hosts=settings.allowed_hosts.split(","),
+                       loopback_only=settings.insecure_dev)
     app.add_middleware(RequestIdMiddleware)
     for module in (health, graph, impact, rca, actions, ingest, admin):
         app.include_router(module.router)

@@ -29,6 +29,9 @@ class Settings(BaseSettings):
     api_tokens: str | None = None
     #: serve without tokens: requests without one act as the ``dev`` admin (loopback only)
     insecure_dev: bool = False
+    #: host names (comma-separated) requests may name in ``Host``; ``*``: any. With
+    #: ``insecure_dev`` only loopback names are answered, whatever this says
+    allowed_hosts: str = "*"
     #: the largest request body accepted by the ingest endpoints
     max_body_bytes: int = Field(default=32 * 1024 * 1024, ge=1024)
     #: require a valid token for /metrics (default: public, it holds no graph data)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import ipaddress
 import os
 from pathlib import Path
 
@@ -11,6 +10,7 @@ import click
 from ccm.api.settings import Settings
 from ccm.cli.common import err_console, handle_errors, store_option
 from ccm.errors import ConfigError
+from ccm.ops.hosts import is_loopback
 
 
 def default_tokens_file() -> Path:
@@ -20,15 +20,6 @@ def default_tokens_file() -> Path:
         return Path(env).expanduser()
     base = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
     return Path(base) / "ccm" / "tokens.yaml"
-
-
-def is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def service_settings(store_location: str | None, insecure_dev: bool,
