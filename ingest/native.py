@@ -31,6 +31,7 @@ from graph_schema.facts import Fact
 from ingest.alerts import alert_facts
 from ingest.changes import change_facts
 from ingest.core import Batch, Context
+from ingest.memory_kinds import refuse_memory_facts
 from ingest.source import Source, iter_lines, loads
 
 _EXTS = (".jsonl", ".ndjson", ".json")
@@ -136,7 +137,9 @@ def record_facts(ctx: Context, rec: Any, where: str) -> list[Fact]:
     if kind is None:
         raise FactError(where, "(record)", rec if not isinstance(rec, Mapping) else
                         sorted(rec)[:6], "not a native node, edge, change or alert record")
-    return _HANDLERS[kind](ctx, rec, where)
+    facts = _HANDLERS[kind](ctx, rec, where)
+    refuse_memory_facts(facts, where)
+    return facts
 
 
 def names_of(rec: Any) -> list[str]:
