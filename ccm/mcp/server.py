@@ -102,13 +102,13 @@ def build_mcp(state: McpState) -> MCPServer:
                  depth: Annotated[int, Field(ge=0, le=10)] = 1,
                  kinds: Annotated[list[str], Field(description="only these node kinds")] = [],  # noqa: B006
                  limit: Annotated[int, Field(ge=1, le=50_000)] = 2_000) -> dict[str, Any]:
-        caller(state, ctx, "graph:read")
+        who = caller(state, ctx, "graph:read")
 
         def go() -> dict[str, Any]:
             t = parse_when(at or "now", "at", state.clock)
             k = parse_when(known_at, "known_at", state.clock)
             return graph_view(state.store, t, k, node=node, depth=depth, kinds=kinds,
-                              limit=limit)
+                              limit=limit, sees=who.sees_tenant)
 
         result: dict[str, Any] = _run(go)
         return result
