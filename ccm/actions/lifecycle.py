@@ -24,11 +24,13 @@ from ccm.actions.records import (
     ActionRecord,
     approvals_satisfy,
     load,
+    sealed,
     transition,
 )
 from ccm.actions.registry import ActionSpec, Registry, load_registry
 from ccm.audit.keys import Signer, verify_signature
 from ccm.audit.log import SYSTEM, Actor, AuditLog
+from ccm.audit.redact import Sealer
 from ccm.engine.longlived import settle
 from ccm.errors import ActionRefused, ActionStateError, AuditUnavailable, Conflict
 from ccm.memory.memory import Memory
@@ -58,11 +60,14 @@ class Controller:
                  policy: Policy | None = None, signer: Signer | None = None,
                  clock: Clock | None = None, predictor: Predictor | None = engine_predictor,
                  executor: Executor | None = None, health: HealthCheck | None = None) -> None:
-        self.store = store
         self.registry = registry or load_registry()
         self.policy = policy or load_policy()
         self.clock: Clock = clock or now_micros
-        self.audit = AuditLog(store, signer, self.clock)
+        self.audit = AuditLog(store, signer, self.clock, self.policy.redaction)
+        sealer = Sealer(signer.secret_material(), signer.secret_material(b"ccm-seal"),
+                        self.policy.redaction) if signer else None
+        #: the store; action records' secret values sealed at rest when there is a key
+        self.store = sealed(store, sealer)
         self.predictor = predictor
         self.executor = executor
         self.health = health
@@ -75,6 +80,13 @@ class Controller:
         if tenant not in self._memories:
             self._memories[tenant] = Memory(self.store, tenant, self.policy.memory, self.clock)
         return self._memories[tenant]
+
+    def public(self, rec: ActionRecord | dict[str, Any]) -> dict[str, Any]:
+        """An action record as it may leave CCM (API and MCP answers, memory): every
+        secret value redacted to its fingerprint. The verdict is kept as is (its figures
+        are keyed by node references, and a reference is not a secret)."""
+        doc = rec.to_dict() if isinstance(rec, ActionRecord) else dict(rec)
+        return {k: v if k == "verdict" else self.audit.redactor(v) for k, v in doc.items()}
 
     def actor_of(self, p: Proposal) -> Actor:
         ident = get_identity(self.store, p.agent)

@@ -122,7 +122,7 @@ def finish_execution(ctl: Controller, action_id: str, result: ExecutionResult,
         return rec
     dry = bool(rec.doc["execution"].get("dry_run"))
     if result.ok and not dry and rec.doc.get("change_kind"):
-        ctl.memory(rec.doc["tenant"]).record_execution(rec.doc)
+        ctl.memory(rec.doc["tenant"]).record_execution(ctl.public(rec))
     ctl.note("executed", actor, action_id, {"ok": result.ok, "detail": result.detail,
                                             "dry_run": dry})
     if dry or rec.doc.get("revert_of"):
@@ -276,8 +276,8 @@ def close(ctl: Controller, action_id: str) -> ActionRecord:
     if final["state"] != "refused":
         final["state"] = "closed"
     mem = ctl.memory(rec.doc["tenant"])
-    params = ctl.audit.redactor(dict(final["proposal"].get("inputs", {})))
-    result = mem.record_action(final, params)
+    final = ctl.public(final)  # memory keeps fingerprints of secret values, never them
+    result = mem.record_action(final, dict(final["proposal"].get("inputs", {})))
 
     def change(doc: dict[str, Any]) -> None:
         doc["state"] = final["state"]

@@ -23,7 +23,7 @@ from typing import Any
 
 from ccm.audit.canonical import ZERO_HASH, canonical_json, digest
 from ccm.audit.keys import Signer, verify_signature
-from ccm.audit.redact import Redactor
+from ccm.audit.redact import RedactionConfig, Redactor
 from ccm.errors import AuditUnavailable, Conflict
 from ccm.store import Clock, Store
 from graph_schema import format_time
@@ -80,11 +80,14 @@ class AuditLog:
     store: Store
     signer: Signer | None
     clock: Clock = field(default=now_micros)
+    #: more secret key and value patterns (the policy's ``redaction`` section)
+    redaction: RedactionConfig | None = None
     redactor: Redactor = field(init=False)
     _key_recorded: bool = field(default=False, init=False)
 
     def __post_init__(self) -> None:
-        self.redactor = Redactor(self.signer.secret_material() if self.signer else None)
+        self.redactor = Redactor(self.signer.secret_material() if self.signer else None,
+                                 self.redaction)
 
     @property
     def ready(self) -> bool:

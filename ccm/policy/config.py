@@ -15,6 +15,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from ccm.audit.redact import RedactionConfig
 from ccm.policy.context import EvalContext
 from ccm.policy.rules import (
     BlastRadius,
@@ -67,6 +68,7 @@ class PolicyFile(BaseModel):
     version: Literal[1] = 1
     rules: list[AnyRule]
     memory: MemoryConfig = Field(default_factory=MemoryConfig)
+    redaction: RedactionConfig = Field(default_factory=RedactionConfig)
 
 
 @dataclass(frozen=True)
@@ -76,6 +78,8 @@ class Policy:
     rules: tuple[Rule, ...]
     memory: MemoryConfig
     source: str = ""
+    #: more secret key and value patterns than the built-in ones (ccm.audit.redact)
+    redaction: RedactionConfig = RedactionConfig()
 
     def rule(self, type_name: str) -> Any:
         """The first enabled rule of a type, or None."""
@@ -124,7 +128,7 @@ def parse_policy(doc: YamlDoc) -> Policy:
             raise doc.error(["rules", i, "name"], f"two rules are called {rule.label!r}: "
                             "give one a distinct name", rule.label)
         labels[rule.label] = i
-    return Policy(tuple(parsed.rules), parsed.memory, doc.source)
+    return Policy(tuple(parsed.rules), parsed.memory, doc.source, parsed.redaction)
 
 
 def policy_from_text(text: str, source: str = "<policy>") -> Policy:

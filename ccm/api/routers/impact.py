@@ -45,7 +45,7 @@ async def post_impact(state: StateDep, who: ImpactReader, req: ImpactRequest) ->
     record_verdict(state, result.verdict.decision, "dry_run", result.verdict.results)
     if result.impact is not None:
         state.metrics.engine_timings("impact", getattr(result.impact, "timings", None))
-    return result.to_dict()
+    return state.controller.public(result.to_dict())
 
 
 @router.get("/registry", response_model=RegistryOut, summary="The actions an agent may propose")
