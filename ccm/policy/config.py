@@ -63,12 +63,22 @@ class MemoryConfig(BaseModel):
         return "*" in self.tenants or tenant in self.tenants
 
 
+class ApprovalConfig(BaseModel):
+    """How approvals must be authenticated."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    #: accept `ccm approve --as NAME` without the approver's key: the command line has no
+    #: bearer token, so an unsigned approval there is only a claimed name
+    unsigned_cli: bool = False
+
+
 class PolicyFile(BaseModel):
     model_config = ConfigDict(extra="forbid")
     version: Literal[1] = 1
     rules: list[AnyRule]
     memory: MemoryConfig = Field(default_factory=MemoryConfig)
     redaction: RedactionConfig = Field(default_factory=RedactionConfig)
+    approvals: ApprovalConfig = Field(default_factory=ApprovalConfig)
 
 
 @dataclass(frozen=True)
@@ -80,6 +90,8 @@ class Policy:
     source: str = ""
     #: more secret key and value patterns than the built-in ones (ccm.audit.redact)
     redaction: RedactionConfig = RedactionConfig()
+    #: how approvals must be authenticated
+    approvals: ApprovalConfig = ApprovalConfig()
 
     def rule(self, type_name: str) -> Any:
         """The first enabled rule of a type, or None."""
@@ -128,7 +140,8 @@ def parse_policy(doc: YamlDoc) -> Policy:
             raise doc.error(["rules", i, "name"], f"two rules are called {rule.label!r}: "
                             "give one a distinct name", rule.label)
         labels[rule.label] = i
-    return Policy(tuple(parsed.rules), parsed.memory, doc.source, parsed.redaction)
+    return Policy(tuple(parsed.rules), parsed.memory, doc.source, parsed.redaction,
+                  parsed.approvals)
 
 
 def policy_from_text(text: str, source: str = "<policy>") -> Policy:
