@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterable, Sequence
+from pathlib import Path
 from typing import Any
 
 from ccm.actions import running
@@ -53,17 +54,19 @@ class Controller:
 
     ``signer`` is the audit signing key (None: nothing can execute). ``predictor``
     predicts impact (default: the engine). ``executor`` overrides the registry's
-    executors; ``health`` overrides its health probes.
+    executors; ``health`` overrides its health probes; ``witness`` is the file every
+    signed audit head is also appended to (ccm.audit.witness).
     """
 
     def __init__(self, store: Store, *, registry: Registry | None = None,
                  policy: Policy | None = None, signer: Signer | None = None,
                  clock: Clock | None = None, predictor: Predictor | None = engine_predictor,
-                 executor: Executor | None = None, health: HealthCheck | None = None) -> None:
+                 executor: Executor | None = None, health: HealthCheck | None = None,
+                 witness: Path | None = None) -> None:
         self.registry = registry or load_registry()
         self.policy = policy or load_policy()
         self.clock: Clock = clock or now_micros
-        self.audit = AuditLog(store, signer, self.clock, self.policy.redaction)
+        self.audit = AuditLog(store, signer, self.clock, self.policy.redaction, witness)
         sealer = Sealer(signer.secret_material(), signer.secret_material(b"ccm-seal"),
                         self.policy.redaction) if signer else None
         #: the store; action records' secret values sealed at rest when there is a key

@@ -79,6 +79,7 @@ def controller_factory(settings: Settings, clock: Callable[[], int]
     def make(store: Store) -> Controller:
         view = cast(Store, SnapshotReuse(store, RecentSnapshots(reuse))) if reuse else store
         return Controller(view, registry=registry, policy=policy, signer=signer, clock=clock,
+                          witness=settings.audit_witness,
                           predictor=MemoPredictor(partial(
                               engine_predictor, samples=settings.impact_samples,
                               precision=settings.impact_precision)))

@@ -58,6 +58,9 @@ class Settings(BaseSettings):
     #: executes (the audit log could not sign it)
     audit_key: SecretStr | None = None
     audit_key_file: Path | None = None
+    #: a file, outside the store, every signed audit head is also appended to; verifying
+    #: the log compares it with the latest one (ccm.audit.witness)
+    audit_witness: Path | None = None
     #: serve the read-only web view at / (docs/web.md)
     web: bool = True
     #: a read-only token the server hands to the web page: an explicit opt-in (docs/web.md)

@@ -105,11 +105,19 @@ def get_audit(state: StateDep, who: AuditReader,
 
 
 @router.get("/audit/verify", response_model=VerifyOut, summary="Verify the audit log",
-            description="Checks every entry's hash chain and Ed25519 signature and the signed "
-                        "head; `key` pins trusted public keys (base64, repeatable).")
+            description="Checks every entry's hash chain and Ed25519 signature, the signed "
+                        "head and the latest head in the witness (CCM_AUDIT_WITNESS); `key` "
+                        "pins trusted public keys (base64, repeatable; default: the "
+                        "server's audit key).")
 def get_verify(state: StateDep, who: AuditReader,
-               key: Annotated[list[str] | None, Query(max_length=20)] = None) -> Any:
-    return verify_store(state.store, key or ()).to_dict()
+               key: Annotated[list[str] | None, Query(max_length=20)] = None,
+               trust_store_keys: Annotated[bool, Query(description=(
+                   "without a pinned key (`key`, or the server's audit key), accept the "
+                   "keys the store records; else the report is not ok"))] = False) -> Any:
+    signer = state.controller.audit.signer
+    keys = key or ([signer.public_b64] if signer else [])
+    return verify_store(state.store, keys, state.settings.audit_witness,
+                        trust_store_keys).to_dict()
 
 
 @router.get("/memory/actions", response_model=MemoryActions,
