@@ -329,6 +329,12 @@ class Controller:
     def resume(self, action_id: str) -> ActionRecord:
         return running.resume(self, action_id)
 
+    def reconcile(self) -> list[ActionRecord]:
+        """Resume every action left mid-way (``ccm serve`` does this before it listens): an
+        execution whose process died becomes ``unknown`` (see :meth:`resume`)."""
+        return [self.resume(r.id) for r in self.list_actions(
+            ("executing", "outcome", "reverting"))]
+
 
 def _add_approval(doc: dict[str, Any], entry: dict[str, Any]) -> bool:
     if any(a["by"] == entry["by"] for a in doc["approvals"]):

@@ -6,7 +6,9 @@ cannot both move it, and repeating a transition that already happened is a
 no-op that returns the current state.
 
 States: ``proposed -> evaluated -> approved -> executing -> executed | failed ->
-outcome -> reverting -> closed``; ``refused`` ends an action the policy refused.
+outcome -> reverting -> closed``; ``refused`` ends an action the policy refused;
+``unknown`` is an execution whose process died before it reported (a person records
+its outcome).
 """
 
 from __future__ import annotations
@@ -25,9 +27,10 @@ from ccm.store.base import Record
 
 COLLECTION = "actions"
 STATES = ("proposed", "evaluated", "approved", "refused", "executing", "executed", "failed",
-          "outcome", "reverting", "closed")
+          "unknown", "outcome", "reverting", "closed")
 FINAL = frozenset({"refused", "closed"})
-RAN = frozenset({"executing", "executed", "failed", "outcome", "reverting", "closed"})
+RAN = frozenset({"executing", "executed", "failed", "unknown", "outcome", "reverting",
+                 "closed"})
 _RETRIES = 50
 
 

@@ -34,7 +34,7 @@ from ccm.store import Store, open_store
 from ccm.web import install_web, web_config
 from graph_schema.timeutil import now_micros
 
-__all__ = ["create_app"]
+__all__ = ["create_app", "reconcile_actions"]
 
 log = logging.getLogger("ccm.api")
 
@@ -131,6 +131,16 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None,
         app.include_router(module.router)
     install_web(app, web)
     return app
+
+
+def reconcile_actions(settings: Settings, clock: Callable[[], int] | None = None) -> int:
+    """Resume every action a previous server left mid-way (``ccm serve`` calls this once
+    before it listens): returns how many it looked at (see ``Controller.reconcile``)."""
+    store = open_store(settings.store)
+    try:
+        return len(controller_factory(settings, clock or now_micros)(store).reconcile())
+    finally:
+        store.close()
 
 
 def app_from_environment() -> FastAPI:

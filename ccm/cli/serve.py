@@ -69,6 +69,7 @@ def serve_cmd(host: str, port: int, store_location: str | None, insecure_dev: bo
     import uvicorn
 
     from ccm.api import create_app
+    from ccm.api.app import reconcile_actions
 
     if insecure_dev and not is_loopback(host):
         raise ConfigError(f"--insecure-dev serves without authentication, so it only binds "
@@ -76,6 +77,7 @@ def serve_cmd(host: str, port: int, store_location: str | None, insecure_dev: bo
     settings = service_settings(store_location, insecure_dev, web=web,
                                 web_token_file=web_token_file)
     app = create_app(settings)  # checks tokens, registry and policy before anything starts
+    reconcile_actions(settings)  # actions a previous server left executing (docs/policy.md)
     if insecure_dev:
         err_console.print("[yellow]warning:[/yellow] --insecure-dev: no authentication; "
                           "requests without a token act as the admin 'dev'", markup=True)
