@@ -97,3 +97,22 @@ def test_the_pages_scripts_send_credentials_never_and_keep_the_token_for_the_tab
     assert not any("document.cookie" in s or "localStorage" in s for s in scripts.values())
     fetches = scripts["api.js"].count("fetch(")
     assert fetches == scripts["api.js"].count('credentials: "omit"') >= 2
+
+
+def test_the_mcp_server_over_http_in_insecure_dev_refuses_other_hosts(store):
+    from ccm.api.app import controller_factory
+    from ccm.api.auth import load_token_registry
+    from ccm.mcp.http import mcp_http_app
+    from ccm.mcp.server import McpState
+
+    settings = Settings(insecure_dev=True)
+    ctl = controller_factory(settings, lambda: 0)(store)
+    state = McpState(store, load_token_registry(None, None), lambda: 0, ctl)
+    with serve(mcp_http_app(state, insecure_dev=True)) as running:
+        call = {"jsonrpc": "2.0", "id": 1, "method": "tools/list"}
+        refused = httpx.post(f"{running.url}/mcp", json=call,
+                             headers={"host": "attacker.example:8080"})
+        assert_problem(refused, 421, "host-not-allowed")
+        cross = httpx.post(f"{running.url}/mcp", json=call,
+                           headers={"origin": "https://attacker.example"})
+        assert_problem(cross, 421, "host-not-allowed")
