@@ -18,7 +18,9 @@ from graph_schema.errors import FactError
 #: attribute value types understood by the schema
 ATTR_TYPES = ("str", "int", "float", "bool", "time", "str_list", "json")
 
-_NAME_RE = re.compile(r"^[^\s:|][^\s|]*$")
+_NAME_RE = re.compile(r"^[^\s:|\ud800-\udfff][^\s|\ud800-\udfff]*$")
+#: a lone UTF-16 surrogate (JSON's "\\ud800" escape) is not text: no store can encode it
+_SURROGATE = re.compile(r"[\ud800-\udfff]")
 MAX_NAME_LEN = 512
 MAX_STR_LEN = 65536
 MAX_JSON_LEN = 262144
@@ -48,7 +50,8 @@ class Attr:
         t = self.type
         # fast paths for values already of the right type (the common case)
         vt = type(value)
-        if t == "str" and vt is str and not self.choices and len(value) <= MAX_STR_LEN:
+        if t == "str" and vt is str and not self.choices and len(value) <= MAX_STR_LEN and (
+                value.isascii() or not _SURROGATE.search(value)):
             return value
         if t == "bool" and vt is bool:
             return value
@@ -98,6 +101,7 @@ class Attr:
             if isinstance(value, bool) or not isinstance(value, (str, int, float)):
                 raise FactError(where, field_name, value, "expected a string")
             out = str(value)
+            _check_text(out, where, field_name)
             if len(out) > MAX_STR_LEN:
                 raise FactError(where, field_name, out[:40] + "...",
                                 f"longer than {MAX_STR_LEN} characters")
@@ -113,6 +117,7 @@ class Attr:
                 if not isinstance(item, (str, int, float)) or isinstance(item, bool):
                     raise FactError(where, field_name, item, "expected a list of strings")
                 items.append(str(item))
+                _check_text(items[-1], where, field_name)
             return items
         # json: any JSON-compatible structure; size-bounded
         _check_json(value, where, field_name)
@@ -125,10 +130,19 @@ class Attr:
             raise FactError(where, f"attrs.{self.name}", value, f"must be <= {self.max:g}")
 
 
+def _check_text(value: str, where: str, field_name: str) -> None:
+    if not value.isascii() and _SURROGATE.search(value):
+        raise FactError(where, field_name, value.encode("utf-8", "backslashreplace").decode(),
+                        "contains a lone UTF-16 surrogate, which is not text")
+
+
 def _check_json(value: Any, where: str, field_name: str, depth: int = 0) -> None:
     if depth > 20:
         raise FactError(where, field_name, "...", "nested deeper than 20 levels")
-    if value is None or isinstance(value, (str, bool, int)):
+    if isinstance(value, str):
+        _check_text(value, where, field_name)
+        return
+    if value is None or isinstance(value, (bool, int)):
         return
     if isinstance(value, float):
         if not math.isfinite(value):
@@ -138,6 +152,7 @@ def _check_json(value: Any, where: str, field_name: str, depth: int = 0) -> None
         for k, v in value.items():
             if not isinstance(k, str):
                 raise FactError(where, field_name, k, "object keys must be strings")
+            _check_text(k, where, field_name)
             _check_json(v, where, field_name, depth + 1)
         return
     if isinstance(value, (list, tuple)):
@@ -177,8 +192,9 @@ class NodeKind:
             raise FactError(where, "name", name[:40] + "...",
                             f"longer than {MAX_NAME_LEN} characters")
         if not _NAME_RE.match(name):
-            raise FactError(where, "name", name,
-                            "must not contain whitespace or '|', nor start with ':'")
+            raise FactError(where, "name", name.encode("utf-8", "backslashreplace").decode(),
+                            "must not contain whitespace, '|' or a lone UTF-16 surrogate, "
+                            "nor start with ':'")
         if self.name_pattern and not re.fullmatch(self.name_pattern, name):
             raise FactError(where, "name", name, f"a {self.name} name must be {self.name_hint}")
         return name

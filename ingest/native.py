@@ -33,6 +33,7 @@ from graph_schema.facts import Fact
 from ingest.alerts import UNKNOWN_SIGNAL, alert_facts, signal_of_word
 from ingest.changes import change_facts
 from ingest.core import Batch, Context
+from ingest.memory_kinds import refuse_memory_facts
 from ingest.records import per_record
 from ingest.source import Source, iter_lines, loads
 
@@ -145,8 +146,11 @@ def record_facts(ctx: Context, rec: Any, where: str, notes: list[str] | None = N
         raise FactError(where, "(record)", rec if not isinstance(rec, Mapping) else
                         sorted(rec)[:6], "not a native node, edge, change or alert record")
     if kind == "alert":
-        return native_alert_facts(ctx, rec, where, notes)
-    return _HANDLERS[kind](ctx, rec, where)
+        facts = native_alert_facts(ctx, rec, where, notes)
+    else:
+        facts = _HANDLERS[kind](ctx, rec, where)
+    refuse_memory_facts(facts, where)
+    return facts
 
 
 def names_of(rec: Any) -> list[str]:

@@ -57,7 +57,8 @@ def propose(env: dict[str, str], *extra: str) -> dict:
 def test_a_proposal_goes_through_approval_execution_and_revert(env):
     rec = propose(env)
     assert rec["state"] == "evaluated" and rec["verdict"]["decision"] == "review"
-    out = run(["approve", rec["id"], "--as", "deploy-bot"], env, code=1)
+    out = run(["approve", rec["id"], "--as", "deploy-bot", "--key-file", f"{env['TMP']}/bot.key"],
+              env, code=1)
     assert "cannot approve its own proposal" in out
     out = run(["approve", rec["id"], "--as", "alice", "--key-file", f"{env['TMP']}/alice.key"],
               env)
@@ -115,7 +116,7 @@ def test_an_exported_log_verifies_alone_and_an_edit_is_named(env):
 
 def test_calibrate_reports_and_plots(env):
     rec = propose(env)
-    run(["approve", rec["id"], "--as", "alice"], env)
+    run(["approve", rec["id"], "--as", "alice", "--key-file", f"{env['TMP']}/alice.key"], env)
     run(["execute", rec["id"]], env)
     run(["outcome", rec["id"], "--healthy"], env)
     png = Path(env["TMP"]) / "cal.png"

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterable, Sequence
+from pathlib import Path
 from typing import Any
 
 from ccm.actions import running
@@ -26,11 +27,13 @@ from ccm.actions.records import (
     ActionRecord,
     approvals_satisfy,
     load,
+    sealed,
     transition,
 )
 from ccm.actions.registry import ActionSpec, Registry, load_registry
 from ccm.audit.keys import Signer, verify_signature
 from ccm.audit.log import SYSTEM, Actor, AuditLog
+from ccm.audit.redact import Sealer
 from ccm.engine.longlived import settle
 from ccm.errors import ActionRefused, ActionStateError, AuditUnavailable, Conflict
 from ccm.memory.memory import Memory
@@ -53,18 +56,23 @@ class Controller:
 
     ``signer`` is the audit signing key (None: nothing can execute). ``predictor``
     predicts impact (default: the engine). ``executor`` overrides the registry's
-    executors; ``health`` overrides its health probes.
+    executors; ``health`` overrides its health probes; ``witness`` is the file every
+    signed audit head is also appended to (ccm.audit.witness).
     """
 
     def __init__(self, store: Store, *, registry: Registry | None = None,
                  policy: Policy | None = None, signer: Signer | None = None,
                  clock: Clock | None = None, predictor: Predictor | None = engine_predictor,
-                 executor: Executor | None = None, health: HealthCheck | None = None) -> None:
-        self.store = store
+                 executor: Executor | None = None, health: HealthCheck | None = None,
+                 witness: Path | None = None) -> None:
         self.registry = registry or load_registry()
         self.policy = policy or load_policy()
         self.clock: Clock = clock or now_micros
-        self.audit = AuditLog(store, signer, self.clock)
+        self.audit = AuditLog(store, signer, self.clock, self.policy.redaction, witness)
+        sealer = Sealer(signer.secret_material(), signer.secret_material(b"ccm-seal"),
+                        self.policy.redaction) if signer else None
+        #: the store; action records' secret values sealed at rest when there is a key
+        self.store = sealed(store, sealer)
         self.predictor = predictor
         self.executor = executor
         self.health = health
@@ -77,6 +85,13 @@ class Controller:
         if tenant not in self._memories:
             self._memories[tenant] = Memory(self.store, tenant, self.policy.memory, self.clock)
         return self._memories[tenant]
+
+    def public(self, rec: ActionRecord | dict[str, Any]) -> dict[str, Any]:
+        """An action record as it may leave CCM (API and MCP answers, memory): every
+        secret value redacted to its fingerprint. The verdict is kept as is (its figures
+        are keyed by node references, and a reference is not a secret)."""
+        doc = rec.to_dict() if isinstance(rec, ActionRecord) else dict(rec)
+        return {k: v if k == "verdict" else self.audit.redactor(v) for k, v in doc.items()}
 
     def actor_of(self, p: Proposal) -> Actor:
         ident = get_identity(self.store, p.agent)
@@ -315,6 +330,12 @@ class Controller:
 
     def resume(self, action_id: str) -> ActionRecord:
         return running.resume(self, action_id)
+
+    def reconcile(self) -> list[ActionRecord]:
+        """Resume every action left mid-way (``ccm serve`` does this before it listens): an
+        execution whose process died becomes ``unknown`` (see :meth:`resume`)."""
+        return [self.resume(r.id) for r in self.list_actions(
+            ("executing", "outcome", "reverting"))]
 
 
 def _add_approval(doc: dict[str, Any], entry: dict[str, Any]) -> bool:

@@ -6,26 +6,31 @@ cannot both move it, and repeating a transition that already happened is a
 no-op that returns the current state.
 
 States: ``proposed -> evaluated -> approved -> executing -> executed | failed ->
-outcome -> reverting -> closed``; ``refused`` ends an action the policy refused.
+outcome -> reverting -> closed``; ``refused`` ends an action the policy refused;
+``unknown`` is an execution whose process died before it reported (a person records
+its outcome).
 """
 
 from __future__ import annotations
 
 import copy
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, replace
+from typing import Any, cast
 
 from ccm.actions.proposal import Proposal
+from ccm.audit.redact import Sealer
 from ccm.errors import Conflict, NotFound
 from ccm.policy.types import Needs, Verdict
 from ccm.store import Store
+from ccm.store.base import Record
 
 COLLECTION = "actions"
 STATES = ("proposed", "evaluated", "approved", "refused", "executing", "executed", "failed",
-          "outcome", "reverting", "closed")
+          "unknown", "outcome", "reverting", "closed")
 FINAL = frozenset({"refused", "closed"})
-RAN = frozenset({"executing", "executed", "failed", "outcome", "reverting", "closed"})
+RAN = frozenset({"executing", "executed", "failed", "unknown", "outcome", "reverting",
+                 "closed"})
 _RETRIES = 50
 
 
@@ -59,6 +64,41 @@ class ActionRecord:
 
     def to_dict(self) -> dict[str, Any]:
         return copy.deepcopy(self.doc)
+
+
+class SealedRecords:
+    """``store``, with the action records' secret values sealed at rest (see
+    :class:`~ccm.audit.redact.Sealer`): written sealed, read back opened. Everything else
+    passes through unchanged."""
+
+    def __init__(self, store: Store, sealer: Sealer) -> None:
+        self._store = store
+        self._sealer = sealer
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._store, name)
+
+    def put_record(self, collection: str, key: str, doc: dict[str, Any], *,
+                   expected_rev: int | None = None) -> int:
+        if collection == COLLECTION:
+            doc = self._sealer(doc)
+        return self._store.put_record(collection, key, doc, expected_rev=expected_rev)
+
+    def get_record(self, collection: str, key: str) -> Record | None:
+        rec = self._store.get_record(collection, key)
+        return self._open(rec) if rec is not None and collection == COLLECTION else rec
+
+    def list_records(self, collection: str) -> list[Record]:
+        recs = self._store.list_records(collection)
+        return [self._open(r) for r in recs] if collection == COLLECTION else recs
+
+    def _open(self, rec: Record) -> Record:
+        return replace(rec, doc=self._sealer.unseal(rec.doc))
+
+
+def sealed(store: Store, sealer: Sealer | None) -> Store:
+    """``store`` with action records sealed by ``sealer`` (None: ``store`` itself)."""
+    return store if sealer is None else cast(Store, SealedRecords(store, sealer))
 
 
 def load(store: Store, action_id: str) -> ActionRecord:

@@ -7,6 +7,8 @@ durable transition, so :func:`resume` can pick an action up after a restart.
 
 from __future__ import annotations
 
+import os
+import socket
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -17,6 +19,7 @@ from ccm.errors import ActionRefused, ActionStateError, NotFound
 from ccm.policy.autonomy import autonomy_key
 from ccm.policy.autonomy import record_outcome as autonomy_outcome
 from ccm.policy.counters import mark_session_failed
+from ccm.policy.events import emit
 from ccm.policy.rules.oversight import switch_scopes
 from ccm.policy.types import PROCEED, REFUSE, Verdict
 
@@ -83,7 +86,7 @@ def run(ctl: Controller, rec: ActionRecord, executor: Executor, actor: Actor,
     def start(doc: dict[str, Any]) -> None:
         doc["state"] = "executing"
         doc["execution"] = {"attempt": attempt, "started_at": now, "executor": executor.name,
-                            "dry_run": dry, "by": actor.id}
+                            "dry_run": dry, "by": actor.id, "owner": this_process()}
         doc.setdefault("attempts", []).append(now)
 
     rec, changed = transition(ctl.store, rec.id, {"approved"}, start, now=now, by=actor.id)
@@ -122,7 +125,7 @@ def finish_execution(ctl: Controller, action_id: str, result: ExecutionResult,
         return rec
     dry = bool(rec.doc["execution"].get("dry_run"))
     if result.ok and not dry and rec.doc.get("change_kind"):
-        ctl.memory(rec.doc["tenant"]).record_execution(rec.doc)
+        ctl.memory(rec.doc["tenant"]).record_execution(ctl.public(rec))
     ctl.note("executed", actor, action_id, {"ok": result.ok, "detail": result.detail,
                                             "dry_run": dry})
     if dry or rec.doc.get("revert_of"):
@@ -148,9 +151,12 @@ def record_outcome(ctl: Controller, action_id: str, healthy: bool, *,
                                "there is no outcome to record")
     if rec.state in ("outcome", "reverting", "closed"):
         return finish(ctl, action_id)
-    if rec.state not in ("executed", "failed"):
+    if rec.state not in ("executed", "failed", "unknown"):
         raise ActionStateError(f"{action_id} is {rec.state}: an outcome is recorded after "
                                "execution")
+    if rec.state == "unknown" and by.kind != "human":
+        raise ActionStateError(f"{action_id}'s execution is unknown (its process died): a "
+                               "person (an SRE or an admin) records what happened")
     now = ctl.clock()
     mem = ctl.memory(rec.doc["tenant"])
     evidence = mem.observe_outcome(rec.doc, healthy, observed_impacted)
@@ -161,8 +167,8 @@ def record_outcome(ctl: Controller, action_id: str, healthy: bool, *,
         doc["state"] = "outcome"
         doc["outcome"] = outcome
 
-    rec, changed = transition(ctl.store, action_id, {"executed", "failed"}, change, now=now,
-                              by=by.id)
+    rec, changed = transition(ctl.store, action_id, {"executed", "failed", "unknown"}, change,
+                              now=now, by=by.id)
     if changed:
         ctl.note("outcome", by, action_id, {k: v for k, v in outcome.items()
                                             if k != "edge_evidence"})
@@ -276,8 +282,8 @@ def close(ctl: Controller, action_id: str) -> ActionRecord:
     if final["state"] != "refused":
         final["state"] = "closed"
     mem = ctl.memory(rec.doc["tenant"])
-    params = ctl.audit.redactor(dict(final["proposal"].get("inputs", {})))
-    result = mem.record_action(final, params)
+    final = ctl.public(final)  # memory keeps fingerprints of secret values, never them
+    result = mem.record_action(final, dict(final["proposal"].get("inputs", {})))
 
     def change(doc: dict[str, Any]) -> None:
         doc["state"] = final["state"]
@@ -295,9 +301,48 @@ def close(ctl: Controller, action_id: str) -> ActionRecord:
     return rec
 
 
+def this_process() -> dict[str, Any]:
+    """Who runs an execution: this host and process (to tell, after a restart, whether an
+    execution still in progress has anyone running it)."""
+    return {"host": socket.gethostname(), "pid": os.getpid()}
+
+
+def owner_alive(owner: Any) -> bool:
+    """Whether the process that started an execution still runs (on this host; on another
+    host nobody here can tell, so it counts as alive). No owner recorded: not alive."""
+    if not isinstance(owner, dict) or not isinstance(owner.get("pid"), int):
+        return False
+    if owner.get("host") != socket.gethostname():
+        return True
+    try:
+        os.kill(owner["pid"], 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _execution_unknown(ctl: Controller, rec: ActionRecord) -> ActionRecord:
+    """An execution whose process died after its audit entry: it may have run, so it is
+    never run again; it becomes ``unknown``, with an alarm, until a person records what
+    happened."""
+    now = ctl.clock()
+    rec, changed = transition(ctl.store, rec.id, {"executing"},
+                              lambda doc: doc.update(state="unknown"), now=now, by="ccm")
+    if changed:
+        detail = {"reason": "the process executing it died before the executor reported; "
+                            "it is not run again: an SRE or an admin records its outcome",
+                  "owner": rec.doc["execution"].get("owner")}
+        ctl.note("alarm", SYSTEM, rec.id, detail)
+        emit(ctl.store, "execution_unknown_alarm", rec.id, detail, now)
+    return rec
+
+
 def resume(ctl: Controller, action_id: str) -> ActionRecord:
-    """Carry an action on after a restart: evaluate, finish, close, or undo an execution
-    that never reached its audit entry (it did not run)."""
+    """Carry an action on after a restart: evaluate, finish, close, undo an execution
+    that never reached its audit entry (it did not run), or mark ``unknown`` one whose
+    executing process is gone (it may have run: exactly once, it is never run again)."""
     rec = ctl.get(action_id)
     if rec.state == "proposed":
         return ctl.evaluate(action_id)
@@ -305,6 +350,8 @@ def resume(ctl: Controller, action_id: str) -> ActionRecord:
         rec, _ = transition(ctl.store, action_id, {"executing"}, _back_to_approved,
                             now=ctl.clock(), by="ccm")
         return rec
+    if rec.state == "executing" and not owner_alive(rec.doc["execution"].get("owner")):
+        return _execution_unknown(ctl, rec)
     if rec.state in ("outcome", "reverting"):
         return finish(ctl, action_id)
     if rec.state == "refused" and not rec.doc.get("memory"):

@@ -20,7 +20,7 @@ from ccm.actions.registry import load_registry
 from ccm.api.auth import TokenRegistry, load_token_registry
 from ccm.api.deps import ApiState
 from ccm.api.metrics import ApiMetrics, MetricsMiddleware
-from ccm.api.middleware import BodyLimitMiddleware, RequestIdMiddleware
+from ccm.api.middleware import BodyLimitMiddleware, HostCheckMiddleware, RequestIdMiddleware
 from ccm.api.problems import install_problem_handlers
 from ccm.api.routers import actions, admin, graph, health, impact, ingest, rca
 from ccm.api.settings import Settings, get_settings
@@ -34,7 +34,7 @@ from ccm.store import Store, open_store
 from ccm.web import install_web, web_config
 from graph_schema.timeutil import now_micros
 
-__all__ = ["create_app"]
+__all__ = ["create_app", "reconcile_actions"]
 
 log = logging.getLogger("ccm.api")
 
@@ -79,6 +79,7 @@ def controller_factory(settings: Settings, clock: Callable[[], int]
     def make(store: Store) -> Controller:
         view = cast(Store, SnapshotReuse(store, RecentSnapshots(reuse))) if reuse else store
         return Controller(view, registry=registry, policy=policy, signer=signer, clock=clock,
+                          witness=settings.audit_witness,
                           predictor=MemoPredictor(partial(
                               engine_predictor, samples=settings.impact_samples,
                               precision=settings.impact_precision)))
@@ -123,11 +124,23 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None,
     install_problem_handlers(app)
     app.add_middleware(BodyLimitMiddleware, limit=settings.max_body_bytes)
     app.add_middleware(MetricsMiddleware, metrics=metrics)
+    app.add_middleware(HostCheckMiddleware, hosts=settings.allowed_hosts.split(","),
+                       loopback_only=settings.insecure_dev)
     app.add_middleware(RequestIdMiddleware)
     for module in (health, graph, impact, rca, actions, ingest, admin):
         app.include_router(module.router)
     install_web(app, web)
     return app
+
+
+def reconcile_actions(settings: Settings, clock: Callable[[], int] | None = None) -> int:
+    """Resume every action a previous server left mid-way (``ccm serve`` calls this once
+    before it listens): returns how many it looked at (see ``Controller.reconcile``)."""
+    store = open_store(settings.store)
+    try:
+        return len(controller_factory(settings, clock or now_micros)(store).reconcile())
+    finally:
+        store.close()
 
 
 def app_from_environment() -> FastAPI:

@@ -1,13 +1,17 @@
-"""Plain ASGI middlewares: request ids, and a bound on request bodies."""
+"""Plain ASGI middlewares: request ids, a bound on request bodies, the Host check."""
 
 from __future__ import annotations
 
 import re
 import uuid
+from collections.abc import Iterable
+from urllib.parse import urlsplit
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-__all__ = ["BodyLimitMiddleware", "RequestIdMiddleware"]
+from ccm.ops.hosts import host_name, is_loopback
+
+__all__ = ["BodyLimitMiddleware", "HostCheckMiddleware", "RequestIdMiddleware"]
 
 _SAFE_ID = re.compile(r"^[A-Za-z0-9._\-]{1,64}$")
 
@@ -86,4 +90,58 @@ class BodyLimitMiddleware:
             (b"content-type", b"application/problem+json"),
             (b"content-length", str(len(body)).encode()),
             (b"connection", b"close"), (b"x-request-id", rid.encode("latin-1"))]})
+        await send({"type": "http.response.body", "body": body})
+
+
+class HostCheckMiddleware:
+    """Answers only requests whose ``Host`` is an allowed name (against DNS rebinding).
+
+    ``loopback_only`` (``--insecure-dev``, where a request without a token acts as an
+    admin): the Host must be loopback (``localhost``, ``127.0.0.1``, ``[::1]``, any port),
+    and a request a browser sends from another site (``Origin`` not loopback, or
+    ``Sec-Fetch-Site: cross-site``) is refused, so a page cannot act as that admin.
+    Otherwise ``hosts`` (``CCM_ALLOWED_HOSTS``; ``*`` in it: any). ``/healthz`` and
+    ``/readyz`` answer every Host (probes, no data)."""
+
+    OPEN_PATHS = ("/healthz", "/readyz")
+
+    def __init__(self, app: ASGIApp, hosts: Iterable[str], loopback_only: bool) -> None:
+        self.app = app
+        self.hosts = frozenset(host_name(h) for h in hosts if h.strip())
+        self.loopback_only = loopback_only
+        self.any_host = "*" in self.hosts and not loopback_only
+
+    def refusal(self, scope: Scope) -> str | None:
+        headers = dict(scope.get("headers") or [])
+        host = host_name(headers.get(b"host", b"").decode("latin-1"))
+        if self.loopback_only:
+            if not is_loopback(host):
+                return (f"the Host {host!r} is not a loopback name: --insecure-dev answers "
+                        "only localhost, 127.0.0.1 and [::1]")
+            origin = headers.get(b"origin", b"").decode("latin-1")
+            if origin and origin != "null" and not is_loopback(host_name(
+                    urlsplit(origin).netloc)):
+                return "--insecure-dev refuses requests sent by pages of other sites"
+            if headers.get(b"sec-fetch-site", b"") == b"cross-site":
+                return "--insecure-dev refuses requests sent by pages of other sites"
+            return None
+        if self.any_host or host in self.hosts:
+            return None
+        return (f"the Host {host!r} is not one this server answers (CCM_ALLOWED_HOSTS: "
+                f"{', '.join(sorted(self.hosts))})")
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope.get("path") in self.OPEN_PATHS:
+            await self.app(scope, receive, send)
+            return
+        why = self.refusal(scope)
+        if why is None:
+            await self.app(scope, receive, send)
+            return
+        from ccm.api.problems import problem_body
+
+        body = problem_body(421, "host-not-allowed", scope, why)
+        await send({"type": "http.response.start", "status": 421, "headers": [
+            (b"content-type", b"application/problem+json"),
+            (b"content-length", str(len(body)).encode())]})
         await send({"type": "http.response.body", "body": body})

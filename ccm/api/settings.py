@@ -29,6 +29,9 @@ class Settings(BaseSettings):
     api_tokens: str | None = None
     #: serve without tokens: requests without one act as the ``dev`` admin (loopback only)
     insecure_dev: bool = False
+    #: host names (comma-separated) requests may name in ``Host``; ``*``: any. With
+    #: ``insecure_dev`` only loopback names are answered, whatever this says
+    allowed_hosts: str = "*"
     #: the largest request body accepted by the ingest endpoints
     max_body_bytes: int = Field(default=32 * 1024 * 1024, ge=1024)
     #: require a valid token for /metrics (default: public, it holds no graph data)
@@ -55,6 +58,9 @@ class Settings(BaseSettings):
     #: executes (the audit log could not sign it)
     audit_key: SecretStr | None = None
     audit_key_file: Path | None = None
+    #: a file, outside the store, every signed audit head is also appended to; verifying
+    #: the log compares it with the latest one (ccm.audit.witness)
+    audit_witness: Path | None = None
     #: serve the read-only web view at / (docs/web.md)
     web: bool = True
     #: a read-only token the server hands to the web page: an explicit opt-in (docs/web.md)

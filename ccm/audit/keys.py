@@ -120,12 +120,13 @@ class Signer:
     def sign(self, data: bytes) -> str:
         return b64(self.private.sign(data))
 
-    def secret_material(self) -> bytes:
-        """Bytes derived from the private key, for keyed hashes of redacted values."""
+    def secret_material(self, purpose: bytes = b"ccm-redact") -> bytes:
+        """Bytes derived from the private key for ``purpose``: keyed hashes of redacted
+        values (the default), ``ccm-seal`` for sealing secret values at rest."""
         raw = self.private.private_bytes(serialization.Encoding.Raw,
                                          serialization.PrivateFormat.Raw,
                                          serialization.NoEncryption())
-        return bytes.fromhex(sha256_hex(b"ccm-redact\x00" + raw))
+        return bytes.fromhex(sha256_hex(purpose + b"\x00" + raw))
 
 
 def load_signer(env: Mapping[str, str] | None = None) -> Signer | None:

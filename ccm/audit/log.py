@@ -19,11 +19,13 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from ccm.audit.canonical import ZERO_HASH, canonical_json, digest
 from ccm.audit.keys import Signer, verify_signature
-from ccm.audit.redact import Redactor
+from ccm.audit.redact import RedactionConfig, Redactor
+from ccm.audit.witness import append_head
 from ccm.errors import AuditUnavailable, Conflict
 from ccm.store import Clock, Store
 from graph_schema import format_time
@@ -80,11 +82,16 @@ class AuditLog:
     store: Store
     signer: Signer | None
     clock: Clock = field(default=now_micros)
+    #: more secret key and value patterns (the policy's ``redaction`` section)
+    redaction: RedactionConfig | None = None
+    #: a file every signed head is also appended to (ccm.audit.witness)
+    witness: Path | None = None
     redactor: Redactor = field(init=False)
     _key_recorded: bool = field(default=False, init=False)
 
     def __post_init__(self) -> None:
-        self.redactor = Redactor(self.signer.secret_material() if self.signer else None)
+        self.redactor = Redactor(self.signer.secret_material() if self.signer else None,
+                                 self.redaction)
 
     @property
     def ready(self) -> bool:
@@ -136,9 +143,11 @@ class AuditLog:
                    "sig": signer.sign(head_payload(seq, entry_hash))}
             try:
                 self.store.put_record(RECORDS, HEAD, doc, expected_rev=rec.rev if rec else 0)
-                return
             except Conflict:
                 continue
+            if self.witness is not None:
+                append_head(self.witness, doc)
+            return
 
     def entries(self, after: int = 0, limit: int | None = None) -> list[dict[str, Any]]:
         return [doc for _, doc in self.store.read_log(STREAM, after, limit)]

@@ -18,6 +18,7 @@ from typing import Any
 from ccm.audit.canonical import ZERO_HASH, digest
 from ccm.audit.keys import key_id, public_key_from_b64, public_raw, verify_signature
 from ccm.audit.log import HEAD, KEYS, RECORDS, STREAM, entry_body, head_payload
+from ccm.audit.witness import latest_head, witness_problem
 from ccm.store import Store
 
 _REQUIRED = ("v", "seq", "t", "kind", "actor", "subject", "data", "prev", "key_id", "hash",
@@ -36,6 +37,8 @@ class VerifyReport:
     last_seq: int = 0
     last_hash: str = ZERO_HASH
     keys: list[str] = field(default_factory=list)
+    #: every entry's hash by sequence number (to compare with a witnessed head)
+    hashes: dict[int, str] = field(default_factory=dict, repr=False)
 
     @property
     def ok(self) -> bool:
@@ -82,7 +85,21 @@ def verify_entries(rows: Iterable[tuple[int | None, Any]],
         prev_hash = entry["hash"]
         expected = (seq + 1) if isinstance(seq, int) else expected + 1
         report.last_seq, report.last_hash = where, entry["hash"]
+        report.hashes[where] = str(entry["hash"])
     return report
+
+
+def check_witness(report: VerifyReport, witness: Path | None) -> None:
+    """Compare the verified log with the latest head in the ``witness`` file."""
+    if witness is None:
+        return
+    head = latest_head(witness)
+    if head is None:
+        report.notes.append(f"the witness {witness} holds no head yet")
+        return
+    problem = witness_problem(head, report.hashes, report.last_seq)
+    if problem:
+        report.bad(min(int(head["seq"]), report.last_seq + 1), problem)
 
 
 def _check_one(report: VerifyReport, seq: int, entry: Mapping[str, Any], prev_hash: str,
@@ -108,6 +125,12 @@ def pinned_keys(keys: Iterable[str]) -> dict[str, str]:
     return {key_id(public_raw(public_key_from_b64(k))): k for k in keys}
 
 
+UNPINNED = ("no key is pinned, so only the keys the store itself records were trusted "
+            "(whoever can rewrite the store could have re-signed the log with a key of their "
+            "own): pin the audit key (--public-key, CCM_AUDIT_KEY), or accept the recorded "
+            "keys explicitly (--trust-store-keys)")
+
+
 def trusted_keys(store: Store, pinned: Iterable[str] = ()) -> tuple[dict[str, str], list[str]]:
     """Keys to trust: the pinned ones (base64), else the keys recorded in the store."""
     pinned = list(pinned)
@@ -119,12 +142,20 @@ def trusted_keys(store: Store, pinned: Iterable[str] = ()) -> tuple[dict[str, st
     return found, [note] if found else []
 
 
-def verify_store(store: Store, pinned: Iterable[str] = ()) -> VerifyReport:
-    """Verify the whole audit chain in ``store`` and its signed head."""
+def verify_store(store: Store, pinned: Iterable[str] = (), witness: Path | None = None,
+                 trust_store_keys: bool = True) -> VerifyReport:
+    """Verify the whole audit chain in ``store``, its signed head and, with a
+    ``witness`` file, the latest head witnessed outside the store. Without ``pinned``
+    keys the keys the store records are trusted, with a note; with ``trust_store_keys``
+    False that is a problem (:data:`UNPINNED`) and the report is not ok."""
+    pinned = list(pinned)
     trusted, notes = trusted_keys(store, pinned)
     report = verify_entries(store.read_log(STREAM), trusted)
     report.notes.extend(notes)
     _check_head(store, report, trusted)
+    check_witness(report, witness)
+    if not pinned and not trust_store_keys:
+        report.problems.append(UNPINNED)
     return report
 
 
@@ -169,11 +200,11 @@ def read_jsonl(path: Path) -> tuple[list[tuple[None, Any]], list[str]]:
 
 
 def verify_file(path: str | Path, public_keys: Iterable[str],
-                expect_head: str | None = None) -> VerifyReport:
+                expect_head: str | None = None, witness: Path | None = None) -> VerifyReport:
     """Verify an exported JSONL file on its own, with the given public keys (base64).
 
-    ``expect_head`` (``SEQ:HASH``, printed by ``ccm audit export``) also proves the
-    file was not cut short.
+    ``expect_head`` (``SEQ:HASH``, printed by ``ccm audit export``) or the ``witness``
+    file also proves the file was not cut short.
     """
     trusted = pinned_keys(public_keys)
     rows, errors = read_jsonl(Path(path))
@@ -185,4 +216,5 @@ def verify_file(path: str | Path, public_keys: Iterable[str],
             report.bad(report.last_seq, f"the file ends at {report.last_seq}:"
                                         f"{report.last_hash[:16]}..., not at the expected "
                                         f"head {expect_head[:40]}")
+    check_witness(report, witness)
     return report

@@ -150,11 +150,18 @@ def propose_cmd(action: str | None, target: str | None, agent: str | None,
 def approve_cmd(action_id: str, identity: str, note: str, key_file: str | None,
                 actions_file: str | None, policy_file: str | None,
                 store_location: str | None, as_json: bool) -> None:
-    """Approve ACTION_ID as --as; with --key-file the approval is signed (destructive
-    migrations need a signed human approval)."""
+    """Approve ACTION_ID as --as, signed with --key-file (the approver's registered key):
+    without one the approval is refused, unless the policy allows unsigned approvals
+    from the command line (approvals: {unsigned_cli: true})."""
     with opened_store(store_location) as store:
         ctl = controller(store, actions_file, policy_file)
         signer = signer_from(key_file)
+        if signer is None and not ctl.policy.approvals.unsigned_cli:
+            raise ConfigError(
+                f"an approval as {identity!r} needs {identity}'s key: pass --key-file "
+                f"(the private key of {identity}'s registered identity), or allow unsigned "
+                "approvals from the command line in the policy (approvals: {unsigned_cli: "
+                "true})")
         sig = None
         if signer is not None:
             sig = signer.sign(approval_payload(action_id, ctl.get(action_id).doc["digest"],

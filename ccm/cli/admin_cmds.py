@@ -14,6 +14,7 @@ from rich.table import Table
 from ccm.actions.identities import list_identities, read_identities_file
 from ccm.audit.keys import Signer, load_signer
 from ccm.audit.log import AuditLog
+from ccm.audit.witness import witness_from_env
 from ccm.cli.common import (
     DURATION,
     TIME,
@@ -45,7 +46,7 @@ from graph_schema.timeutil import now_micros
 
 
 def _audit(store: Store) -> AuditLog:
-    return AuditLog(store, load_signer())
+    return AuditLog(store, load_signer(), witness=witness_from_env())
 
 
 @click.group("admin")

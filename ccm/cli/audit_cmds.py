@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 import click
 
@@ -15,6 +16,7 @@ from ccm.audit import (
     verify_store,
 )
 from ccm.audit.verify import VerifyReport
+from ccm.audit.witness import WITNESS_ENV
 from ccm.cli.common import (
     console,
     err_console,
@@ -39,8 +41,8 @@ def _report(report: VerifyReport, as_json: bool, what: str) -> None:
                       f"(hash chain, signatures by {', '.join(report.keys) or 'no key'}); "
                       f"head {report.last_seq}:{report.last_hash}")
     else:
-        console.print(f"[red]TAMPERED[/red]: {what}: first bad entry is "
-                      f"{report.first_bad}")
+        console.print(f"[red]NOT VERIFIED[/red]: {what}" if report.first_bad is None else
+                      f"[red]TAMPERED[/red]: {what}: first bad entry is {report.first_bad}")
         for p in report.problems:
             console.print(f"  {p}")
     for note in report.notes:
@@ -57,11 +59,17 @@ def _report(report: VerifyReport, as_json: bool, what: str) -> None:
               help="Verify an exported JSONL file on its own (needs --public-key).")
 @click.option("--expect-head", metavar="SEQ:HASH",
               help="With --file: the head printed by `ccm audit export` (detects a cut).")
+@click.option("--witness", type=click.Path(dir_okay=False, path_type=Path),
+              envvar=WITNESS_ENV, show_envvar=True,
+              help="The witness file of signed heads: the log must reach its latest head.")
+@click.option("--trust-store-keys", is_flag=True,
+              help="Without a pinned key, accept the keys the store records (else exit 1).")
 @store_option
 @json_option
 @handle_errors
 def verify_cmd(public_keys: tuple[str, ...], path: str | None, expect_head: str | None,
-               store_location: str | None, as_json: bool) -> None:
+               witness: Path | None, trust_store_keys: bool, store_location: str | None,
+               as_json: bool) -> None:
     """Check the whole chain: every entry's hash, signature, link to the previous one
     and sequence number, and the signed head. Names the first bad entry; exits 1 if
     anything was tampered with."""
@@ -69,13 +77,13 @@ def verify_cmd(public_keys: tuple[str, ...], path: str | None, expect_head: str 
     if path:
         if not keys:
             raise click.UsageError("--file needs --public-key (the export carries no keys)")
-        _report(verify_file(path, keys, expect_head), as_json, path)
+        _report(verify_file(path, keys, expect_head, witness), as_json, path)
         return
     if not keys:
         signer = load_signer()
         keys = [signer.public_b64] if signer else []
     with opened_store(store_location) as store:
-        report = verify_store(store, keys)
+        report = verify_store(store, keys, witness, trust_store_keys)
         where = store.uri
     _report(report, as_json, where)
 
@@ -96,7 +104,8 @@ def export_cmd(out: str, store_location: str | None) -> None:
             seq, h = export_file(store, out)
     err_console.print(f"exported {seq} entries; head {seq}:{h}\ncheck with: ccm audit verify "
                       f"--file {out if out != '-' else 'FILE'} --public-key KEY "
-                      f"--expect-head {seq}:{h}", highlight=False)
+                      f"--expect-head {seq}:{h} (or --witness FILE: the head "
+                      f"${WITNESS_ENV} witnessed)", highlight=False)
 
 
 def register(cli: click.Group) -> None:

@@ -16,6 +16,7 @@ from ccm.actions.records import ActionRecord
 from ccm.actions.registry import ACTIONS_ENV, load_registry
 from ccm.audit.keys import Signer, load_signer
 from ccm.audit.log import Actor
+from ccm.audit.witness import witness_from_env
 from ccm.cli.common import err_console
 from ccm.cli.render import when
 from ccm.policy.config import POLICY_ENV, load_policy
@@ -48,7 +49,7 @@ def controller(store: Store, actions_file: str | None, policy_file: str | None) 
         err_console.print("[yellow]warning:[/yellow] no audit key (CCM_AUDIT_KEY or "
                           "CCM_AUDIT_KEY_FILE): nothing can execute", highlight=False)
     return Controller(store, registry=load_registry(actions_file),
-                      policy=load_policy(policy_file), signer=signer)
+                      policy=load_policy(policy_file), signer=signer, witness=witness_from_env())
 
 
 def default_identity() -> str:

@@ -7,8 +7,9 @@ import os
 import click
 
 from ccm.cli.common import handle_errors, opened_store, store_option
-from ccm.cli.serve import is_loopback, service_settings
+from ccm.cli.serve import service_settings
 from ccm.errors import ConfigError
+from ccm.ops.hosts import is_loopback
 
 
 @click.command("mcp")

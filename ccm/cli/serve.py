@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import ipaddress
 import os
 from pathlib import Path
 
@@ -11,6 +10,7 @@ import click
 from ccm.api.settings import Settings
 from ccm.cli.common import err_console, handle_errors, store_option
 from ccm.errors import ConfigError
+from ccm.ops.hosts import is_loopback
 
 
 def default_tokens_file() -> Path:
@@ -20,15 +20,6 @@ def default_tokens_file() -> Path:
         return Path(env).expanduser()
     base = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
     return Path(base) / "ccm" / "tokens.yaml"
-
-
-def is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def service_settings(store_location: str | None, insecure_dev: bool,
@@ -78,6 +69,7 @@ def serve_cmd(host: str, port: int, store_location: str | None, insecure_dev: bo
     import uvicorn
 
     from ccm.api import create_app
+    from ccm.api.app import reconcile_actions
 
     if insecure_dev and not is_loopback(host):
         raise ConfigError(f"--insecure-dev serves without authentication, so it only binds "
@@ -85,6 +77,7 @@ def serve_cmd(host: str, port: int, store_location: str | None, insecure_dev: bo
     settings = service_settings(store_location, insecure_dev, web=web,
                                 web_token_file=web_token_file)
     app = create_app(settings)  # checks tokens, registry and policy before anything starts
+    reconcile_actions(settings)  # actions a previous server left executing (docs/policy.md)
     if insecure_dev:
         err_console.print("[yellow]warning:[/yellow] --insecure-dev: no authentication; "
                           "requests without a token act as the admin 'dev'", markup=True)

@@ -7,6 +7,7 @@ import json
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from ccm.api.deps import DEV_IDENTITY
+from ccm.api.middleware import HostCheckMiddleware
 from ccm.mcp.server import IDENTITY_KEY, McpState, build_mcp
 
 __all__ = ["BearerAuth", "mcp_http_app"]
@@ -52,6 +53,8 @@ async def _unauthorized(scope: Scope, send: Send) -> None:
 
 def mcp_http_app(state: McpState, *, host: str = "127.0.0.1", insecure_dev: bool = False,
                  path: str = "/mcp") -> ASGIApp:
-    """The streamable HTTP app (endpoint ``path``), every request authenticated."""
+    """The streamable HTTP app (endpoint ``path``), every request authenticated; with
+    ``insecure_dev``, answering loopback Host names only (see HostCheckMiddleware)."""
     app = build_mcp(state).streamable_http_app(streamable_http_path=path, host=host)
-    return BearerAuth(app, state, insecure_dev)
+    return HostCheckMiddleware(BearerAuth(app, state, insecure_dev), ("*",),
+                               loopback_only=insecure_dev)

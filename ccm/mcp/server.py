@@ -102,13 +102,13 @@ def build_mcp(state: McpState) -> MCPServer:
                  depth: Annotated[int, Field(ge=0, le=10)] = 1,
                  kinds: Annotated[list[str], Field(description="only these node kinds")] = [],  # noqa: B006
                  limit: Annotated[int, Field(ge=1, le=50_000)] = 2_000) -> dict[str, Any]:
-        caller(state, ctx, "graph:read")
+        who = caller(state, ctx, "graph:read")
 
         def go() -> dict[str, Any]:
             t = parse_when(at or "now", "at", state.clock)
             k = parse_when(known_at, "known_at", state.clock)
             return graph_view(state.store, t, k, node=node, depth=depth, kinds=kinds,
-                              limit=limit)
+                              limit=limit, sees=who.sees_tenant)
 
         result: dict[str, Any] = _run(go)
         return result
@@ -130,7 +130,7 @@ def _action_tools(mcp: MCPServer, state: McpState) -> None:
 
         def go() -> dict[str, Any]:
             p = make_proposal(action.model_dump(), who, state.clock(), state.agent_key)
-            return dry_run(ctl, p, parse_when(at, "at", state.clock)).to_dict()
+            return ctl.public(dry_run(ctl, p, parse_when(at, "at", state.clock)).to_dict())
 
         result: dict[str, Any] = _run(go)
         return result
@@ -153,7 +153,7 @@ def _action_tools(mcp: MCPServer, state: McpState) -> None:
 
         def go() -> dict[str, Any]:
             p = make_proposal(action.model_dump(), who, state.clock(), state.agent_key)
-            return ctl.propose(p).to_dict()
+            return ctl.public(ctl.propose(p))
 
         result: dict[str, Any] = _run(go)
         return result
@@ -170,8 +170,8 @@ def _action_tools(mcp: MCPServer, state: McpState) -> None:
         def go() -> dict[str, Any]:
             rec = visible_action(ctl, action_id, who)
             require_own(who, rec, "report the outcome of")
-            return ctl.record_outcome(action_id, healthy, observed_impacted=impacted,
-                                      by=actor_for(who, rec, ctl), note=note).to_dict()
+            return ctl.public(ctl.record_outcome(action_id, healthy, observed_impacted=impacted,
+                                                 by=actor_for(who, rec, ctl), note=note))
 
         result: dict[str, Any] = _run(go)
         return result

@@ -40,8 +40,10 @@ class Identity:
         return scope in self.scopes
 
     def sees_tenant(self, tenant: str) -> bool:
-        """Admins see every tenant; everyone else only their own."""
-        return self.role == "admin" or tenant == self.tenant
+        """A token holding the ``admin`` scope sees every tenant; every other token (an
+        admin's narrowed to other scopes too) only its own: visibility follows the scopes
+        and the tenant, not the role."""
+        return tenant == self.tenant or "admin" in self.scopes
 
     def to_dict(self) -> dict[str, Any]:
         return {"id": self.id, "role": self.role, "tenant": self.tenant,

@@ -3,13 +3,36 @@
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from ccm.errors import NotFound
 from ccm.store import Graph, Store
+from ccm.store.types import NodeVersion, diff_graphs
 
-__all__ = ["graph_view", "neighbourhood"]
+__all__ = ["graph_view", "history_view", "diff_view", "neighbourhood", "owner_tenant",
+           "tenant_view"]
+
+#: whether the caller may see a tenant's memory (``Identity.sees_tenant``)
+SeesTenant = Callable[[str], bool]
+
+
+def owner_tenant(node: NodeVersion) -> str | None:
+    """The tenant whose memory a node is (an action, or what CCM wrote back for a tenant),
+    or None for shared facts (everything ingested)."""
+    owner = node.attrs.get("tenant")
+    if owner:
+        return str(owner)
+    return "default" if node.kind == "action" else None
+
+
+def tenant_view(g: Graph, sees: SeesTenant | None) -> Graph:
+    """``g`` without the nodes of tenants ``sees`` refuses (and their edges)."""
+    if sees is None:
+        return g
+    hidden = [r for r, n in g.nodes.items()
+              if (t := owner_tenant(n)) is not None and not sees(t)]
+    return _restrict(g, set(g.nodes).difference(hidden)) if hidden else g
 
 
 def neighbourhood(g: Graph, center: str, depth: int) -> Graph:
@@ -44,13 +67,14 @@ def _restrict(g: Graph, keep: Iterable[str]) -> Graph:
 
 def graph_view(store: Store, valid_at: int | None = None, known_at: int | None = None, *,
                node: str | None = None, depth: int = 1, kinds: Iterable[str] = (),
-               limit: int | None = None) -> dict[str, Any]:
+               limit: int | None = None, sees: SeesTenant | None = None) -> dict[str, Any]:
     """The graph (or a node's neighbourhood) as a JSON-ready dict.
 
     ``kinds`` keeps only nodes of those kinds (and edges between them); ``limit``
-    keeps the first nodes by reference and says ``truncated``.
+    keeps the first nodes by reference and says ``truncated``; ``sees`` leaves out the
+    memory of tenants the caller may not see (their nodes do not exist for it).
     """
-    g = store.graph(valid_at, known_at)
+    g = tenant_view(store.graph(valid_at, known_at), sees)
     if node is not None:
         g = neighbourhood(g, node, depth)
     kinds = set(kinds)
@@ -65,3 +89,37 @@ def graph_view(store: Store, valid_at: int | None = None, known_at: int | None =
     if node is not None:
         out["center"], out["depth"] = node, depth
     return out
+
+
+def diff_view(store: Store, t1: int, t2: int, known_at: int | None = None, *,
+              sees: SeesTenant | None = None) -> dict[str, Any]:
+    """Facts added, removed and changed between ``t1`` and ``t2`` that the caller may see."""
+    if sees is None:
+        return store.diff(t1, t2, known_at).to_dict()
+    return diff_graphs(tenant_view(store.graph(t1, known_at), sees),
+                       tenant_view(store.graph(t2, known_at), sees)).to_dict()
+
+
+def history_view(store: Store, ref: str, known_at: int | None = None, *,
+                 sees: SeesTenant | None = None) -> dict[str, Any]:
+    """Every version of a node and its edges; a node of a tenant the caller may not see
+    is not found, and edges to such nodes are left out."""
+    h = store.history(ref, known_at)
+    if sees is None:
+        return h.to_dict()
+
+    def hidden(node: NodeVersion | None) -> bool:
+        t = owner_tenant(node) if node is not None else None
+        return t is not None and not sees(t)
+
+    if any(hidden(v) for v in h.node):
+        raise NotFound(f"no node {ref!r}")
+    ends = {(e.dst if e.src == ref else e.src, e.valid_from) for e in h.edges}
+    versions = store.versions_at_times(ends)
+    h.edges = [e for e in h.edges if not hidden(_node(versions.get(
+        (e.dst if e.src == ref else e.src, e.valid_from))))]
+    return h.to_dict()
+
+
+def _node(v: Any) -> NodeVersion | None:
+    return v if isinstance(v, NodeVersion) else None

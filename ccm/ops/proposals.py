@@ -16,7 +16,8 @@ def make_proposal(fields: dict[str, Any], who: Identity, now: int,
     """The proposal ``who`` makes with ``fields`` (an action request: action, target,
     inputs, model, ...; optionally agent, tenant, created_at, nonce, signature).
 
-    ``agent`` must be ``who`` and ``tenant`` ``who``'s (an admin may name another);
+    ``agent`` must be ``who`` and ``tenant`` one ``who`` sees (its own; any, with the
+    ``admin`` scope);
     ``signer`` signs it when it carries no signature (the MCP server signing for its
     agent). Malformed fields raise ConfigError naming them.
     """
@@ -24,7 +25,7 @@ def make_proposal(fields: dict[str, Any], who: Identity, now: int,
     if agent not in (None, who.id):
         raise Forbidden(f"agent {agent!r} is not the token's identity {who.id!r}: "
                         "proposals are made as yourself")
-    if tenant not in (None, who.tenant) and who.role != "admin":
+    if tenant is not None and not who.sees_tenant(tenant):
         raise Forbidden(f"tenant {tenant!r} is not the token's tenant {who.tenant!r}")
     raw = {k: v for k, v in fields.items() if v is not None and k != "at"}
     raw.update(agent=who.id, tenant=tenant or who.tenant,

@@ -15,6 +15,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from ccm.audit.redact import RedactionConfig
 from ccm.policy.context import EvalContext
 from ccm.policy.rules import (
     BlastRadius,
@@ -62,11 +63,22 @@ class MemoryConfig(BaseModel):
         return "*" in self.tenants or tenant in self.tenants
 
 
+class ApprovalConfig(BaseModel):
+    """How approvals must be authenticated."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    #: accept `ccm approve --as NAME` without the approver's key: the command line has no
+    #: bearer token, so an unsigned approval there is only a claimed name
+    unsigned_cli: bool = False
+
+
 class PolicyFile(BaseModel):
     model_config = ConfigDict(extra="forbid")
     version: Literal[1] = 1
     rules: list[AnyRule]
     memory: MemoryConfig = Field(default_factory=MemoryConfig)
+    redaction: RedactionConfig = Field(default_factory=RedactionConfig)
+    approvals: ApprovalConfig = Field(default_factory=ApprovalConfig)
 
 
 @dataclass(frozen=True)
@@ -76,6 +88,10 @@ class Policy:
     rules: tuple[Rule, ...]
     memory: MemoryConfig
     source: str = ""
+    #: more secret key and value patterns than the built-in ones (ccm.audit.redact)
+    redaction: RedactionConfig = RedactionConfig()
+    #: how approvals must be authenticated
+    approvals: ApprovalConfig = ApprovalConfig()
 
     def rule(self, type_name: str) -> Any:
         """The first enabled rule of a type, or None."""
@@ -124,7 +140,8 @@ def parse_policy(doc: YamlDoc) -> Policy:
             raise doc.error(["rules", i, "name"], f"two rules are called {rule.label!r}: "
                             "give one a distinct name", rule.label)
         labels[rule.label] = i
-    return Policy(tuple(parsed.rules), parsed.memory, doc.source)
+    return Policy(tuple(parsed.rules), parsed.memory, doc.source, parsed.redaction,
+                  parsed.approvals)
 
 
 def policy_from_text(text: str, source: str = "<policy>") -> Policy:

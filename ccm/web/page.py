@@ -37,6 +37,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ccm.errors import ConfigError
 from ccm.ops.access import Forbidden, Identity
+from ccm.ops.hosts import host_name
 
 __all__ = ["DEFAULT_HOSTS", "READ_ONLY_SCOPES", "WebConfig", "install_web", "read_web_token",
            "web_config"]
@@ -106,10 +107,7 @@ def web_config(*, enabled: bool = True, token_file: Path | None = None,
 
 def request_host(request: Request) -> str:
     """The host name the client asked for (the ``Host`` header without the port)."""
-    host = request.headers.get("host", "").strip().lower()
-    if host.startswith("["):
-        return host[1:host.find("]")] if "]" in host else host
-    return host.rsplit(":", 1)[0] if host.count(":") == 1 else host
+    return host_name(request.headers.get("host", ""))
 
 
 router = APIRouter(include_in_schema=False)

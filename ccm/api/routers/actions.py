@@ -21,6 +21,7 @@ from ccm.api.deps import (
     OutcomeReporter,
     StateDep,
 )
+from ccm.api.jsonbody import StrictJsonRoute
 from ccm.api.models.actions import (
     ActionList,
     ActionOut,
@@ -31,7 +32,7 @@ from ccm.api.models.actions import (
 from ccm.api.routers.impact import proposal_of, record_verdict
 from ccm.ops.access import actor_for, require_own, visible_action
 
-router = APIRouter(prefix="/v1/actions", tags=["actions"])
+router = APIRouter(prefix="/v1/actions", tags=["actions"], route_class=StrictJsonRoute)
 
 ActionId = Annotated[str, Path(max_length=200, examples=["act-3f2a9c1d0b7e4a5f6c8d"])]
 
@@ -58,7 +59,7 @@ async def propose(state: StateDep, who: ActionProposer, req: ProposalRequest,
         if v is not None:
             record_verdict(state, v.decision, "propose", v.results)
     response.headers["Location"] = f"/v1/actions/{rec.id}"
-    return rec.to_dict()
+    return ctl.public(rec)
 
 
 @router.get("", response_model=ActionList, summary="Actions of your tenant")
@@ -69,12 +70,12 @@ def list_actions(state: StateDep, who: ActionReader,
                  limit: Annotated[int, Query(ge=1, le=10_000)] = 500) -> Any:
     recs = [r for r in state.controller.list_actions(state_ or ())
             if who.sees_tenant(str(r.doc.get("tenant", "default")))]
-    return {"actions": [r.to_dict() for r in recs[-limit:]]}
+    return {"actions": [state.controller.public(r) for r in recs[-limit:]]}
 
 
 @router.get("/{action_id}", response_model=ActionOut, summary="One action")
 def get_action(state: StateDep, who: ActionReader, action_id: ActionId) -> Any:
-    return visible_action(state.controller, action_id, who).to_dict()
+    return state.controller.public(visible_action(state.controller, action_id, who))
 
 
 @router.post("/{action_id}/approvals", response_model=ActionOut,
@@ -83,7 +84,7 @@ def approve(state: StateDep, who: ActionApprover, action_id: ActionId,
             req: ApprovalRequest) -> Any:
     ctl = state.controller
     visible_action(ctl, action_id, who)
-    return ctl.approve(action_id, who.id, signature=req.signature, note=req.note).to_dict()
+    return ctl.public(ctl.approve(action_id, who.id, signature=req.signature, note=req.note))
 
 
 @router.post("/{action_id}/execute", response_model=ActionOut, summary="Execute an action",
@@ -93,7 +94,7 @@ def execute(state: StateDep, who: ActionExecutor, action_id: ActionId) -> Any:
     ctl = state.controller
     rec = visible_action(ctl, action_id, who)
     require_own(who, rec, "execute")
-    return ctl.execute(action_id, by=actor_for(who, rec, ctl)).to_dict()
+    return ctl.public(ctl.execute(action_id, by=actor_for(who, rec, ctl)))
 
 
 @router.post("/{action_id}/outcome", response_model=ActionOut,
@@ -105,5 +106,5 @@ def outcome(state: StateDep, who: OutcomeReporter, action_id: ActionId,
     ctl = state.controller
     rec = visible_action(ctl, action_id, who)
     require_own(who, rec, "report the outcome of")
-    return ctl.record_outcome(action_id, req.healthy, observed_impacted=req.impacted,
-                              by=actor_for(who, rec, ctl), note=req.note).to_dict()
+    return ctl.public(ctl.record_outcome(action_id, req.healthy, observed_impacted=req.impacted,
+                                         by=actor_for(who, rec, ctl), note=req.note))

@@ -11,6 +11,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Query, status
 
 from ccm.api.deps import Admin, AuditReader, MemoryReader, StateDep, parse_when
+from ccm.api.jsonbody import StrictJsonRoute
 from ccm.api.models.admin import (
     AuditPage,
     GrantList,
@@ -27,7 +28,7 @@ from ccm.audit.verify import verify_store
 from ccm.ops.access import person
 from ccm.policy.controls import grant, list_grants, list_switches, revoke, set_switch
 
-router = APIRouter(prefix="/v1", tags=["admin", "audit"])
+router = APIRouter(prefix="/v1", tags=["admin", "audit"], route_class=StrictJsonRoute)
 
 
 @router.get("/admin/switches", response_model=SwitchList, summary="Kill switches")
@@ -104,11 +105,19 @@ def get_audit(state: StateDep, who: AuditReader,
 
 
 @router.get("/audit/verify", response_model=VerifyOut, summary="Verify the audit log",
-            description="Checks every entry's hash chain and Ed25519 signature and the signed "
-                        "head; `key` pins trusted public keys (base64, repeatable).")
+            description="Checks every entry's hash chain and Ed25519 signature, the signed "
+                        "head and the latest head in the witness (CCM_AUDIT_WITNESS); `key` "
+                        "pins trusted public keys (base64, repeatable; default: the "
+                        "server's audit key).")
 def get_verify(state: StateDep, who: AuditReader,
-               key: Annotated[list[str] | None, Query(max_length=20)] = None) -> Any:
-    return verify_store(state.store, key or ()).to_dict()
+               key: Annotated[list[str] | None, Query(max_length=20)] = None,
+               trust_store_keys: Annotated[bool, Query(description=(
+                   "without a pinned key (`key`, or the server's audit key), accept the "
+                   "keys the store records; else the report is not ok"))] = False) -> Any:
+    signer = state.controller.audit.signer
+    keys = key or ([signer.public_b64] if signer else [])
+    return verify_store(state.store, keys, state.settings.audit_witness,
+                        trust_store_keys).to_dict()
 
 
 @router.get("/memory/actions", response_model=MemoryActions,

@@ -8,12 +8,13 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Query
 
 from ccm.api.deps import GraphReader, StateDep, parse_when
+from ccm.api.jsonbody import StrictJsonRoute
 from ccm.api.models.graph import CoverageOut, DiffOut, GraphOut, HistoryOut
-from ccm.ops.graph import graph_view
+from ccm.ops.graph import diff_view, graph_view, history_view
 from graph_schema import NODE_KIND_MAP
 from ingest.coverage import coverage
 
-router = APIRouter(prefix="/v1", tags=["graph"])
+router = APIRouter(prefix="/v1", tags=["graph"], route_class=StrictJsonRoute)
 
 AtQuery = Annotated[str, Query(description="valid time: ISO 8601, 'now' or 'now-2d'",
                                examples=["2026-03-05T09:45:00Z"], max_length=64)]
@@ -37,7 +38,8 @@ def get_graph(state: StateDep, who: GraphReader, at: AtQuery = "now",
     t = parse_when(at, "query.at", state.clock)
     k = parse_when(known_at, "query.known_at", state.clock)
     cap = min(limit or state.settings.graph_limit, state.settings.graph_limit)
-    return graph_view(state.store, t, k, node=node, depth=depth, kinds=kind or (), limit=cap)
+    return graph_view(state.store, t, k, node=node, depth=depth, kinds=kind or (), limit=cap,
+                      sees=who.sees_tenant)
 
 
 @router.get("/graph/diff", response_model=DiffOut, summary="What changed between two times")
@@ -51,7 +53,7 @@ def get_diff(state: StateDep, who: GraphReader,
     b = parse_when(t2, "query.t2", state.clock)
     k = parse_when(known_at, "query.known_at", state.clock)
     assert a is not None and b is not None
-    return state.store.diff(a, b, k).to_dict()
+    return diff_view(state.store, a, b, k, sees=who.sees_tenant)
 
 
 @router.get("/nodes/{ref:path}/history", response_model=HistoryOut,
@@ -61,7 +63,7 @@ def get_history(state: StateDep, who: GraphReader,
                                          examples=["config:cartservice/REDIS_ADDR"])],
                 known_at: KnownQuery = None) -> Any:
     k = parse_when(known_at, "query.known_at", state.clock)
-    return state.store.history(ref, k).to_dict()
+    return history_view(state.store, ref, k, sees=who.sees_tenant)
 
 
 @router.get("/coverage", response_model=CoverageOut, summary="What the graph lacks",

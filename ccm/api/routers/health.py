@@ -13,9 +13,10 @@ from pydantic import BaseModel
 
 from ccm import __version__
 from ccm.api.deps import StateDep, identify
+from ccm.api.jsonbody import StrictJsonRoute
 from ccm.errors import StoreUnavailable
 
-router = APIRouter(tags=["health"])
+router = APIRouter(tags=["health"], route_class=StrictJsonRoute)
 
 
 class Health(BaseModel):

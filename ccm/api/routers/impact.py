@@ -10,11 +10,12 @@ from fastapi import APIRouter
 from ccm.actions.proposal import Proposal
 from ccm.api.auth import Identity
 from ccm.api.deps import ApiState, ImpactReader, StateDep, parse_when
+from ccm.api.jsonbody import StrictJsonRoute
 from ccm.api.models.actions import ImpactOut, ImpactRequest, ProposalRequest, RegistryOut
 from ccm.ops.impact import DryRun, dry_run
 from ccm.ops.proposals import make_proposal
 
-router = APIRouter(prefix="/v1", tags=["impact"])
+router = APIRouter(prefix="/v1", tags=["impact"], route_class=StrictJsonRoute)
 
 
 def proposal_of(req: ProposalRequest, who: Identity, now: int) -> Proposal:
@@ -44,7 +45,7 @@ async def post_impact(state: StateDep, who: ImpactReader, req: ImpactRequest) ->
     record_verdict(state, result.verdict.decision, "dry_run", result.verdict.results)
     if result.impact is not None:
         state.metrics.engine_timings("impact", getattr(result.impact, "timings", None))
-    return result.to_dict()
+    return state.controller.public(result.to_dict())
 
 
 @router.get("/registry", response_model=RegistryOut, summary="The actions an agent may propose")

@@ -11,6 +11,7 @@ from fastapi.concurrency import run_in_threadpool
 
 from ccm.api.auth import Identity
 from ccm.api.deps import ApiState, Ingester, StateDep, parse_when
+from ccm.api.jsonbody import StrictJsonRoute
 from ccm.api.models.ingest import AlertmanagerWebhook, IngestOut, report_dict
 from ccm.errors import BatchRejected
 from ccm.ops.access import person
@@ -18,7 +19,7 @@ from graph_schema import FactError
 from ingest import ingest_bytes, registry
 from ingest.cdevents import structured_from_binary
 
-router = APIRouter(prefix="/v1", tags=["ingest"])
+router = APIRouter(prefix="/v1", tags=["ingest"], route_class=StrictJsonRoute)
 
 FORMATS = tuple(registry())
 Format = Literal[FORMATS]  # type: ignore[valid-type]

@@ -8,10 +8,11 @@ from fastapi import APIRouter
 from fastapi.concurrency import run_in_threadpool
 
 from ccm.api.deps import RcaReader, StateDep
+from ccm.api.jsonbody import StrictJsonRoute
 from ccm.api.models.rca import RcaOut, RcaRequest
 from ccm.ops.rca import explain
 
-router = APIRouter(prefix="/v1", tags=["root causes"])
+router = APIRouter(prefix="/v1", tags=["root causes"], route_class=StrictJsonRoute)
 
 
 @router.post("/rca", response_model=RcaOut, summary="Which chain of causes explains symptoms",
