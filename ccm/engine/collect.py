@@ -180,6 +180,7 @@ def snapshot_of(store: Any, cache: SnapshotCache, valid_at: int, known_at: int |
     if snap is None:
         graph = store.graph(valid_at, known_at)
         snap = snapshot_from_graph(graph, window)
+        object.__setattr__(snap, "revision", revision)
         cache.put(revision, key, snap)
         settle(len(graph.nodes) + len(graph.edges))
     return snap
