@@ -26,6 +26,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from itertools import compress
 from typing import Any
 
 import numpy as np
@@ -189,7 +190,7 @@ def _renumber_nodes(snap: Snapshot, added: list[str], removed: list[str]) -> _No
     if len(gone):
         new_index = np.cumsum(keep, dtype=np.int64) - 1
         new_index[~keep] = -1
-        refs = [nodes.refs[i] for i in kept]
+        refs = list(compress(nodes.refs, keep.tolist()))
     else:
         refs = list(nodes.refs)
     refs += added
@@ -205,7 +206,7 @@ def _renumber_nodes(snap: Snapshot, added: list[str], removed: list[str]) -> _No
     comp = grow(snap.comp, 0)
     comp[len(kept):] = (int(snap.comp.max()) + 1 if n else 0) + np.arange(k)
     if len(gone):
-        index = {r: i for i, r in enumerate(refs)}
+        index = dict(zip(refs, range(len(refs)), strict=True))
     else:
         index = dict(snap.index)
         index.update((r, n + i) for i, r in enumerate(added))

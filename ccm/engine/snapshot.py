@@ -102,9 +102,10 @@ class ChangeTable:
         ptr = np.zeros(len(idx) + 1, np.int64)
         np.cumsum(counts, out=ptr[1:])
         at = np.repeat(starts - ptr[:-1], counts) + np.arange(ptr[-1], dtype=np.int64)
-        return ChangeTable([self.refs[i] for i in idx], self.time[idx],
-                           [self.kinds[i] for i in idx], self.target[idx], ptr,
-                           self.seed_idx[at].astype(np.int32), [self.meta[i] for i in idx])
+        rows = idx.tolist()
+        return ChangeTable([self.refs[i] for i in rows], self.time[idx],
+                           [self.kinds[i] for i in rows], self.target[idx], ptr,
+                           self.seed_idx[at].astype(np.int32), [self.meta[i] for i in rows])
 
     def renumbered(self, new_index: np.ndarray) -> ChangeTable:
         """The same rows with node indices mapped through ``new_index``."""
@@ -142,8 +143,9 @@ class AlertTable:
     def take(self, idx: np.ndarray) -> AlertTable:
         """The rows ``idx``, in that order."""
         idx = np.asarray(idx, np.int64)
-        return AlertTable([self.refs[i] for i in idx], self.target[idx],
-                          [self.signal[i] for i in idx], self.time[idx])
+        rows = idx.tolist()
+        return AlertTable([self.refs[i] for i in rows], self.target[idx],
+                          [self.signal[i] for i in rows], self.time[idx])
 
     def renumbered(self, new_index: np.ndarray) -> AlertTable:
         """The same rows with node indices mapped through ``new_index``."""

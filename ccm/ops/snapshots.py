@@ -111,12 +111,25 @@ class RecentSnapshots:
 
 
 class SnapshotReuse:
-    """A store whose ``snapshot()`` goes through a :class:`RecentSnapshots`; everything
-    else is the store's own (hand it to code that takes a store)."""
+    """A store whose ``snapshot()`` goes through a :class:`RecentSnapshots`, and whose
+    ``graph()`` of a time as known now is the graph of that live snapshot (so the
+    control plane's and memory's graph reads are patched too, not read again after
+    every write); everything else is the store's own (hand it to code that takes a
+    store)."""
+
+    #: the graphs it returns are kept out of Python's cyclic collector already (the
+    #: snapshot's build settled them: :func:`ccm.engine.longlived.settle`)
+    settled_graphs = True
 
     def __init__(self, store: Any, cache: RecentSnapshots) -> None:
         self._store = store
         self._cache = cache
+
+    def graph(self, valid_at: int | None = None, known_at: int | None = None) -> Any:
+        if valid_at is None or known_at is not None:
+            return self._store.graph(valid_at, known_at)
+        snap = self._cache.get(self._store, valid_at)
+        return snap.graph if snap.graph is not None else self._store.graph(valid_at)
 
     def snapshot(self, valid_at: int | None = None, known_at: int | None = None,
                  window: int | None = None) -> Any:
