@@ -198,10 +198,13 @@ def serve_subprocess(store: Path, token: str, port: int | None = None,
                        "role": "sre"})
     env["CCM_API_TOKENS"] = json.dumps(tokens)
     with tempfile.TemporaryFile("w+") as log:
+        # run from the server's checkout: "-m" puts the working directory first on the path
         proc = subprocess.Popen([sys.executable, "-m", "ccm", "serve", "--host", "127.0.0.1",
                                  "--port", str(port), "--store", str(store), "--log-level",
                                  "warning", "--workers", str(workers)],
-                                env=env, stdout=log, stderr=log)
+                                env=env, stdout=log, stderr=log,
+                                cwd=env.get("PYTHONPATH") if "PYTHONPATH" in (settings or {})
+                                else None)
         url = f"http://127.0.0.1:{port}"
         try:
             deadline = time.monotonic() + 120
