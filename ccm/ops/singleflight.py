@@ -48,7 +48,7 @@ class SingleFlight:
             flight.done.wait()
             if flight.error is not None:
                 raise flight.error
-            return flight.result  # type: ignore[no-any-return]
+            return flight.result
         try:
             flight.result = compute()
         except BaseException as exc:
@@ -58,4 +58,4 @@ class SingleFlight:
             with self._lock:
                 del self._flights[key]
             flight.done.set()
-        return flight.result  # type: ignore[no-any-return]
+        return flight.result
