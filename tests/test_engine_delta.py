@@ -161,3 +161,16 @@ def test_a_new_dependency_builds_the_snapshot_again(embedded, clock):
     embedded.write(facts_of(("new_service", 1, 3, 5), t))
     snap = cache.get(embedded, t)
     assert cache.counts["built"] == 2 and "service:n1" in snap.index
+
+
+def test_an_alert_about_two_nodes_is_about_the_first_by_reference_either_way(embedded, clock):
+    t = clock.now
+    base(embedded, t - 3600 * SECOND)
+    cache = RecentSnapshots(reuse=600 * SECOND)
+    cache.get(embedded, t)
+    embedded.write(facts_of(("fire", 1, 3, 21), t))
+    embedded.write(facts_of(("fire", 1, 1, 42), t))  # a second SYMPTOM_OF edge
+    live = cache.get(embedded, t)
+    assert canonical(live) == canonical(snapshot_from_graph(embedded.graph(t)))
+    assert live.refs[live.alerts.target[0]] == "service:s1"
+    assert cache.counts["patched"] == 1

@@ -112,7 +112,8 @@ def change_table(graph: Any, index: dict[str, int], changed: dict[str, list[str]
     for r in sorted(changed.keys() | {n.ref for n in graph.nodes_of("change")}):
         a = graph.nodes[r].attrs
         dsts = changed.get(r, [])
-        target = a.get("target") or next((d for d in dsts if not d.startswith("config:")), "")
+        target = a.get("target") or next((d for d in sorted(dsts) if not d.startswith("config:")),
+                                         "")
         configs = [index[d] for d in sorted(dsts) if d.startswith("config:")]
         start = configs or ([index[target]] if target in index else [])
         refs.append(r)
@@ -130,16 +131,18 @@ def change_table(graph: Any, index: dict[str, int], changed: dict[str, list[str]
                        np.array(seeds, np.int32), meta)
 
 
-def alert_table(graph: Any, index: dict[str, int], about: dict[str, tuple[str, str]]
+def alert_table(graph: Any, index: dict[str, int], about: dict[str, dict[str, str]]
                 ) -> AlertTable:
     """The alert nodes of ``graph`` not resolved and about a node in ``index`` (``about``:
-    alert reference -> its ``SYMPTOM_OF`` target and signal) as rows sorted by reference."""
+    alert reference -> its ``SYMPTOM_OF`` targets and their signals; of several, the
+    first target by reference) as rows sorted by reference."""
     refs, targets, signals, times = [], [], [], []
     for node in sorted(graph.nodes_of("alert"), key=lambda n: n.ref):
         a = node.attrs
         if a.get("status") == "resolved":
             continue
-        target, edge_signal = about.get(node.ref, (a.get("service", ""), ""))
+        ends = about.get(node.ref)
+        target, edge_signal = min(ends.items()) if ends else (a.get("service", ""), "")
         if target not in index:
             continue
         signal = a.get("signal") or edge_signal or "errors"
@@ -155,7 +158,7 @@ def snapshot_from_graph(graph: Any, window: int | None = None) -> Snapshot:
     nodes, index = _node_table(graph)
     edges = _Edges()
     changed: dict[str, list[str]] = {}
-    about: dict[str, tuple[str, str]] = {}
+    about: dict[str, dict[str, str]] = {}
     for fid, e in graph.edges.items():
         if e.kind == "DEPENDS_ON":
             edges.add(index[e.src], index[e.dst], DEPENDS_ON, e.attrs, fid)
@@ -164,7 +167,7 @@ def snapshot_from_graph(graph: Any, window: int | None = None) -> Snapshot:
         elif e.kind == "CHANGED":
             changed.setdefault(e.src, []).append(e.dst)
         elif e.kind == "SYMPTOM_OF":
-            about[e.src] = (e.dst, e.attrs.get("signal", ""))
+            about.setdefault(e.src, {})[e.dst] = e.attrs.get("signal", "")
     return build_snapshot(nodes, edges.table(), changes=change_table(graph, index, changed),
                           alerts=alert_table(graph, index, about), valid_at=graph.valid_at,
                           known_at=graph.known_at, window=window, edge_refs=edges.refs,

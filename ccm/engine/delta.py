@@ -53,23 +53,23 @@ PROPAGATION_KINDS = frozenset({"DEPENDS_ON", "HAS_CONFIG"})
 @dataclass(frozen=True, eq=False)
 class LiveIndex:
     """What patching needs beside a snapshot: per change, the nodes its ``CHANGED``
-    edges reach; per alert, its ``SYMPTOM_OF`` target and signal; per propagation edge
-    fact id, its row in the edge table."""
+    edges reach; per alert, its ``SYMPTOM_OF`` targets and their signals; per
+    propagation edge fact id, its row in the edge table."""
 
     changed: dict[str, list[str]]
-    about: dict[str, tuple[str, str]]
+    about: dict[str, dict[str, str]]
     edge_row: dict[str, int]
 
     @classmethod
     def of(cls, snap: Snapshot) -> LiveIndex:
         """The index of a snapshot built from a graph (one pass over its edges)."""
         changed: dict[str, list[str]] = {}
-        about: dict[str, tuple[str, str]] = {}
+        about: dict[str, dict[str, str]] = {}
         for e in snap.graph.edges.values() if snap.graph is not None else ():
             if e.kind == "CHANGED":
                 changed.setdefault(e.src, []).append(e.dst)
             elif e.kind == "SYMPTOM_OF":
-                about[e.src] = (e.dst, e.attrs.get("signal", ""))
+                about.setdefault(e.src, {})[e.dst] = e.attrs.get("signal", "")
         return cls(changed, about, {r: i for i, r in enumerate(snap.edge_refs or ())})
 
 
@@ -85,7 +85,7 @@ class _Delta:
     alerts: set[str]
     edge_attrs: dict[int, dict[str, Any]]
     changed: dict[str, list[str]]
-    about: dict[str, tuple[str, str]]
+    about: dict[str, dict[str, str]]
 
 
 def _sort_delta(snap: Snapshot, live: LiveIndex, touched: Iterable[str],
@@ -122,9 +122,8 @@ def _drop_side_edges(d: _Delta, ref: str) -> None:
     """A removed alert or change node's ``SYMPTOM_OF`` / ``CHANGED`` edges end with it."""
     for dst in d.changed.pop(ref, ()):
         d.edges.pop(f"{ref}|CHANGED|{dst}", None)
-    target = d.about.pop(ref, None)
-    if target is not None:
-        d.edges.pop(f"{ref}|SYMPTOM_OF|{target[0]}", None)
+    for dst in d.about.pop(ref, {}):
+        d.edges.pop(f"{ref}|SYMPTOM_OF|{dst}", None)
 
 
 def _edge(d: _Delta, live: LiveIndex, fid: str, new: Any) -> bool:
@@ -149,10 +148,13 @@ def _edge(d: _Delta, live: LiveIndex, fid: str, new: Any) -> bool:
             d.changed.pop(src, None)
         d.changes.add(src)
     elif kind == "SYMPTOM_OF":
+        targets = {k: v for k, v in d.about.get(src, {}).items() if k != dst}
         if new is not None:
-            d.about[src] = (dst, new.attrs.get("signal", ""))
-        elif d.about.get(src, ("",))[0] == dst:
-            del d.about[src]
+            targets[dst] = new.attrs.get("signal", "")
+        if targets:
+            d.about[src] = targets
+        else:
+            d.about.pop(src, None)
         d.alerts.add(src)
     if new is None:
         del d.edges[fid]
