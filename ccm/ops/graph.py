@@ -48,8 +48,10 @@ def graph_view(store: Store, valid_at: int | None = None, known_at: int | None =
     """The graph (or a node's neighbourhood) as a JSON-ready dict.
 
     ``kinds`` keeps only nodes of those kinds (and edges between them); ``limit``
-    keeps the first nodes by reference and says ``truncated``.
+    keeps the first nodes by reference and says ``truncated``; ``revision`` is the
+    store's revision read before the graph (the graph includes every write up to it).
     """
+    revision = store.revision()
     g = store.graph(valid_at, known_at)
     if node is not None:
         g = neighbourhood(g, node, depth)
@@ -62,6 +64,7 @@ def graph_view(store: Store, valid_at: int | None = None, known_at: int | None =
         truncated = True
     out = g.to_dict()
     out["truncated"] = truncated
+    out["revision"] = revision
     if node is not None:
         out["center"], out["depth"] = node, depth
     return out
