@@ -25,12 +25,13 @@ def deps(data):
     return {(e["from"], e["to"]) for e in data["edges"] if e["kind"] == "DEPENDS_ON"}
 
 
-def test_the_graph_at_a_time(demo):
+def test_the_graph_at_a_time(demo, store):
     data = demo.get("/v1/graph", params={"at": BEFORE}).json()
     assert data["valid_at"] == BEFORE and data["known_at"] is None
     assert ("service:frontend", "service:cartservice") in deps(data)
     assert not any(n["kind"] == "change" for n in data["nodes"])
     assert data["truncated"] is False
+    assert data["revision"] == store.revision() > 0
 
 
 def test_the_graph_as_known_before_anything_was_recorded_is_empty(demo):

@@ -50,3 +50,19 @@ def test_everything_else_is_the_stores_own(embedded, clock):
     view = SnapshotReuse(embedded, RecentSnapshots(reuse=SECOND))
     assert view.refs("service") == ["service:a", "service:b"]
     assert view.revision() == embedded.revision()
+
+
+def test_an_alert_written_is_in_the_next_snapshot_and_graph_without_a_build(embedded, clock):
+    seed(embedded, clock)
+    cache = RecentSnapshots(reuse=60 * SECOND)
+    view = SnapshotReuse(embedded, cache)
+    first = view.snapshot(clock())
+    clock.advance()
+    embedded.write([NodeFact("alert", "x", {"service": "service:b", "status": "firing"},
+                             clock() - SECOND),
+                    EdgeFact("SYMPTOM_OF", "alert:x", "service:b", {}, clock() - SECOND)])
+    snap = view.snapshot(clock())
+    assert snap is not first and snap.alerts.refs == ["alert:x"]
+    assert snap.revision == embedded.revision()
+    assert view.graph(clock()) is snap.graph and "alert:x" in snap.graph.nodes
+    assert cache.counts == {"reused": 1, "patched": 1, "built": 1}

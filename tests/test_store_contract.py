@@ -411,3 +411,23 @@ def test_concurrent_writers_all_succeed_and_agree(store, clock):
     assert [seq for seq, _ in store.read_log("audit")] == list(range(1, 21))
     assert store.get_record("counters", "c").doc["n"] == store.get_record("counters", "c").rev
     assert store.graph(D3).nodes["service:cart"].attrs["replicas"] in range(5)
+
+
+def test_the_delta_since_a_write_names_every_fact_written_or_closed_after_it(store, clock):
+    store.write(base_facts())
+    before = store.mark()
+    assert before.revision == store.revision()
+    clock.advance()
+    store.write([NodeFact("alert", "a1", {"service": "service:cart"}, D2),
+                 EdgeFact("SYMPTOM_OF", "alert:a1", "service:cart", {}, D2)])
+    after_alert = store.mark()
+    clock.advance()
+    store.write([Close("service:cart|DEPENDS_ON|cache:redis-cart", D3),
+                 NodeFact("service", "frontend", {"entrypoint": True, "rps": 50.0}, D3)])
+    assert store.mark().revision == before.revision + 2
+    assert store.touched_since(before.recorded_at + 1) == {
+        "alert:a1", "alert:a1|SYMPTOM_OF|service:cart", "service:frontend",
+        "service:cart|DEPENDS_ON|cache:redis-cart"}
+    assert store.touched_since(after_alert.recorded_at + 1) == {
+        "service:frontend", "service:cart|DEPENDS_ON|cache:redis-cart"}
+    assert store.touched_since(store.mark().recorded_at + 1) == set()

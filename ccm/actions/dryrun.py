@@ -34,6 +34,7 @@ class DryRun:
             valid_at = getattr(self.impact, "valid_at", None)
             out["verdict"]["impact"]["valid_at"] = (format_time(valid_at)
                                                     if valid_at is not None else None)
+            out["verdict"]["impact"]["revision"] = getattr(self.impact, "revision", None)
             timings = getattr(self.impact, "timings", None)
             out["timings"] = timings.to_dict() if timings is not None else None
         if self.note:

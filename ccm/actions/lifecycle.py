@@ -130,7 +130,8 @@ class Controller:
                     graph = self.store.graph(at)
                     cached = (rev, at, graph, Topology.of(graph))
                     self._graph = cached
-                    settle(len(graph.nodes) + len(graph.edges))
+                    if not getattr(self.store, "settled_graphs", False):
+                        settle(len(graph.nodes) + len(graph.edges))
         return cached[2], cached[3]
 
     def get(self, action_id: str) -> ActionRecord:

@@ -53,6 +53,13 @@ class LoadPlan:
     impact_samples: int | None = None
     #: the relative precision they stop at (CCM_IMPACT_PRECISION; None: its default)
     impact_precision: float | None = None
+    #: write streams and their rates per second (``ccm.bench.writes``): when given, the
+    #: questions are asked while they write (impact at the largest concurrency, rca
+    #: by one client) on a copy of the store, for ``max_seconds``
+    writes: tuple[tuple[str, float], ...] = ()
+    #: where the server imports ccm from (its PYTHONPATH; None: this process's), to
+    #: measure another checkout's code with the same client
+    server_path: str | None = None
 
 
 def _facts(services: int, seed: int) -> Iterator[list[Any]]:
@@ -173,22 +180,31 @@ class Served:
 
 @contextmanager
 def serve_subprocess(store: Path, token: str, port: int | None = None,
-                     workers: int = 1, settings: dict[str, str] | None = None
-                     ) -> Iterator[Served]:
-    """``ccm serve`` on ``store`` on a free loopback port, with one agent token and
-    ``settings`` (``CCM_*`` environment variables; the caller's own are not passed)."""
+                     workers: int = 1, settings: dict[str, str] | None = None,
+                     writer_token: str | None = None) -> Iterator[Served]:
+    """``ccm serve`` on ``store`` on a free loopback port, with one agent token (and a
+    writer's, role sre) and ``settings`` (``CCM_*`` environment variables; the caller's
+    own are not passed)."""
     from ccm.api.auth import hash_token
 
     port = port or _free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("CCM_")}
     env.update(settings or {})
-    env["CCM_API_TOKENS"] = json.dumps([{"sha256": hash_token(token), "identity": AGENT,
-                                         "role": "agent"}])
+    if "PYTHONPATH" in (settings or {}):
+        env["PYTHONPATH"] = (settings or {})["PYTHONPATH"]
+    tokens = [{"sha256": hash_token(token), "identity": AGENT, "role": "agent"}]
+    if writer_token is not None:
+        tokens.append({"sha256": hash_token(writer_token), "identity": "bench-writer",
+                       "role": "sre"})
+    env["CCM_API_TOKENS"] = json.dumps(tokens)
     with tempfile.TemporaryFile("w+") as log:
+        # run from the server's checkout: "-m" puts the working directory first on the path
         proc = subprocess.Popen([sys.executable, "-m", "ccm", "serve", "--host", "127.0.0.1",
                                  "--port", str(port), "--store", str(store), "--log-level",
                                  "warning", "--workers", str(workers)],
-                                env=env, stdout=log, stderr=log)
+                                env=env, stdout=log, stderr=log,
+                                cwd=env.get("PYTHONPATH") if "PYTHONPATH" in (settings or {})
+                                else None)
         url = f"http://127.0.0.1:{port}"
         try:
             deadline = time.monotonic() + 120
@@ -270,10 +286,15 @@ def run_benchmark(plan: LoadPlan, store: Path | None = None) -> dict[str, Any]:
     load_before = os.getloadavg()
     settings = {name: str(value) for name, value in
                 (("CCM_IMPACT_SAMPLES", plan.impact_samples),
-                 ("CCM_IMPACT_PRECISION", plan.impact_precision)) if value is not None}
-    with serve_subprocess(path, token, workers=plan.workers, settings=settings) as server:
-        results = _measure(server, token, plan)
-    return {"results": [r.to_dict() for r in results],
+                 ("CCM_IMPACT_PRECISION", plan.impact_precision),
+                 ("PYTHONPATH", plan.server_path)) if value is not None}
+    extra: dict[str, Any] = {}
+    if plan.writes:
+        results, extra = _measure_under_writes(path, token, plan, settings)
+    else:
+        with serve_subprocess(path, token, workers=plan.workers, settings=settings) as server:
+            results = _measure(server, token, plan)
+    return {"results": [r.to_dict() for r in results], **extra,
             "graph": {"services": plan.services, "store": str(path), "seed": plan.seed,
                       "build_s": round(built, 1)},
             "machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
@@ -283,7 +304,57 @@ def run_benchmark(plan: LoadPlan, store: Path | None = None) -> dict[str, Any]:
                      "impact_requests": plan.impact_requests,
                      "rca_requests": plan.rca_requests, "max_seconds": plan.max_seconds,
                      "workers": plan.workers, "impact_samples": plan.impact_samples,
-                     "impact_precision": plan.impact_precision}}
+                     "impact_precision": plan.impact_precision, "writes": dict(plan.writes),
+                     "server_path": plan.server_path}}
+
+
+def _store_bytes(path: Path) -> int:
+    return sum(Path(f"{path}{s}").stat().st_size for s in ("", "-wal")
+               if Path(f"{path}{s}").exists())
+
+
+def _measure_under_writes(path: Path, token: str, plan: LoadPlan, settings: dict[str, str]
+                          ) -> tuple[list[LoadResult], dict[str, Any]]:
+    """Questions while the write streams write, on a copy of the store (the cached one
+    stays as built): results per endpoint, freshness, peak memory, store size."""
+    import secrets
+    import shutil
+
+    from ccm.bench.graphs import dependency_graph
+    from ccm.bench.writes import Question, peak_rss_bytes, run_mixed
+    from graph_schema import format_time
+
+    writer = "ccm_bench-" + secrets.token_urlsafe(24)
+    g = dependency_graph(plan.services * 4, plan.seed)
+    pairs = np.stack([g.src, g.dst], axis=1)
+    clients = max(plan.concurrency)
+    bodies = impact_bodies(plan.services, plan.impact_requests + 1000, plan.seed)
+    rca = {"at": format_time(T_END), "k": 5}
+    questions = [Question("/v1/impact", bodies.__getitem__, clients, plan.impact_requests),
+                 Question("/v1/rca", lambda i: rca, 1, plan.rca_requests)]
+    own = Question("/v1/impact", lambda i: bodies[plan.impact_requests + i % 1000], 1, 1)
+    with tempfile.TemporaryDirectory(prefix="ccm-bench-") as tmp:
+        copy = Path(tmp) / path.name
+        shutil.copyfile(path, copy)
+        before = _store_bytes(copy)
+        with serve_subprocess(copy, token, workers=plan.workers, settings=settings,
+                              writer_token=writer) as server:
+            for q in (questions[0], questions[1], own):  # compile each snapshot once
+                warm = run_load(server.url, token, "POST", q.path, body=q.body,
+                                concurrency=1, requests=2, max_seconds=plan.max_seconds * 4)
+                if warm.errors:
+                    raise RuntimeError(f"{q.path} fails before the benchmark: {warm.statuses}")
+            cpu = server.cpu_seconds()
+            results, fresh = run_mixed(server.url, token, writer, questions,
+                                       dict(plan.writes), plan.services, pairs,
+                                       plan.max_seconds, own)
+            cpu = server.cpu_seconds() - cpu
+            rss = peak_rss_bytes(server.pid)
+        after = _store_bytes(copy)
+    for r in results:
+        r.server_cpu_s = cpu
+    return results, {"freshness": fresh, "server": {"peak_rss_bytes": rss},
+                     "store": {"bytes_before": before, "bytes_after": after}}
 
 
 def summary_rows(report: dict[str, Any]) -> Sequence[tuple[str, ...]]:

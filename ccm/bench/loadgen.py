@@ -24,7 +24,8 @@ import numpy as np
 
 from ccm.errors import ConfigError
 
-__all__ = ["LoadResult", "check_loopback", "run_load"]
+__all__ = ["LoadResult", "OnAnswer", "check_loopback", "closed_loop", "loop_factory", "paced",
+           "run_load"]
 
 
 @dataclass
@@ -60,7 +61,7 @@ class LoadResult:
                                  else None)}
 
 
-def _loop_factory() -> Callable[[], asyncio.AbstractEventLoop] | None:
+def loop_factory() -> Callable[[], asyncio.AbstractEventLoop] | None:
     """uvloop's event loop when it is installed (less CPU per request), else asyncio's."""
     try:
         import uvloop
@@ -94,9 +95,18 @@ class _Connection:
         self.writer: asyncio.StreamWriter | None = None
         self.done = False
         self.keep = True
+        self.chunks: list[bytes] = []
+
+    def on_body(self, data: bytes) -> None:
+        self.chunks.append(data)
 
     def on_message_complete(self) -> None:
         self.done = True
+
+    @property
+    def body(self) -> bytes:
+        """The body of the last response."""
+        return b"".join(self.chunks)
 
     async def request(self, method: str, path: str, body: bytes | None) -> int:
         """Send one request and read the whole response; its status code."""
@@ -109,6 +119,7 @@ class _Connection:
                           + (body or b""))
         parser = httptools.HttpResponseParser(self)
         self.done = False
+        self.chunks = []
         while not self.done:
             data = await self.reader.read(1 << 16)
             if not data:
@@ -124,32 +135,74 @@ class _Connection:
         self.reader = self.writer = None
 
 
+#: ``on_answer(i, status, body, started, done)``: told of each answer (perf_counter times)
+OnAnswer = Callable[[int, int, bytes, float, float], None]
+
+
+async def _send(conn: _Connection, method: str, path: str, payload: bytes | None, i: int,
+                result: LoadResult, on_answer: OnAnswer | None) -> None:
+    start = time.perf_counter()
+    try:
+        status = await conn.request(method, path, payload)
+    except (OSError, httptools.HttpParserError):
+        conn.close()
+        status = 0
+    done = time.perf_counter()
+    result.latencies_ms.append((done - start) * 1000.0)
+    result.statuses[status] = result.statuses.get(status, 0) + 1
+    if not 200 <= status < 300:
+        result.errors += 1
+    if on_answer is not None:
+        on_answer(i, status, conn.body if status else b"", start, done)
+
+
 async def _client(conn: _Connection, method: str, path: str,
                   body: Callable[[int], Any] | None, claim: Callable[[], int | None],
-                  deadline: float, result: LoadResult) -> None:
+                  deadline: float, result: LoadResult, on_answer: OnAnswer | None) -> None:
     try:
         while time.perf_counter() < deadline:
             i = claim()
             if i is None:
                 return
             payload = json.dumps(body(i)).encode() if body else None
-            start = time.perf_counter()
-            try:
-                status = await conn.request(method, path, payload)
-            except (OSError, httptools.HttpParserError):
-                conn.close()
-                status = 0
-            result.latencies_ms.append((time.perf_counter() - start) * 1000.0)
-            result.statuses[status] = result.statuses.get(status, 0) + 1
-            if not 200 <= status < 300:
-                result.errors += 1
+            await _send(conn, method, path, payload, i, result, on_answer)
     finally:
         conn.close()
 
 
-async def _run(url: str, headers: dict[str, str], method: str, path: str,
-               body: Callable[[int], Any] | None, concurrency: int, requests: int,
-               max_seconds: float, label: str) -> LoadResult:
+async def paced(url: str, headers: dict[str, str], method: str, path: str,
+                body: Callable[[int], Any], rate: float, requests: int, max_seconds: float,
+                label: str, on_answer: OnAnswer | None = None) -> LoadResult:
+    """An open-loop writer: request ``i`` is sent at ``i / rate`` seconds from the start
+    (at once when the previous answer came later), at most ``requests`` of them and
+    none after ``max_seconds``; one connection, so writes arrive in order."""
+    check_loopback(url)
+    result = LoadResult(label, 1, 0, 0, 0.0)
+    parts = urlsplit(url)
+    conn = _Connection(parts.hostname or "127.0.0.1", parts.port or 80, headers)
+    start = time.perf_counter()
+    try:
+        for i in range(requests):
+            due = start + i / rate
+            if due >= start + max_seconds:
+                break
+            await asyncio.sleep(max(0.0, due - time.perf_counter()))
+            await _send(conn, method, path, json.dumps(body(i)).encode(), i, result,
+                        on_answer)
+    finally:
+        conn.close()
+    result.seconds = time.perf_counter() - start
+    result.requests = len(result.latencies_ms)
+    return result
+
+
+async def closed_loop(url: str, headers: dict[str, str], method: str, path: str,
+                      body: Callable[[int], Any] | None, concurrency: int, requests: int,
+                      max_seconds: float, label: str,
+                      on_answer: OnAnswer | None = None) -> LoadResult:
+    """``concurrency`` clients, each sending its next request when the previous one
+    answered, at most ``requests`` in all, for at most ``max_seconds``."""
+    check_loopback(url)
     result = LoadResult(label, concurrency, 0, 0, 0.0)
     issued = 0
 
@@ -165,7 +218,8 @@ async def _run(url: str, headers: dict[str, str], method: str, path: str,
     start, cpu = time.perf_counter(), time.process_time()
     deadline = start + max_seconds
     await asyncio.gather(*(_client(_Connection(host, port, headers), method, path, body,
-                                   claim, deadline, result) for _ in range(concurrency)))
+                                   claim, deadline, result, on_answer)
+                           for _ in range(concurrency)))
     result.seconds = time.perf_counter() - start
     result.client_cpu_s = time.process_time() - cpu
     result.requests = len(result.latencies_ms)
@@ -182,9 +236,9 @@ def run_load(url: str, token: str, method: str, path: str, *,
     check_loopback(url)
     headers = {"Authorization": f"Bearer {token}"}
     before = server_cpu() if server_cpu else 0.0
-    with asyncio.Runner(loop_factory=_loop_factory()) as runner:
-        result = runner.run(_run(url, headers, method, path, body, concurrency, requests,
-                                 max_seconds, label or f"{method} {path}"))
+    with asyncio.Runner(loop_factory=loop_factory()) as runner:
+        result = runner.run(closed_loop(url, headers, method, path, body, concurrency,
+                                        requests, max_seconds, label or f"{method} {path}"))
     if server_cpu is not None:
         result.server_cpu_s = server_cpu() - before
     return result

@@ -31,6 +31,19 @@ _COMPONENTS = frozenset(COMPONENT_KINDS)
 _FLAGS = ("hard", "async", "fallback", "cached")
 
 
+def edge_features(attrs: dict[str, Any]
+                  ) -> tuple[tuple[bool, bool, bool, bool], tuple[float, float, float, float]]:
+    """An edge's flags ``(hard, async, fallback, cached)`` and numbers ``(calls,
+    timeout_ms, retries, learned propagation)`` from its attributes."""
+    calls = attrs.get("calls_per_s", attrs.get("call_count"))
+    return ((attrs.get("hard", True) is not False, bool(attrs.get("async")),
+             bool(attrs.get("fallback")), bool(attrs.get("cached"))),
+            (np.nan if calls is None else float(calls),
+             np.nan if attrs.get("timeout_ms") is None else float(attrs["timeout_ms"]),
+             float(attrs.get("retries") or 0),
+             np.nan if attrs.get("propagation") is None else float(attrs["propagation"])))
+
+
 @dataclass
 class _Edges:
     src: list[int] = field(default_factory=list)
@@ -45,15 +58,9 @@ class _Edges:
         self.dst.append(d)
         self.kind.append(kind)
         self.refs.append(ref)
-        self.flags.append((attrs.get("hard", True) is not False, bool(attrs.get("async")),
-                           bool(attrs.get("fallback")), bool(attrs.get("cached"))))
-        calls = attrs.get("calls_per_s", attrs.get("call_count"))
-        self.nums.append((np.nan if calls is None else float(calls),
-                          np.nan if attrs.get("timeout_ms") is None
-                          else float(attrs["timeout_ms"]),
-                          float(attrs.get("retries") or 0),
-                          np.nan if attrs.get("propagation") is None
-                          else float(attrs["propagation"])))
+        flags, nums = edge_features(attrs)
+        self.flags.append(flags)
+        self.nums.append(nums)
 
     def table(self) -> EdgeTable:
         flags = np.array(self.flags, np.bool_).reshape(-1, 4)
@@ -99,13 +106,16 @@ def _expiry(node: Any) -> int:
     return NO_EXPIRY if at is None else int(at)
 
 
-def _change_table(graph: Any, index: dict[str, int], changed: dict[str, list[str]]
-                  ) -> ChangeTable:
+def change_table(graph: Any, index: dict[str, int], changed: dict[str, list[str]]
+                 ) -> ChangeTable:
+    """The change nodes of ``graph`` (``changed``: change reference -> the nodes its
+    ``CHANGED`` edges reach) as rows sorted by reference."""
     refs, times, kinds, targets, seed_counts, seeds, meta = [], [], [], [], [], [], []
     for r in sorted(changed.keys() | {n.ref for n in graph.nodes_of("change")}):
         a = graph.nodes[r].attrs
         dsts = changed.get(r, [])
-        target = a.get("target") or next((d for d in dsts if not d.startswith("config:")), "")
+        target = a.get("target") or next((d for d in sorted(dsts) if not d.startswith("config:")),
+                                         "")
         configs = [index[d] for d in sorted(dsts) if d.startswith("config:")]
         start = configs or ([index[target]] if target in index else [])
         refs.append(r)
@@ -123,14 +133,18 @@ def _change_table(graph: Any, index: dict[str, int], changed: dict[str, list[str
                        np.array(seeds, np.int32), meta)
 
 
-def _alert_table(graph: Any, index: dict[str, int], about: dict[str, tuple[str, str]]
-                 ) -> AlertTable:
+def alert_table(graph: Any, index: dict[str, int], about: dict[str, dict[str, str]]
+                ) -> AlertTable:
+    """The alert nodes of ``graph`` not resolved and about a node in ``index`` (``about``:
+    alert reference -> its ``SYMPTOM_OF`` targets and their signals; of several, the
+    first target by reference) as rows sorted by reference."""
     refs, targets, signals, times = [], [], [], []
     for node in sorted(graph.nodes_of("alert"), key=lambda n: n.ref):
         a = node.attrs
         if a.get("status") == "resolved":
             continue
-        target, edge_signal = about.get(node.ref, (a.get("service", ""), ""))
+        ends = about.get(node.ref)
+        target, edge_signal = min(ends.items()) if ends else (a.get("service", ""), "")
         if target not in index:
             continue
         signal = a.get("signal") or edge_signal or "errors"
@@ -146,7 +160,7 @@ def snapshot_from_graph(graph: Any, window: int | None = None) -> Snapshot:
     nodes, index = _node_table(graph)
     edges = _Edges()
     changed: dict[str, list[str]] = {}
-    about: dict[str, tuple[str, str]] = {}
+    about: dict[str, dict[str, str]] = {}
     for fid, e in graph.edges.items():
         if e.kind == "DEPENDS_ON":
             edges.add(index[e.src], index[e.dst], DEPENDS_ON, e.attrs, fid)
@@ -155,9 +169,9 @@ def snapshot_from_graph(graph: Any, window: int | None = None) -> Snapshot:
         elif e.kind == "CHANGED":
             changed.setdefault(e.src, []).append(e.dst)
         elif e.kind == "SYMPTOM_OF":
-            about[e.src] = (e.dst, e.attrs.get("signal", ""))
-    return build_snapshot(nodes, edges.table(), changes=_change_table(graph, index, changed),
-                          alerts=_alert_table(graph, index, about), valid_at=graph.valid_at,
+            about.setdefault(e.src, {})[e.dst] = e.attrs.get("signal", "")
+    return build_snapshot(nodes, edges.table(), changes=change_table(graph, index, changed),
+                          alerts=alert_table(graph, index, about), valid_at=graph.valid_at,
                           known_at=graph.known_at, window=window, edge_refs=edges.refs,
                           graph=graph)
 
@@ -171,6 +185,7 @@ def snapshot_of(store: Any, cache: SnapshotCache, valid_at: int, known_at: int |
     if snap is None:
         graph = store.graph(valid_at, known_at)
         snap = snapshot_from_graph(graph, window)
+        object.__setattr__(snap, "revision", revision)
         cache.put(revision, key, snap)
         settle(len(graph.nodes) + len(graph.edges))
     return snap

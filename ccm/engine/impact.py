@@ -349,4 +349,5 @@ def predict_impact(snapshot: Snapshot, action: Action, *, samples: int = 1000, s
                   services=_summary(counts.astype(np.float64)), traffic=_summary(share),
                   paths=paths, samples=len(counts), seed=seed,
                   timings=Timings(compile_s, run_s), valid_at=s.valid_at,
-                  paths_total=len(entry), reach=min(1.0, sum(r[entry].tolist())))
+                  paths_total=len(entry), reach=min(1.0, sum(r[entry].tolist())),
+                  revision=s.revision)

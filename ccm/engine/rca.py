@@ -295,4 +295,4 @@ def root_causes(snapshot: Snapshot, symptoms: list[Symptom] | None = None, *,
                           float(scores[h]), symptoms, params, weights)
               for rank, h in enumerate(ranked)]
     return RootCauses(chains, symptoms, len(hyp.root), snapshot.valid_at,
-                      Timings(compile_s, time.perf_counter() - start))
+                      Timings(compile_s, time.perf_counter() - start), snapshot.revision)

@@ -98,14 +98,35 @@ class ChangeTable:
         return self.seed_idx[self.seed_ptr[i]:self.seed_ptr[i + 1]]
 
     def select(self, keep: np.ndarray) -> ChangeTable:
-        idx = np.flatnonzero(keep)
-        counts = np.diff(self.seed_ptr)[idx]
-        seed_idx = (np.concatenate([self.seeds(int(i)) for i in idx]) if len(idx)
-                    else np.zeros(0, np.int32)).astype(np.int32)
-        return ChangeTable([self.refs[i] for i in idx], self.time[idx],
-                           [self.kinds[i] for i in idx], self.target[idx],
-                           np.concatenate([[0], np.cumsum(counts)]).astype(np.int64),
-                           seed_idx, [self.meta[i] for i in idx])
+        return self.take(np.flatnonzero(keep))
+
+    def take(self, idx: np.ndarray) -> ChangeTable:
+        """The rows ``idx``, in that order."""
+        idx = np.asarray(idx, np.int64)
+        starts = self.seed_ptr[idx]
+        counts = self.seed_ptr[idx + 1] - starts
+        ptr = np.zeros(len(idx) + 1, np.int64)
+        np.cumsum(counts, out=ptr[1:])
+        at = np.repeat(starts - ptr[:-1], counts) + np.arange(ptr[-1], dtype=np.int64)
+        rows = idx.tolist()
+        return ChangeTable([self.refs[i] for i in rows], self.time[idx],
+                           [self.kinds[i] for i in rows], self.target[idx], ptr,
+                           self.seed_idx[at].astype(np.int32), [self.meta[i] for i in rows])
+
+    def renumbered(self, new_index: np.ndarray) -> ChangeTable:
+        """The same rows with node indices mapped through ``new_index``."""
+        target = np.where(self.target >= 0, new_index[np.maximum(self.target, 0)], -1)
+        return ChangeTable(self.refs, self.time, self.kinds, target.astype(np.int32),
+                           self.seed_ptr, new_index[self.seed_idx].astype(np.int32), self.meta)
+
+    def __add__(self, other: ChangeTable) -> ChangeTable:
+        return ChangeTable(self.refs + other.refs, np.concatenate([self.time, other.time]),
+                           self.kinds + other.kinds,
+                           np.concatenate([self.target, other.target]).astype(np.int32),
+                           np.concatenate([self.seed_ptr[:-1],
+                                           other.seed_ptr + self.seed_ptr[-1]]),
+                           np.concatenate([self.seed_idx, other.seed_idx]).astype(np.int32),
+                           self.meta + other.meta)
 
 
 @dataclass(frozen=True, eq=False)
@@ -124,6 +145,35 @@ class AlertTable:
 
     def __len__(self) -> int:
         return len(self.refs)
+
+    def take(self, idx: np.ndarray) -> AlertTable:
+        """The rows ``idx``, in that order."""
+        idx = np.asarray(idx, np.int64)
+        rows = idx.tolist()
+        return AlertTable([self.refs[i] for i in rows], self.target[idx],
+                          [self.signal[i] for i in rows], self.time[idx])
+
+    def renumbered(self, new_index: np.ndarray) -> AlertTable:
+        """The same rows with node indices mapped through ``new_index``."""
+        return AlertTable(self.refs, new_index[self.target].astype(np.int32), self.signal,
+                          self.time)
+
+    def __add__(self, other: AlertTable) -> AlertTable:
+        return AlertTable(self.refs + other.refs,
+                          np.concatenate([self.target, other.target]).astype(np.int32),
+                          self.signal + other.signal, np.concatenate([self.time, other.time]))
+
+
+def change_priors(changes: ChangeTable, params: Params = DEFAULT_PARAMS,
+                  priors: Priors = NO_PRIORS) -> np.ndarray:
+    """q(c) of every change of ``changes``."""
+    return np.array([change_prior(k, m.get("target", ""), keys=m.get("keys", ()),
+                                  diff=m.get("diff", ()),
+                                  destructive=bool(m.get("destructive")),
+                                  reversible=m.get("reversible"), params=params,
+                                  priors=priors)
+                     for k, m in zip(changes.kinds, changes.meta, strict=True)],
+                    dtype=np.float64)
 
 
 @dataclass(frozen=True, eq=False)
@@ -170,6 +220,9 @@ class Snapshot:
     change_node: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int32))
     #: per change in the window: prior q(c) under the default parameters, no memory
     change_q: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    #: the store's revision when the snapshot was read (None: not read from a store); it
+    #: holds every write up to that revision (and perhaps some later ones)
+    revision: int | None = None
     _models: dict[Params, PropagationModel] = field(default_factory=dict, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
@@ -201,6 +254,14 @@ class Snapshot:
                 self._models[params] = m
             return m
 
+    def share_models(self, other: Snapshot) -> None:
+        """Give ``other`` (the same edges in the same rows) the edge probabilities
+        computed so far."""
+        with self._lock:
+            models = dict(self._models)
+        with other._lock:
+            other._models.update(models)
+
     @property
     def suspects(self) -> np.ndarray:
         """Components that may fail on their own: every component but the unresolved
@@ -215,13 +276,7 @@ class Snapshot:
     def change_priors(self, params: Params = DEFAULT_PARAMS,
                       priors: Priors = NO_PRIORS) -> np.ndarray:
         """q(c) of every change in the window."""
-        return np.array([change_prior(k, m.get("target", ""), keys=m.get("keys", ()),
-                                      diff=m.get("diff", ()),
-                                      destructive=bool(m.get("destructive")),
-                                      reversible=m.get("reversible"), params=params,
-                                      priors=priors)
-                         for k, m in zip(self.changes.kinds, self.changes.meta, strict=True)],
-                        dtype=np.float64)
+        return change_priors(self.changes, params, priors)
 
 
 def _csr(key: np.ndarray, other: np.ndarray, n: int

@@ -143,6 +143,8 @@ class Impact:
     #: the sum of the impacted entrypoints' probabilities, capped at 1: a bound on the
     #: probability that the failure reaches some entrypoint
     reach: float | None = None
+    #: the store revision of the snapshot it was computed on (None: not from a store)
+    revision: int | None = None
 
     @property
     def expected_traffic(self) -> float:
@@ -158,6 +160,7 @@ class Impact:
             "paths": {k: list(v) for k, v in self.paths.items()},
             "paths_total": len(self.paths) if self.paths_total is None else self.paths_total,
             "samples": self.samples, "seed": self.seed, "timings": self.timings.to_dict(),
+            "revision": self.revision,
         }
 
 
@@ -220,6 +223,8 @@ class RootCauses:
     hypotheses: int
     valid_at: int
     timings: Timings
+    #: the store revision of the snapshot it was computed on (None: not from a store)
+    revision: int | None = None
 
     def __iter__(self) -> Iterator[Chain]:
         return iter(self.chains)
@@ -234,4 +239,4 @@ class RootCauses:
         return {"valid_at": format_time(self.valid_at),
                 "symptoms": [s.to_dict() for s in self.symptoms],
                 "hypotheses": self.hypotheses, "chains": [c.to_dict() for c in self.chains],
-                "timings": self.timings.to_dict()}
+                "timings": self.timings.to_dict(), "revision": self.revision}

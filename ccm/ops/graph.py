@@ -72,8 +72,11 @@ def graph_view(store: Store, valid_at: int | None = None, known_at: int | None =
 
     ``kinds`` keeps only nodes of those kinds (and edges between them); ``limit``
     keeps the first nodes by reference and says ``truncated``; ``sees`` leaves out the
-    memory of tenants the caller may not see (their nodes do not exist for it).
+    memory of tenants the caller may not see (their nodes do not exist for it);
+    ``revision`` is the store's revision read before the graph (the graph includes
+    every write up to it).
     """
+    revision = store.revision()
     g = tenant_view(store.graph(valid_at, known_at), sees)
     if node is not None:
         g = neighbourhood(g, node, depth)
@@ -86,6 +89,7 @@ def graph_view(store: Store, valid_at: int | None = None, known_at: int | None =
         truncated = True
     out = g.to_dict()
     out["truncated"] = truncated
+    out["revision"] = revision
     if node is not None:
         out["center"], out["depth"] = node, depth
     return out

@@ -10,6 +10,7 @@ from typing import Any
 from ccm.engine import RootCauses, Symptom, root_causes
 from ccm.engine.snapshot import Snapshot
 from ccm.errors import InvalidRequest, NotFound
+from ccm.ops.singleflight import SingleFlight
 from ccm.store import Store
 from graph_schema import parse_time
 
@@ -83,8 +84,19 @@ class RcaQuery:
     k: int = 5
 
 
+#: identical questions on the same store revision arriving together
+RCA_FLIGHTS = SingleFlight()
+
+
 def explain(ctl: Any, tenant: str, q: RcaQuery) -> RootCauses:
-    """Answer ``q`` on the controller's store with ``tenant``'s memory as priors."""
+    """Answer ``q`` on the controller's store with ``tenant``'s memory as priors; the
+    same question for the same tenant asked while it is being answered, on the same
+    store revision, shares that answer (:class:`~ccm.ops.singleflight.SingleFlight`)."""
+    key = (id(ctl), tenant, q, ctl.store.revision())
+    return RCA_FLIGHTS.do(key, lambda: _explain(ctl, tenant, q))
+
+
+def _explain(ctl: Any, tenant: str, q: RcaQuery) -> RootCauses:
     priors = ctl.memory(tenant).priors(q.at)
     return find_root_causes(ctl.store, at=q.at, known_at=q.known_at, symptoms=q.symptoms,
                             alerts=q.alerts, window=q.window, k=q.k, priors=priors)

@@ -11,11 +11,19 @@ from pathlib import Path
 
 from ccm.store.base import Clock, Record, Store, VersionedStore
 from ccm.store.embedded import EmbeddedStore, default_store_path
-from ccm.store.types import EdgeVersion, Graph, GraphDiff, History, NodeVersion, WriteResult
+from ccm.store.types import (
+    EdgeVersion,
+    Graph,
+    GraphDiff,
+    History,
+    Mark,
+    NodeVersion,
+    WriteResult,
+)
 
 __all__ = [
-    "Clock", "EdgeVersion", "EmbeddedStore", "Graph", "GraphDiff", "History", "NodeVersion",
-    "Record", "Store", "VersionedStore", "WriteResult", "default_store_path", "open_store",
+    "Clock", "EdgeVersion", "EmbeddedStore", "Graph", "GraphDiff", "History", "Mark",
+    "NodeVersion", "Record", "Store", "VersionedStore", "WriteResult", "default_store_path", "open_store",
 ]
 
 _NEO4J_SCHEMES = ("bolt://", "bolt+s://", "bolt+ssc://", "neo4j://", "neo4j+s://", "neo4j+ssc://")

@@ -20,6 +20,7 @@ from ccm.store.types import (
     Graph,
     GraphDiff,
     History,
+    Mark,
     NodeVersion,
     WriteResult,
     diff_graphs,
@@ -68,6 +69,8 @@ class Store(Protocol):
     def find_refs(self, names: Iterable[str]) -> dict[str, list[str]]: ...
     def refs(self, kind: str | None = None) -> list[str]: ...
     def revision(self) -> int: ...
+    def mark(self) -> Mark: ...
+    def touched_since(self, recorded_at: int) -> set[str]: ...
     def stats(self) -> dict[str, int]: ...
     def put_record(self, collection: str, key: str, doc: dict[str, Any], *,
                    expected_rev: int | None = None) -> int: ...
@@ -126,6 +129,16 @@ class VersionedStore:
     def _live_versions(self, fact_ids: Sequence[str]
                        ) -> dict[str, list[NodeVersion | EdgeVersion]]:
         """Every live (not superseded) version of each fact, by fact id."""
+        raise NotImplementedError
+
+    def mark(self) -> Mark:
+        """The store's revision and its latest write's ``recorded_at``, read together."""
+        raise NotImplementedError
+
+    def touched_since(self, recorded_at: int) -> set[str]:
+        """The delta since a write: the ids of the facts with a version recorded, or
+        superseded, at or after ``recorded_at`` (a later write can share a write's
+        ``recorded_at``, so the bound is inclusive: a fact may come again)."""
         raise NotImplementedError
 
     # -- writes ----------------------------------------------------------------------

@@ -20,12 +20,17 @@ from typing import Any
 from ccm.errors import Conflict, StoreSchemaTooNew, StoreUnavailable
 from ccm.store.base import Clock, Record, VersionedStore, chunks
 from ccm.store.timeline import Piece
-from ccm.store.types import EdgeVersion, NodeVersion
+from ccm.store.types import EdgeVersion, Mark, NodeVersion
 from graph_schema.derive import sqlite_ddl
 from graph_schema.kinds import SCHEMA_VERSION
 from graph_schema.timeutil import OPEN
 
 _IN = 900  # parameters per IN (...) list, under SQLite's limit
+
+#: what :meth:`EmbeddedStore.touched_since` looks versions up by (the superseded ones
+#: by the as-of index, which begins with ``superseded_at``)
+_DELTA_INDEXES = [f"CREATE INDEX IF NOT EXISTS {t}_recorded ON {t}(recorded_at)"
+                  for t in ("node_versions", "edge_versions")]
 
 #: migrations from a stored schema version to the next: {from_version: [sql, ...]}, run
 #: in order when a store of an older version is opened. Schema version 1 is the only one
@@ -187,7 +192,7 @@ class EmbeddedStore(VersionedStore):
                     for version in range(stored, SCHEMA_VERSION):
                         for stmt in MIGRATIONS.get(version, []):
                             c.execute(stmt)
-                for stmt in sqlite_ddl():
+                for stmt in sqlite_ddl() + _DELTA_INDEXES:
                     c.execute(stmt)
                 c.execute("INSERT OR REPLACE INTO ccm_meta VALUES ('schema_version', ?)",
                           (str(SCHEMA_VERSION),))
@@ -290,6 +295,17 @@ class EmbeddedStore(VersionedStore):
 
     def revision(self) -> int:
         return int(self._query("SELECT value FROM ccm_meta WHERE key='revision'")[0][0])
+
+    def mark(self) -> Mark:
+        rows = dict(self._query("SELECT key, value FROM ccm_meta "
+                                "WHERE key IN ('revision', 'last_recorded_at')"))
+        return Mark(int(rows["revision"]), int(rows["last_recorded_at"]))
+
+    def touched_since(self, recorded_at: int) -> set[str]:
+        parts = [f"SELECT {key} FROM {table} WHERE {cond}"
+                 for table, key in (("node_versions", "ref"), ("edge_versions", "fact_id"))
+                 for cond in ("recorded_at >= :t", f"superseded_at >= :t AND superseded_at < {OPEN}")]
+        return {r[0] for r in self._query(" UNION ".join(parts), {"t": recorded_at})}
 
     def stats(self) -> dict[str, int]:
         q = self._query

@@ -24,7 +24,7 @@ from typing import Any, TypeVar
 from ccm.errors import ConfigError, Conflict, StoreSchemaTooNew, StoreUnavailable
 from ccm.store.base import Clock, Record, VersionedStore, chunks, split_edge_id
 from ccm.store.timeline import Piece
-from ccm.store.types import EdgeVersion, NodeVersion, WriteResult
+from ccm.store.types import EdgeVersion, Mark, NodeVersion, WriteResult
 from graph_schema.derive import neo4j_schema
 from graph_schema.kinds import EDGE_KIND_MAP, NODE_KIND_MAP, SCHEMA_VERSION
 from graph_schema.timeutil import OPEN
@@ -301,6 +301,20 @@ class Neo4jStore(VersionedStore):
 
     def revision(self) -> int:
         return int(self._read("MATCH (m:CCMMeta {id: 'meta'}) RETURN m.revision")[0][0])
+
+    def mark(self) -> Mark:
+        rev, rec = self._read("MATCH (m:CCMMeta {id: 'meta'}) "
+                              "RETURN m.revision, m.last_recorded_at")[0]
+        return Mark(int(rev), int(rec))
+
+    def touched_since(self, recorded_at: int) -> set[str]:
+        """One query, two parts per label or relationship type (recorded, superseded),
+        each on the range index of its time property."""
+        conds = ("v.recorded_at >= $t", "v.superseded_at >= $t AND v.superseded_at < $open")
+        parts = [f"MATCH (v:NodeVersion) WHERE {c} RETURN v.fact_id AS f" for c in conds]
+        parts += [f"MATCH ()-[v:{_rel_type(k)}]->() WHERE {c} RETURN v.fact_id AS f"
+                  for k in EDGE_KIND_MAP for c in conds]
+        return {r[0] for r in self._read(" UNION ".join(parts), t=recorded_at, open=OPEN)}
 
     def stats(self) -> dict[str, int]:
         return {

@@ -183,6 +183,15 @@ class History:
         }
 
 
+@dataclass(frozen=True, slots=True)
+class Mark:
+    """Where a store's knowledge stands: its revision (moved by every write that changed
+    the graph) and that write's ``recorded_at``, read together."""
+
+    revision: int
+    recorded_at: int
+
+
 @dataclass(slots=True)
 class WriteResult:
     """What one write did: facts added (or versioned), unchanged, and versions closed."""

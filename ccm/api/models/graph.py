@@ -48,6 +48,8 @@ class GraphOut(BaseModel):
     center: str | None = Field(default=None, description="the node of a neighbourhood")
     depth: int | None = None
     truncated: bool = Field(default=False, description="true when limit cut nodes off")
+    revision: int | None = Field(default=None, description=(
+        "the store revision read before the graph: it includes every write up to it"))
 
 
 Version = Annotated[NodeOut | EdgeOut, Field(discriminator="type")]

@@ -20,6 +20,9 @@ class IngestOut(BaseModel):
     rejected: int
     batches: int
     errors: list[str]
+    revision: int | None = Field(default=None, description=(
+        "the store's revision once this body was written: an answer computed on this "
+        "revision or a later one includes it"))
     skipped: dict[str, int] = Field(default_factory=dict, description=(
         "records read but deliberately not modelled, counted by what they are"))
     notes: list[str] = Field(default_factory=list, description="remarks that are not errors")

@@ -82,6 +82,9 @@ class ChainOut(BaseModel):
 
 class RcaOut(BaseModel):
     valid_at: str | None
+    revision: int | None = Field(default=None, description=(
+        "the store revision the answer was computed on: it includes every write "
+        "acknowledged at or before it"))
     symptoms: list[dict[str, Any]]
     hypotheses: int
     chains: list[ChainOut]

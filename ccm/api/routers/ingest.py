@@ -43,7 +43,8 @@ async def run_ingest(state: ApiState, who: Identity, fmt: str, body: bytes, sour
     if report.errors and not (report.added or report.unchanged or report.closed):
         raise BatchRejected(FactError(source, "(body)", f"{len(body)} bytes",
                                       "; ".join(report.errors[:5])))
-    return report_dict(report, source)
+    return {**report_dict(report, source),
+            "revision": await run_in_threadpool(state.store.revision)}
 
 
 @router.post("/ingest/{fmt}", response_model=IngestOut, openapi_extra=_BODY,
