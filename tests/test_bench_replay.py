@@ -23,14 +23,15 @@ def test_each_replay_gets_a_fresh_store_that_is_removed_afterwards(tmp_path):
 
 
 def test_a_record_ingest_rejects_makes_the_case_invalid_naming_the_file(tmp_path):
-    alerts = ALERTS + [{"id": "bad", "time": "2026-03-04T10:09:00Z", "service": "service:cart",
-                        "signal": "on-fire"}]
+    # an onset that is no time (a signal word CCM does not know is an error signal, noted)
+    alerts = ALERTS + [{"id": "bad", "time": "2026-13-45T10:09:00Z", "service": "service:cart",
+                        "signal": "errors"}]
     case = load_case(write_case(tmp_path, alerts=alerts))
     with pytest.raises(CaseInvalid) as info, replayed(case):
         pass
     err = info.value
     assert (err.case, err.file) == ("cart-redis-timeout", "alerts/alerts.jsonl")
-    assert "signal" in str(err) and "on-fire" in str(err)
+    assert "time" in str(err) and "2026-13-45T10:09:00Z" in str(err)
 
 
 def test_a_case_replayed_into_a_given_file_stays_there_until_closed(tmp_path):
@@ -45,8 +46,8 @@ def test_a_case_replayed_into_a_given_file_stays_there_until_closed(tmp_path):
 
 
 def test_a_rejected_record_fails_a_replay_into_a_file_naming_the_value(tmp_path):
-    alerts = ALERTS + [{"id": "bad", "time": "2026-03-04T10:09:00Z", "service": "service:cart",
-                        "signal": "on-fire"}]
+    alerts = ALERTS + [{"id": "bad", "time": "2026-13-45T10:09:00Z", "service": "service:cart",
+                        "signal": "errors"}]
     case = load_case(write_case(tmp_path, alerts=alerts))
-    with pytest.raises(CaseInvalid, match="on-fire"):
+    with pytest.raises(CaseInvalid, match="2026-13-45"):
         replay_case(case, tmp_path / "bad.sqlite")

@@ -58,8 +58,8 @@ def test_methods_are_given_nothing_of_the_truth(tmp_path):
 
 def test_an_invalid_case_stops_the_run_unless_told_to_keep_going(tmp_path):
     write_case(tmp_path, "good")
-    write_case(tmp_path, "bad", alerts=[{"id": "x", "time": "2026-03-04T10:00:00Z",
-                                         "service": "service:cart", "signal": "boom"}])
+    write_case(tmp_path, "bad", alerts=[{"id": "x", "time": "2026-13-45T10:00:00Z",
+                                         "service": "service:cart", "signal": "errors"}])
     cases = load_cases([tmp_path])
     with pytest.raises(CaseInvalid, match="alerts/alerts.jsonl"):
         run_cases(cases, {"latest_change": LatestChange()})

@@ -201,9 +201,11 @@ def _renumber_nodes(snap: Snapshot, added: list[str], removed: list[str]) -> _No
         return np.concatenate([col[kept] if len(gone) else col,
                                np.full(k, fill, col.dtype)])
 
+    unresolved = nodes.unresolved if len(nodes.unresolved) == n else np.zeros(n, np.bool_)
+    # only alerts and changes are added here (components rebuild): never unresolved
     table = NodeTable(refs, grow(nodes.kind, 0), grow(nodes.entry, False),
                       grow(nodes.rps, np.nan), grow(nodes.monitored, False),
-                      grow(nodes.expires, NO_EXPIRY))
+                      grow(nodes.expires, NO_EXPIRY), grow(unresolved, False))
     table.kind[len(kept):] = [KIND_CODE[r.split(":", 1)[0]] for r in added]
     comp = grow(snap.comp, 0)
     comp[len(kept):] = (int(snap.comp.max()) + 1 if n else 0) + np.arange(k)

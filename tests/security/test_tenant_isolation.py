@@ -31,6 +31,7 @@ READ = ("graph:read", "actions:read", "audit:read", "memory:read")
 NEEDS: dict[tuple[str, str], str | None] = {
     ("GET", "/healthz"): None, ("GET", "/readyz"): None, ("GET", "/metrics"): None,
     ("GET", "/v1/graph"): "graph:read", ("GET", "/v1/graph/diff"): "graph:read",
+    ("GET", "/v1/coverage"): "graph:read",
     ("GET", "/v1/nodes/{ref}/history"): "graph:read",
     ("POST", "/v1/impact"): "impact:read", ("GET", "/v1/registry"): "impact:read",
     ("POST", "/v1/rca"): "rca:read",
