@@ -324,7 +324,13 @@ def root_cause_scores(snapshot: Snapshot, symptoms: list[Any],
         e = int(snapshot.nodes.expires[v])
         if early <= e <= snapshot.valid_at and not snapshot.component[v] \
                 and latest[v] != NO_TIME and latest[v] >= e - skew:
-            out[snapshot.refs[v]] = timed([v], e, P.expiry_prior, P.expiry_latent_share)
+            # a value a change in the window wrote is that change's failure: its root
+            setters = [i for i in range(len(ch)) if early <= int(ch.time[i]) <= e
+                       and v in ch.seeds(i).tolist()]
+            root = (ch.refs[max(setters, key=lambda i: (int(ch.time[i]), i))] if setters
+                    else snapshot.refs[v])
+            score = timed([v], e, P.expiry_prior, P.expiry_latent_share)
+            out[root] = max(score, out.get(root, -math.inf))
     for v in range(snapshot.n):
         if snapshot.component[v] and latest[v] != NO_TIME:
             rate = P.spontaneous_rate_of(KINDS[snapshot.nodes.kind[v]])

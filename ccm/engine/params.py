@@ -235,6 +235,18 @@ class Params:
     #: ``missed_alert``.
     alert_delay_min: float = 5.0
 
+    # -- confidence -----------------------------------------------------------------------
+    #: the posterior is the softmax of the log scores divided by this: the model counts
+    #: every alert and quiet node as independent evidence, while a cascade's alerts are
+    #: correlated (one failure, seen many times), so raw posteriors are overconfident.
+    #: Temperature scaling (Guo et al., 2017) fixes that with one number, set where the
+    #: top-1 posterior's expected calibration error is least on the development sets
+    #: (docs/bench.md, "Calibration"); it never changes a ranking.
+    posterior_temperature: float = 1.0
+    #: the top two roots are a close call when the first is less than this many times as
+    #: probable as the second: the answer then names what would separate them.
+    close_ratio: float = 3.0
+
     # -- numerics ---------------------------------------------------------------------------
     #: noisy-OR fixpoint tolerance (change of a probability that stops iteration).
     tol: float = 1e-12
@@ -262,9 +274,11 @@ class Params:
         for name in ("prior_strength", "onset_prompt_median_min", "onset_prompt_sigma",
                      "onset_latent_median_hours", "onset_latent_sigma", "onset_min_s",
                      "clock_error_s",
-                     "alert_delay_min", "unknown_spontaneous_rate"):
+                     "alert_delay_min", "unknown_spontaneous_rate", "posterior_temperature"):
             if not getattr(self, name) > 0:
                 raise ValueError(f"Params.{name} must be > 0, got {getattr(self, name)!r}")
+        if not self.close_ratio >= 1.0:
+            raise ValueError(f"Params.close_ratio must be >= 1, got {self.close_ratio!r}")
         for table in ("kind_prior", "latent_share", "spontaneous_rate"):
             for kind, value in getattr(self, table):
                 if not 0.0 < value <= 1.0:
