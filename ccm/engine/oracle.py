@@ -271,7 +271,12 @@ def root_cause_scores(snapshot: Snapshot, symptoms: list[Any],
     independently of the kernels: changes whose seeds can cause a symptom that began
     after them, configuration values that expired in the window likewise, and
     spontaneous failures of components that can cause any symptom."""
-    from ccm.engine.model import change_prior, latent_share, onset_log_density
+    from ccm.engine.model import (
+        change_prior,
+        latent_share,
+        onset_log_density,
+        spontaneous_rate,
+    )
     from ccm.engine.priors import NO_PRIORS
     from ccm.engine.snapshot import KINDS
 
@@ -333,7 +338,7 @@ def root_cause_scores(snapshot: Snapshot, symptoms: list[Any],
             out[root] = max(score, out.get(root, -math.inf))
     for v in range(snapshot.n):
         if snapshot.component[v] and latest[v] != NO_TIME:
-            rate = P.spontaneous_rate_of(KINDS[snapshot.nodes.kind[v]])
+            rate = spontaneous_rate(KINDS[snapshot.nodes.kind[v]], P, priors)
             ll, _ = hypothesis_evidence(g, [v], NO_TIME, flags, t_up, t_td, P, quiet)
             out[snapshot.refs[v]] = math.log(rate) + ll
     return out

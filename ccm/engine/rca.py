@@ -39,7 +39,12 @@ from ccm.engine.kernels import (
     parallel_lock,
     warm_up,
 )
-from ccm.engine.model import latent_share, onset_log_density, onset_log_density_max
+from ccm.engine.model import (
+    latent_share,
+    onset_log_density,
+    onset_log_density_max,
+    spontaneous_rate,
+)
 from ccm.engine.params import DEFAULT_PARAMS, Params
 from ccm.engine.priors import NO_PRIORS, Priors
 from ccm.engine.separate import close_call
@@ -192,7 +197,7 @@ def hypotheses(snapshot: Snapshot, obs: Observations, window: int | None, params
                                 obs.sym_node, obs.sym_time, obs.sym_up)
     timed = _timed(s, latest, window, params, priors)
     spont = np.flatnonzero(s.component & (latest != NO_TIME)).astype(np.int32)
-    rate = [params.spontaneous_rate_of(KINDS[s.nodes.kind[v]]) for v in spont.tolist()]
+    rate = [spontaneous_rate(KINDS[s.nodes.kind[v]], params, priors) for v in spont.tolist()]
     seeds = timed.seeds + [spont[i:i + 1] for i in range(len(spont))]
     sizes = np.array([len(x) for x in seeds], np.int64)
     q_all = np.array(timed.q + rate, np.float64)
