@@ -50,28 +50,22 @@ class CaseResult:
 
 def calibration(confidence: Sequence[float], hits: Sequence[float], bins: int = 10
                 ) -> dict[str, Any]:
-    """Reliability of top-1 probabilities: per equal-width bin of confidence, the cases,
-    their mean confidence and the share that were right; and the expected calibration
-    error, the case-weighted mean of |accuracy - confidence| over the bins.
+    """Reliability of top-1 probabilities (:class:`ccm.memory.Calibration`): per
+    equal-width bin of confidence, the cases, their mean confidence and the share that
+    were right; and the expected calibration error.
 
     >>> c = calibration([0.9, 0.9, 0.2, 0.2], [1, 1, 0, 1], bins=2)
     >>> c["ece"], [(b["cases"], b["accuracy"]) for b in c["bins"]]
     (0.2, [(2, 0.5), (2, 1.0)])
     """
-    rows: list[dict[str, Any]] = []
-    total, ece = len(confidence), 0.0
-    for b in range(bins):
-        lo, hi = b / bins, (b + 1) / bins
-        sel = [(c, h) for c, h in zip(confidence, hits, strict=True)
-               if lo <= c < hi or (b == bins - 1 and c == hi)]
-        if not sel:
-            continue
-        conf = sum(c for c, _ in sel) / len(sel)
-        acc = sum(h for _, h in sel) / len(sel)
-        ece += len(sel) / total * abs(acc - conf)
-        rows.append({"lo": lo, "hi": hi, "cases": len(sel), "confidence": round(conf, 4),
-                     "accuracy": round(acc, 4)})
-    return {"ece": round(ece, 4), "cases": total, "bins": rows}
+    from ccm.memory import Calibration
+
+    cal = Calibration("top-1 posterior", [(float(c), int(h)) for c, h in
+                                          zip(confidence, hits, strict=True)], bins)
+    return {"ece": round(cal.ece or 0.0, 4), "cases": cal.n,
+            "bins": [{"lo": b.lo, "hi": b.hi, "cases": b.count,
+                      "confidence": round(b.mean_predicted, 4),
+                      "accuracy": round(b.observed, 4)} for b in cal.table()]}
 
 
 @dataclass
