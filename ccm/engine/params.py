@@ -248,7 +248,7 @@ class Params:
     #: Temperature scaling (Guo et al., 2017) fixes that with one number, set where the
     #: top-1 posterior's expected calibration error is least on the development sets
     #: (docs/bench.md, "Calibration"); it never changes a ranking.
-    posterior_temperature: float = 1.0
+    posterior_temperature: float = 1.6
     #: the top two roots are a close call when the first is less than this many times as
     #: probable as the second: the answer then names what would separate them.
     close_ratio: float = 3.0
