@@ -319,3 +319,16 @@ def test_a_change_and_its_components_own_failure_are_told_apart_only_by_the_reco
     assert (close.first, close.second) == ("change:c1", "service:web")
     assert close.observation is None
     assert "only their own records" in close.note
+
+
+def test_minutes_into_the_demo_incident_the_close_call_names_the_service_to_check(demo_store):
+    # chg-106 (a deploy of currencyservice 40 minutes earlier) or the planted chg-102:
+    # only whether currencyservice is failing tells them apart
+    result = root_causes(demo_store.snapshot(parse_time("2026-03-05T09:45:00Z")), k=3)
+    close = result.close_call
+    assert close is not None and close.ratio < 3.0
+    assert {close.first, close.second} == {"change:chg-106", "change:chg-102"}
+    obs = close.observation
+    assert (obs.node, obs.signal) == ("service:currencyservice", "failure")
+    assert sorted([obs.first, obs.second]) == pytest.approx([0.0, 1.0], abs=0.05)
+    assert obs.since == parse_time("2026-03-05T09:00:00Z")
