@@ -197,7 +197,9 @@ def hypotheses(snapshot: Snapshot, obs: Observations, window: int | None, params
                                 obs.sym_node, obs.sym_time, obs.sym_up)
     timed = _timed(s, latest, window, params, priors)
     spont = np.flatnonzero(s.component & (latest != NO_TIME)).astype(np.int32)
-    rate = [spontaneous_rate(KINDS[s.nodes.kind[v]], params, priors) for v in spont.tolist()]
+    rate_of = {int(k): spontaneous_rate(KINDS[k], params, priors)
+               for k in np.unique(s.nodes.kind[spont]).tolist()}
+    rate = [rate_of[int(k)] for k in s.nodes.kind[spont].tolist()]
     seeds = timed.seeds + [spont[i:i + 1] for i in range(len(spont))]
     sizes = np.array([len(x) for x in seeds], np.int64)
     q_all = np.array(timed.q + rate, np.float64)
