@@ -275,52 +275,6 @@ def test_an_expired_value_that_a_change_wrote_is_named_by_that_change():
     assert sum(c.score for c in root_causes(snap, symptoms, k=100)) == pytest.approx(1.0)
 
 
-def twins(change_on: int | None = None):
-    """web (the entrypoint, alerting) calls two services a and b alike; neither alerts."""
-    refs = ["service:a", "service:b", "service:web"]
-    nodes = NodeTable.build(refs, ["service"] * 3, entry=[False, False, True],
-                            monitored=[False, False, True])
-    edges = EdgeTable.build([2, 2], [0, 1])
-    onset = T0 + 100 * HOUR
-    changes = None
-    if change_on is not None:
-        changes = ChangeTable(["change:c1"], np.array([onset - 10 * 60_000_000], np.int64),
-                              ["deploy"], np.array([change_on], np.int32),
-                              np.array([0, 1], np.int64), np.array([change_on], np.int32),
-                              [{"target": refs[change_on]}])
-    snap = build_snapshot(nodes, edges, changes=changes, valid_at=onset + 5 * 60_000_000)
-    return snap, [Symptom("service:web", "errors", onset)]
-
-
-def test_two_nearly_equal_roots_are_a_close_call_that_names_the_node_to_check():
-    # web failing on its own, or a (or b) failing under it: only a's state tells
-    result = root_causes(*twins())
-    close = result.close_call
-    assert close is not None and 1.0 <= close.ratio < 3.0
-    assert (close.first, close.second) == ("service:web", "service:a")
-    obs = close.observation
-    assert obs is not None
-    assert (obs.node, obs.signal) == ("service:a", "failure")
-    assert obs.first < 0.1 < 0.5 < obs.second
-    assert obs.since == T0 + 100 * HOUR
-    assert result.to_dict()["close_call"]["observation"]["node"] == obs.node
-
-
-def test_a_clear_answer_is_no_close_call():
-    result = root_causes(*twins(change_on=0))
-    assert result[0].root == "change:c1" and result[0].score > 0.9
-    assert result.close_call is None
-
-
-def test_a_change_and_its_components_own_failure_are_told_apart_only_by_the_record():
-    result = root_causes(*twins(change_on=2), params=Params(close_ratio=1e6))
-    close = result.close_call
-    assert close is not None
-    assert (close.first, close.second) == ("change:c1", "service:web")
-    assert close.observation is None
-    assert "only their own records" in close.note
-
-
 def test_minutes_into_the_demo_incident_the_close_call_names_the_service_to_check(demo_store):
     # chg-106 (a deploy of currencyservice 40 minutes earlier) or the planted chg-102:
     # only whether currencyservice is failing tells them apart

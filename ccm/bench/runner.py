@@ -89,7 +89,7 @@ class BenchResult:
         out: dict[str, dict[str, Any]] = {}
         for m in self.probabilistic:
             groups: dict[str, list[CaseResult]] = {"all": self.cases}
-            for r in self.cases:
+            for r in sorted(self.cases, key=lambda r: r.case.category):
                 groups.setdefault(r.case.category, []).append(r)
             out[m] = {g: calibration([r.confidence.get(m, 0.0) for r in rows],
                                      [r.scores[m].root_at_1 for r in rows])
