@@ -37,9 +37,9 @@ def _since(hyp: Any, h: int, chain: Chain, onsets: dict[str, int]) -> int | None
 
 
 def separating_observation(snapshot: Snapshot, obs: Any, hyp: Any, h1: int, h2: int,
-                           params: Params) -> tuple[Observation | None, float]:
-    """The node state hypotheses ``h1`` and ``h2`` predict most differently (None when no
-    component differs by :data:`MIN_SEPARATION`), and that difference."""
+                           params: Params) -> Observation | None:
+    """The node state hypotheses ``h1`` and ``h2`` predict most differently (its
+    ``since`` left None); None when no component differs by :data:`MIN_SEPARATION`."""
     s = snapshot
     maps = []
     for h in (h1, h2):
@@ -54,11 +54,10 @@ def separating_observation(snapshot: Snapshot, obs: Any, hyp: Any, h1: int, h2: 
         if len(diff) and (best is None or diff[v] > best[0]):
             best = (float(diff[v]), v, signal)
     if best is None or best[0] < MIN_SEPARATION:
-        return None, 0.0 if best is None else best[0]
+        return None
     _, v, signal = best
     j = 0 if signal == "failure" else 1
-    return Observation(s.refs[v], signal, float(maps[0][j][v]), float(maps[1][j][v]),
-                       None), best[0]
+    return Observation(s.refs[v], signal, float(maps[0][j][v]), float(maps[1][j][v]), None)
 
 
 def close_call(snapshot: Snapshot, obs: Any, hyp: Any, ranked: np.ndarray,
@@ -72,7 +71,7 @@ def close_call(snapshot: Snapshot, obs: Any, hyp: Any, ranked: np.ndarray,
     if ratio >= params.close_ratio:
         return None
     h1, h2 = int(ranked[0]), int(ranked[1])
-    found, _ = separating_observation(snapshot, obs, hyp, h1, h2, params)
+    found = separating_observation(snapshot, obs, hyp, h1, h2, params)
     first, second = chains[0], chains[1]
     if found is None:
         note = (f"{first.root} and {second.root} predict the same state of every "
