@@ -17,6 +17,17 @@ the alerts firing then) plus the truth, and flags two kinds of cases:
   victim of the truth path in the two hours before the first alert: it explains
   the alerts without a missed alert.
 
+For a fault with no change record (the chaos mix's ``no_change_fault``, the
+truth's root a component):
+
+- **A, not identifiable**: a change on the faulty component in the six hours
+  before the first alert. It explains exactly the same alerts as the component
+  failing on its own; only its prior and its onset delay tell them apart, and in
+  the default mix that observation is a delayed onset, the change the cause.
+- **B, hardly identifiable**: else a change on one of the faulty component's
+  (transitive) dependencies in the two hours before the first alert: the same
+  alerts with one quiet hop between.
+
 With result files of ``ccm bench chains --json`` it also prints each method's
 root@1 on A, B and the remaining cases.
 """
@@ -51,6 +62,8 @@ def classify(folder: Path) -> dict[str, Any]:
     at = parse_time(case["question_time"])
     changes = _jsonl(folder / "changes")
     alerts = [a for a in _jsonl(folder / "alerts") if parse_time(a["time"]) <= at]
+    if truth["root_cause"].startswith(_COMPONENTS):
+        return _spontaneous(folder, case, truth, changes, alerts)
     cause = next(c for c in changes if f"change:{c['id']}" == truth["root_cause"])
     t0, target = parse_time(cause["time"]), cause["target"]
     path = [n for n in truth["chain"] if n.startswith(_COMPONENTS)]
@@ -63,6 +76,34 @@ def classify(folder: Path) -> dict[str, Any]:
                             for t, tgt in others)
     return {"id": case["id"], "category": case.get("category", ""),
             "class": "A" if same else "B" if victim else ""}
+
+
+def _dependencies(folder: Path, root: str) -> set[str]:
+    """What ``root`` depends on, transitively, from the case's topology."""
+    edges: dict[str, set[str]] = {}
+    for r in _jsonl(folder / "topology"):
+        if r.get("type") == "edge" and r.get("kind") == "DEPENDS_ON":
+            edges.setdefault(r["from"], set()).add(r["to"])
+    seen, todo = set(), [root]
+    while todo:
+        for d in edges.get(todo.pop(), ()):
+            if d not in seen:
+                seen.add(d)
+                todo.append(d)
+    return seen - {root}
+
+
+def _spontaneous(folder: Path, case: dict[str, Any], truth: dict[str, Any],
+                 changes: list[dict[str, Any]], alerts: list[dict[str, Any]]
+                 ) -> dict[str, Any]:
+    root = truth["root_cause"]
+    first = min(parse_time(a["time"]) for a in alerts if a.get("signal") != "traffic_drop")
+    times = [(first - parse_time(c["time"]), c["target"]) for c in changes]
+    deps = _dependencies(folder, root)
+    same = any(0 <= d <= 6 * HOUR_US and tgt == root for d, tgt in times)
+    near = any(0 <= d <= 2 * HOUR_US and tgt in deps for d, tgt in times)
+    return {"id": case["id"], "category": case.get("category", ""),
+            "class": "A" if same else "B" if near else ""}
 
 
 def main(cases: str, results: list[str]) -> None:

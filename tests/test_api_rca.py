@@ -107,3 +107,12 @@ def test_a_malformed_request_names_the_field(api, body, field):
                                   {"symptoms": [{"ref": "service:cartservice", "time": "x"}]}])
 def test_a_bad_time_or_duration_is_a_422(api, body):
     assert_problem(api.post("/v1/rca", json=body), 422, "invalid-time")
+
+
+def test_a_close_call_names_the_observation_that_would_separate_the_top_two(api):
+    data = api.post("/v1/rca", json={"at": "2026-03-05T09:45:00Z", "k": 3}).json()
+    close = data["close_call"]
+    assert {close["first"], close["second"]} == {"change:chg-106", "change:chg-102"}
+    assert close["observation"]["node"] == "service:currencyservice"
+    assert close["observation"]["since"] == "2026-03-05T09:00:00Z"
+    assert api.post("/v1/rca", json={"at": "2026-03-05T09:30:00Z"}).json()["close_call"] is None

@@ -28,3 +28,20 @@ def test_write_report_writes_markdown_and_a_png(tmp_path):
     md, png = write_report(DATA, tmp_path / "r")
     assert md.read_text().startswith("# Chain-match benchmark")
     assert png.read_bytes()[:4] == b"\x89PNG" and png.stat().st_size > 5000
+
+
+CALIBRATED = {**DATA, "calibration": {"ccm": {
+    "all": {"ece": 0.1, "cases": 2, "bins": [
+        {"lo": 0.4, "hi": 0.5, "cases": 1, "confidence": 0.45, "accuracy": 0.0},
+        {"lo": 0.9, "hi": 1.0, "cases": 1, "confidence": 0.95, "accuracy": 1.0}]},
+    "deploy": {"ece": 0.05, "cases": 1, "bins": []}}}}
+
+
+def test_the_report_shows_the_calibration_of_the_top_posterior_with_a_reliability_diagram(
+        tmp_path):
+    md = markdown(CALIBRATED)
+    assert "| all (2) | 0.100 |" in md and "| deploy (1) | 0.050 |" in md
+    assert "| 0.4-0.5 | 1 | 0.450 | 0.000 |" in md
+    written = write_report(CALIBRATED, tmp_path / "r")
+    assert [p.name for p in written] == ["report.md", "root_at_1.png", "reliability.png"]
+    assert written[2].read_bytes()[:4] == b"\x89PNG"

@@ -72,3 +72,12 @@ def test_timings_count_cases_per_second_and_preparation_apart(tmp_path):
     write_case(tmp_path)
     timing = run_cases(load_cases([tmp_path]), {"latest_change": LatestChange()}).timing()
     assert timing["cases_per_s"] > 0 and set(timing["prepare_s"]) == {"latest_change"}
+
+
+def test_the_calibration_bins_top_probabilities_and_weighs_their_errors():
+    from ccm.bench.runner import calibration
+
+    c = calibration([0.95, 0.95, 0.55, 0.15], [1, 0, 1, 0])
+    assert [(b["lo"], b["cases"], b["accuracy"]) for b in c["bins"]] == [
+        (0.1, 1, 0.0), (0.5, 1, 1.0), (0.9, 2, 0.5)]
+    assert c["ece"] == pytest.approx((0.15 + 0.45 + 2 * 0.45) / 4)

@@ -126,6 +126,7 @@ def test_calibrate_reports_and_plots(env):
     fail = data["calibrations"][0]
     p_fail = rec["verdict"]["impact"]["p_fail"]  # the engine's prediction at proposal time
     assert fail["n"] == 1 and fail["brier"] == pytest.approx(p_fail ** 2)
+    assert data["balance"] == []  # no resolved incident yet: the default rates
     assert png.read_bytes()[:4] == b"\x89PNG"
 
 

@@ -74,3 +74,12 @@ def test_every_engine_command_documents_itself(demo_store):
     for args in (("rca",), ("predict",), ("bench", "perf")):
         out = ccm(demo_store, *args, "--help")
         assert out.returncode == 0 and "Usage:" in out.stdout and "--json" in out.stdout
+
+
+def test_rca_says_when_the_top_two_are_a_close_call_and_what_to_check(demo_store):
+    out = ccm(demo_store, "rca", "--at", "2026-03-05T09:45:00Z", "-k", "3")
+    assert out.returncode == 0, out.stderr
+    assert "Close call: change:chg-106" in out.stdout
+    assert "check whether service:currencyservice is failing" in out.stdout
+    data = json.loads(ccm(demo_store, "rca", "--at", "2026-03-05T09:45:00Z", "--json").stdout)
+    assert data["close_call"]["observation"]["node"] == "service:currencyservice"

@@ -26,7 +26,7 @@ def test_every_hypothesis_scores_as_the_networkx_oracle_says(case):
     result = root_causes(snap, symptoms, k=10_000)
     want = oracle.root_cause_scores(snap, symptoms)
     assert {c.root: c.log_score for c in result} == pytest.approx(want, abs=1e-8)
-    assert result.hypotheses == len(want)
+    assert len(result.chains) == len(want) <= result.hypotheses  # one chain per root
     scores = [c.log_score for c in result]
     assert scores == sorted(scores, reverse=True)
     assert len({c.root for c in result}) == len(result.chains)
@@ -269,3 +269,34 @@ def test_an_unresolved_placeholder_is_never_blamed():
     assert set(oracle.root_cause_scores(snap, symptoms)) == {"datastore:db", "service:api"}
     alone = root_causes(snap, symptoms[:1], k=100)
     assert [c.root for c in alone] == []
+def test_an_expired_value_that_a_change_wrote_is_named_by_that_change():
+    snap, symptoms = certificate(-3)
+    refs = ["config:auth/CERT", "service:auth", "gateway:edge"]
+    onset = T0 + 100 * HOUR
+    changes = ChangeTable(["change:d1", "change:cert"],
+                          np.array([onset - 24 * HOUR, onset - 30 * HOUR], np.int64),
+                          ["deploy", "cert_or_dns"], np.array([2, 0], np.int32),
+                          np.array([0, 1, 2], np.int64), np.array([2, 0], np.int32),
+                          [{"target": "gateway:edge"}, {"target": "service:auth"}])
+    snap = build_snapshot(snap.nodes, EdgeTable.build([1, 2], [0, 1],
+                                                      kind=[HAS_CONFIG, DEPENDS_ON]),
+                          changes=changes, valid_at=onset + HOUR)
+    result = root_causes(snap, symptoms)
+    top = result[0]
+    assert (top.root, top.cause) == ("change:cert", "expiry")
+    assert top.nodes == ["change:cert", *refs[:2], "gateway:edge"][:4]
+    assert [c.root for c in result].count("change:cert") == 1
+    assert sum(c.score for c in root_causes(snap, symptoms, k=100)) == pytest.approx(1.0)
+
+
+def test_minutes_into_the_demo_incident_the_close_call_names_the_service_to_check(demo_store):
+    # chg-106 (a deploy of currencyservice 40 minutes earlier) or the planted chg-102:
+    # only whether currencyservice is failing tells them apart
+    result = root_causes(demo_store.snapshot(parse_time("2026-03-05T09:45:00Z")), k=3)
+    close = result.close_call
+    assert close is not None and close.ratio < 3.0
+    assert {close.first, close.second} == {"change:chg-106", "change:chg-102"}
+    obs = close.observation
+    assert (obs.node, obs.signal) == ("service:currencyservice", "failure")
+    assert sorted([obs.first, obs.second]) == pytest.approx([0.0, 1.0], abs=0.05)
+    assert obs.since == parse_time("2026-03-05T09:00:00Z")

@@ -198,3 +198,9 @@ def test_propose_then_report_outcome_over_http(http_server):
                            {"action_id": aid, "healthy": True, "note": "p99 normal"}))
     assert done["state"] == "closed"
     assert any(h.get("by") == "deploy-bot" for h in done["history"])
+
+
+def test_find_root_causes_carries_the_close_call(demo_path):
+    data = structured(call(stdio_params(demo_path, TOKENS["agent"][0]), "find_root_causes",
+                           {"question": {"at": "2026-03-05T09:45:00Z", "k": 3}}))
+    assert data["close_call"]["observation"]["node"] == "service:currencyservice"

@@ -161,3 +161,53 @@ def test_an_ingested_incident_teaches_the_edges_of_its_chain(world, clock):
                         title="t", started_at=D0 + HOUR, resolved_at=D0 + 2 * HOUR)
     clock.now = D0 + 3 * HOUR
     assert mem.priors().edges[("service:frontend", "service:cart")] == EdgeEvidence(1, 1)
+
+
+def redis_incident(world, clock, deploy_hours_before: float):
+    """A deploy on cache:redis, then redis, cart and frontend alert a minute apart: the
+    ranked roots at the question time."""
+    from ccm.engine import Symptom, root_causes
+
+    onset = clock() + 2 * DAY
+    name = f"deploy-{deploy_hours_before}"
+    world.write(ingested_change(name, onset - int(deploy_hours_before * HOUR),
+                                target="cache:redis"))
+    symptoms = [Symptom(ref, "errors", onset + i * 60_000_000)
+                for i, ref in enumerate(("cache:redis", "service:cart", "service:frontend"))]
+    at = onset + 10 * 60_000_000
+    snap = world.snapshot(valid_at=at)
+    mem = Memory(world, "default", clock=clock)
+
+    def roots(priors=None):
+        return [c.root for c in root_causes(snap, symptoms, priors=priors)][:2]
+
+    return name, roots, lambda: mem.priors(at)
+
+
+def resolve(world, clock, n: int, chain_of) -> None:
+    mem = Memory(world, "default", clock=clock)
+    for i in range(n):
+        t = clock() + i * HOUR
+        mem.record_incident(f"past-{i}", chain_of(i, t), title="past", started_at=t,
+                            resolved_at=t + HOUR // 2)
+
+
+def test_a_store_whose_incidents_were_infrastructure_faults_stops_blaming_a_nearby_deploy(
+        world, clock):
+    resolve(world, clock, 20, lambda i, t: ["cache:redis", "service:cart"])
+    name, roots, learned = redis_incident(world, clock, 3)
+    assert roots() == [f"change:{name}", "cache:redis"]
+    assert learned().balance("cache").alpha == 20
+    assert roots(learned()) == ["cache:redis", f"change:{name}"]
+
+
+def test_a_store_whose_incidents_were_changes_blames_an_older_deploy_again(world, clock):
+    def change_caused(i: int, t: int) -> list[str]:
+        world.write(ingested_change(f"old-{i}", t - HOUR, target="cache:redis"))
+        return [f"change:old-{i}", "cache:redis", "service:cart"]
+
+    resolve(world, clock, 20, change_caused)
+    name, roots, learned = redis_incident(world, clock, 30)
+    assert roots() == ["cache:redis", f"change:{name}"]
+    assert learned().balance("cache").beta == 20
+    assert roots(learned())[0] == f"change:{name}"

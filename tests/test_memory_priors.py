@@ -38,3 +38,10 @@ def test_the_table_serialises_for_people():
     assert d["outcomes"] == [{"kind": "deploy", "target": "service:a", "failures": 1,
                               "clean": 2}]
     assert d["edges"][0]["caller"] == "service:b"
+
+
+def test_the_balance_of_incidents_per_component_kind_is_served_and_serialised():
+    pri = Priors(balances={"cache": Beta(18, 2)})
+    assert pri.balance("cache") == Beta(18, 2) and pri.balance("service") is None
+    assert pri.to_dict()["balance"] == [{"component_kind": "cache", "spontaneous": 18,
+                                         "change_caused": 2}]

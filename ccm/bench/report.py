@@ -10,7 +10,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-__all__ = ["markdown", "plot_root_at_1", "write_report"]
+__all__ = ["markdown", "plot_reliability", "plot_root_at_1", "write_report"]
 
 _LABELS = (("root@1", "root@1"), ("root@3", "root@3"), ("mrr", "MRR"),
            ("chain_f1", "chain F1"), ("chain_exact", "exact chain"))
@@ -35,6 +35,22 @@ def _by_category(data: Mapping[str, Any], metric: str) -> list[str]:
     return lines
 
 
+def _calibration(data: Mapping[str, Any]) -> list[str]:
+    """ECE of the top-1 probability per method and category, then the reliability table
+    over all cases."""
+    lines: list[str] = []
+    for m, groups in (data.get("calibration") or {}).items():
+        lines += [f"Expected calibration error of `{m}`'s top-1 posterior (10 bins):", "",
+                  "| cases | ECE |", "|---|---:|"]
+        lines += [f"| {g} ({c['cases']}) | {c['ece']:.3f} |" for g, c in groups.items()]
+        lines += ["", "| confidence bin | cases | mean confidence | right |",
+                  "|---|---:|---:|---:|"]
+        lines += [f"| {b['lo']:.1f}-{b['hi']:.1f} | {b['cases']} | {b['confidence']:.3f} | "
+                  f"{b['accuracy']:.3f} |" for b in groups["all"]["bins"]]
+        lines.append("")
+    return lines
+
+
 def _load_text(timing: Mapping[str, Any]) -> str:
     load = timing.get("load_avg")
     return f"; load average {load[0]:.1f} -> {load[1]:.1f}" if load else ""
@@ -56,6 +72,9 @@ def markdown(data: Mapping[str, Any], sources: Sequence[str] = (),
             "## root@1 by category", "", *_by_category(data, "root@1"), "",
             "## chain F1 by category", "", *_by_category(data, "chain_f1"), "",
             f"![root@1 by method and category]({plot_name})", ""]
+    if data.get("calibration"):
+        out += ["## Calibration", "", *_calibration(data),
+                "![reliability of the top-1 posterior](reliability.png)", ""]
     return "\n".join(out)
 
 
@@ -76,12 +95,41 @@ def plot_root_at_1(data: Mapping[str, Any], path: Path) -> None:
     plt.close(fig)
 
 
+def plot_reliability(data: Mapping[str, Any], path: Path) -> None:
+    """Reliability diagram: share right against mean top-1 confidence per bin, for every
+    probabilistic method, with the diagonal of perfect calibration."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(4.8, 4.8))
+    ax.plot([0, 1], [0, 1], color="grey", linestyle="--", linewidth=1)
+    for m, groups in (data.get("calibration") or {}).items():
+        bins = groups["all"]["bins"]
+        ax.plot([b["confidence"] for b in bins], [b["accuracy"] for b in bins], marker="o",
+                label=f"{m} (ECE {groups['all']['ece']:.3f})")
+    ax.set_xlabel("top-1 posterior (bin mean)")
+    ax.set_ylabel("share with the right root first")
+    ax.set_xlim(0, 1)
+    ax.set_ylim(0, 1)
+    ax.legend(loc="upper left")
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+
+
 def write_report(data: Mapping[str, Any], folder: Path, sources: Sequence[str] = ()
                  ) -> list[Path]:
-    """Write ``report.md`` and ``root_at_1.png`` into ``folder``; return their paths."""
+    """Write ``report.md``, ``root_at_1.png`` and (when a method gives probabilities)
+    ``reliability.png`` into ``folder``; return their paths."""
     folder.mkdir(parents=True, exist_ok=True)
     png = folder / "root_at_1.png"
     plot_root_at_1(data, png)
+    written = [png]
+    if data.get("calibration"):
+        plot_reliability(data, folder / "reliability.png")
+        written.append(folder / "reliability.png")
     md = folder / "report.md"
     md.write_text(markdown(data, sources, png.name), encoding="utf-8")
-    return [md, png]
+    return [md, *written]

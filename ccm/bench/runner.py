@@ -27,7 +27,7 @@ from ccm.bench.truth import Truth, load_truth
 from ccm.errors import CaseInvalid
 from graph_schema import format_time
 
-__all__ = ["BenchResult", "CaseResult", "run_cases"]
+__all__ = ["BenchResult", "CaseResult", "calibration", "run_cases"]
 
 Progress = Callable[[int, int, str], None]
 
@@ -44,6 +44,28 @@ class CaseResult:
     ingest_s: float
     alerts: int
     changes: int
+    #: the top answer's score per method (a probability for methods that give one)
+    confidence: dict[str, float] = field(default_factory=dict)
+
+
+def calibration(confidence: Sequence[float], hits: Sequence[float], bins: int = 10
+                ) -> dict[str, Any]:
+    """Reliability of top-1 probabilities (:class:`ccm.memory.Calibration`): per
+    equal-width bin of confidence, the cases, their mean confidence and the share that
+    were right; and the expected calibration error.
+
+    >>> c = calibration([0.9, 0.9, 0.2, 0.2], [1, 1, 0, 1], bins=2)
+    >>> c["ece"], [(b["cases"], b["accuracy"]) for b in c["bins"]]
+    (0.2, [(2, 0.5), (2, 1.0)])
+    """
+    from ccm.memory import Calibration
+
+    cal = Calibration("top-1 posterior", [(float(c), int(h)) for c, h in
+                                          zip(confidence, hits, strict=True)], bins)
+    return {"ece": round(cal.ece or 0.0, 4), "cases": cal.n,
+            "bins": [{"lo": b.lo, "hi": b.hi, "cases": b.count,
+                      "confidence": round(b.mean_predicted, 4),
+                      "accuracy": round(b.observed, 4)} for b in cal.table()]}
 
 
 @dataclass
@@ -58,6 +80,21 @@ class BenchResult:
     prepare_s: dict[str, float] = field(default_factory=dict)
     #: 1-minute load average at the start and the end (other work skews timings)
     load_avg: tuple[float, float] = (0.0, 0.0)
+    #: methods whose scores are probabilities (their calibration is measured)
+    probabilistic: list[str] = field(default_factory=list)
+
+    def calibration(self) -> dict[str, dict[str, Any]]:
+        """Per probabilistic method: the reliability of its top-1 probability over all
+        cases and per category (see :func:`calibration`)."""
+        out: dict[str, dict[str, Any]] = {}
+        for m in self.probabilistic:
+            groups: dict[str, list[CaseResult]] = {"all": self.cases}
+            for r in sorted(self.cases, key=lambda r: r.case.category):
+                groups.setdefault(r.case.category, []).append(r)
+            out[m] = {g: calibration([r.confidence.get(m, 0.0) for r in rows],
+                                     [r.scores[m].root_at_1 for r in rows])
+                      for g, rows in groups.items()}
+        return out
 
     def summary(self, results: Sequence[CaseResult] | None = None) -> dict[str, dict[str, Any]]:
         rows = self.cases if results is None else results
@@ -97,7 +134,8 @@ class BenchResult:
                     "rank": s.rank, **s.metrics(), "predicted_root": s.predicted_root,
                     "predicted_chain": list(s.predicted_chain),
                     "truth_root": r.truth.root_cause, "truth_chain": list(r.truth.chain),
-                    "ms": round(1000 * r.seconds[m], 3)}
+                    "ms": round(1000 * r.seconds[m], 3),
+                    "confidence": round(r.confidence.get(m, 0.0), 6)}
                 if m in r.errors:
                     row["error"] = r.errors[m]
                 out.append(row)
@@ -112,6 +150,7 @@ class BenchResult:
             "methods": self.summary(),
             "categories": self.by_category(),
             "timing": self.timing(),
+            "calibration": self.calibration(),
             "invalid": [{"case": e.case, "file": e.file, "field": e.field,
                          "problem": e.problem} for e in self.invalid],
             "per_case": self.per_case(),
@@ -142,7 +181,8 @@ def run_case(case: Case, methods: Mapping[str, Method], *, k: int = MRR_CUTOFF,
         scores={n: score_case(a[0], truth) for n, a in answers.items()},
         seconds={n: a[1] for n, a in answers.items()},
         errors={n: a[2] for n, a in answers.items() if a[2] is not None},
-        ingest_s=ingest_s, alerts=len(question.alerts), changes=len(question.changes))
+        ingest_s=ingest_s, alerts=len(question.alerts), changes=len(question.changes),
+        confidence={n: a[0][0].score if a[0] else 0.0 for n, a in answers.items()})
 
 
 def _load() -> float:
@@ -157,7 +197,8 @@ def run_cases(cases: Sequence[Case], methods: Mapping[str, Method], *, k: int = 
               keep_going: bool = False) -> BenchResult:
     """Run every method on every case. An invalid case raises CaseInvalid, unless
     ``keep_going``: then it is recorded in ``invalid`` and skipped."""
-    result = BenchResult(list(methods))
+    result = BenchResult(list(methods), probabilistic=[
+        n for n, m in methods.items() if getattr(m, "probabilities", False)])
     start_load = _load()
     for name, method in methods.items():
         t0 = time.perf_counter()

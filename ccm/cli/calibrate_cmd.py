@@ -15,7 +15,35 @@ from ccm.cli.common import (
     print_json,
     store_option,
 )
-from ccm.memory import Memory, calibrate, plot
+from ccm.engine import DEFAULT_PARAMS
+from ccm.engine.model import spontaneous_rate
+from ccm.memory import Memory, Priors, calibrate, plot
+
+
+def balance_rows(priors: Priors) -> list[dict[str, object]]:
+    """Per component kind with resolved incidents: how many were spontaneous and how many
+    a change caused, and the spontaneous failure rate per hour before and after them."""
+    return [{"component_kind": kind, "incidents": int(b.alpha + b.beta),
+             "spontaneous": int(b.alpha), "change_caused": int(b.beta),
+             "default_rate": DEFAULT_PARAMS.spontaneous_rate_of(kind),
+             "learned_rate": spontaneous_rate(kind, DEFAULT_PARAMS, priors)}
+            for kind, b in sorted(priors.balances.items())]
+
+
+def print_balance(rows: list[dict[str, object]]) -> None:
+    if not rows:
+        console.print("change vs spontaneous: no resolved incident yet (default rates)")
+        return
+    t = Table(title="change vs spontaneous, learned from resolved incidents",
+              title_justify="left")
+    for col in ("component kind", "incidents", "spontaneous", "change-caused",
+                "rate/h default", "rate/h learned"):
+        t.add_column(col, justify="right")
+    for r in rows:
+        t.add_row(str(r["component_kind"]), str(r["incidents"]), str(r["spontaneous"]),
+                  str(r["change_caused"]), f"{r['default_rate']:.2g}",
+                  f"{r['learned_rate']:.2g}")
+    console.print(t)
 
 
 @click.command("calibrate")
@@ -31,15 +59,20 @@ def calibrate_cmd(tenant: str, bins: int, plot_path: Path | None, store_location
                   as_json: bool) -> None:
     """Brier score and reliability table of predicted vs observed outcomes: predicted
     p(fail) of each closed action against its outcome, and, for unhealthy ones, each
-    node's predicted impact probability against what was observed impacted."""
+    node's predicted impact probability against what was observed impacted; and the
+    balance between change-caused and spontaneous failures learned per component kind
+    from the tenant's resolved incidents, with how many incidents."""
     with opened_store(store_location) as store:
-        cals = calibrate(Memory(store, tenant).actions(), bins)
+        mem = Memory(store, tenant)
+        cals = calibrate(mem.actions(), bins)
+        balance = balance_rows(mem.priors())
     if plot_path is not None:
         plot(cals, plot_path)
     if as_json:
         print_json({"tenant": tenant, "calibrations": [c.to_dict() for c in cals],
-                    "plot": str(plot_path) if plot_path else None})
+                    "balance": balance, "plot": str(plot_path) if plot_path else None})
         return
+    print_balance(balance)
     for cal in cals:
         if not cal.n:
             console.print(f"{cal.what}: nothing to score yet (no closed action with a "

@@ -61,6 +61,13 @@ def print_root_causes(result: RootCauses) -> None:
         console.print("No hypothesis can reach these symptoms.")
         return
     console.print(chains_table(result))
+    close = result.close_call
+    if close is not None:
+        console.print(f"Close call: {close.first} is {close.ratio:.1f} times as probable as "
+                      f"{close.second}; {close.note}"
+                      + (f" (since {when(close.observation.since)})"
+                         if close.observation and close.observation.since is not None else "")
+                      + ".")
     t = result.timings
     console.print(f"{result.hypotheses} hypotheses ranked in {t.run_s * 1000:.1f} ms "
                   f"(kernel compile/load {t.compile_s:.2f} s).")

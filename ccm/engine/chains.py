@@ -236,6 +236,11 @@ def build_chain(snapshot: Snapshot, obs: Any, hyp: Any, h: int, rank: int, poste
         links.insert(0, _change_link(s, c, states[0] % s.n, float(hyp.q[h]), obs.sym_time,
                                      params))
         nodes.insert(0, s.changes.refs[c])
+    elif c == EXPIRY and hyp.setter[h] >= 0:
+        setter = int(hyp.setter[h])
+        links.insert(0, _change_link(s, setter, states[0] % s.n, float(hyp.q[h]),
+                                     obs.sym_time, params))
+        nodes.insert(0, s.changes.refs[setter])
     names = sorted({sym.ref for sym, _ in explained})
     cause = "change" if c >= 0 else "expiry" if c == EXPIRY else "spontaneous"
     return Chain(rank=rank, root=hyp.root[h], cause=cause,

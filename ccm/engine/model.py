@@ -214,6 +214,32 @@ def change_prior(change_kind: str, target: str, *, keys: Iterable[str] = (),
     return float(min(max(q, 1e-6), params.q_max))
 
 
+def spontaneous_rate(node_kind: str, params: Params = DEFAULT_PARAMS,
+                     priors: Priors = NO_PRIORS) -> float:
+    """Failures per hour of one component of ``node_kind`` on its own: the kind's rate,
+    moved by the tenant's resolved incidents (empirical Bayes). The default rates imply
+    that a share ``1 - change_share`` of incidents are spontaneous; with ``a``
+    spontaneous and ``b`` change-caused incidents on this kind, the share becomes
+    ``(s (1 - change_share) + a) / (s + a + b)`` (``s`` = ``balance_strength``) and the
+    rate moves by the ratio of the two odds.
+
+    >>> spontaneous_rate("datastore")
+    0.0003
+    >>> from ccm.engine.priors import Beta, PriorTable
+    >>> mostly_infra = PriorTable(balance={"datastore": Beta(18, 2)})
+    >>> round(spontaneous_rate("datastore", priors=mostly_infra) / 3e-4, 1)
+    5.4
+    """
+    rate = params.spontaneous_rate_of(node_kind)
+    seen = priors.balance(node_kind)
+    if seen is None:
+        return rate
+    share0 = 1.0 - params.change_share
+    share = seen.update(share0, params.balance_strength)
+    factor = (share / (1.0 - share)) / (share0 / (1.0 - share0))
+    return float(min(rate * factor, 1.0))
+
+
 def latent_share(change_kind: str, *, keys: Iterable[str] = (),
                  diff: Iterable[Mapping[str, Any]] = (), params: Params = DEFAULT_PARAMS
                  ) -> float:

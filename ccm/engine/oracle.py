@@ -271,7 +271,12 @@ def root_cause_scores(snapshot: Snapshot, symptoms: list[Any],
     independently of the kernels: changes whose seeds can cause a symptom that began
     after them, configuration values that expired in the window likewise, and
     spontaneous failures of components that can cause any symptom."""
-    from ccm.engine.model import change_prior, latent_share, onset_log_density
+    from ccm.engine.model import (
+        change_prior,
+        latent_share,
+        onset_log_density,
+        spontaneous_rate,
+    )
     from ccm.engine.priors import NO_PRIORS
     from ccm.engine.snapshot import KINDS
 
@@ -324,11 +329,17 @@ def root_cause_scores(snapshot: Snapshot, symptoms: list[Any],
         e = int(snapshot.nodes.expires[v])
         if early <= e <= snapshot.valid_at and not snapshot.component[v] \
                 and latest[v] != NO_TIME and latest[v] >= e - skew:
-            out[snapshot.refs[v]] = timed([v], e, P.expiry_prior, P.expiry_latent_share)
+            # a value a change in the window wrote is that change's failure: its root
+            setters = [i for i in range(len(ch)) if early <= int(ch.time[i]) <= e
+                       and v in ch.seeds(i).tolist()]
+            root = (ch.refs[max(setters, key=lambda i: (int(ch.time[i]), i))] if setters
+                    else snapshot.refs[v])
+            score = timed([v], e, P.expiry_prior, P.expiry_latent_share)
+            out[root] = max(score, out.get(root, -math.inf))
     suspects = snapshot.suspects
     for v in range(snapshot.n):
         if suspects[v] and latest[v] != NO_TIME:
-            rate = P.spontaneous_rate_of(KINDS[snapshot.nodes.kind[v]])
+            rate = spontaneous_rate(KINDS[snapshot.nodes.kind[v]], P, priors)
             ll, _ = hypothesis_evidence(g, [v], NO_TIME, flags, t_up, t_td, P, quiet)
             out[snapshot.refs[v]] = math.log(rate) + ll
     return out

@@ -213,6 +213,12 @@ class Params:
     spontaneous_rate: tuple[tuple[str, float], ...] = DEFAULT_SPONTANEOUS_RATE
     #: rate of a component kind missing from the table
     unknown_spontaneous_rate: float = 1e-4
+    #: the share of incidents a change causes that the default rates imply (Google's SRE
+    #: data: about 70 %); a tenant's resolved incidents move it per component kind
+    #: (``ccm.engine.model.spontaneous_rate``)...
+    change_share: float = 0.7
+    #: ...weighing as this many incidents: ten resolved incidents move it halfway.
+    balance_strength: float = 10.0
     #: a configuration value that carries an expiry (a certificate's notAfter, a token's
     #: expiry) and is still in place after it has passed: most such values are in use, and
     #: an expired certificate fails every new handshake.
@@ -235,6 +241,19 @@ class Params:
     #: ``missed_alert``.
     alert_delay_min: float = 5.0
 
+    # -- confidence -----------------------------------------------------------------------
+    #: the posterior is the softmax of the log scores divided by this: the model counts
+    #: every alert and quiet node as independent evidence, while a cascade's alerts are
+    #: correlated (one failure, seen many times), so raw posteriors are overconfident.
+    #: Temperature scaling (Guo et al., 2017) tempers that with one number, set where the
+    #: worse of the top-1 posterior's expected calibration errors on the two development
+    #: sets (chaos and default mix, seed 7) is least (docs/bench.md, "Calibration"); it
+    #: never changes a ranking.
+    posterior_temperature: float = 1.45
+    #: the top two roots are a close call when the first is less than this many times as
+    #: probable as the second: the answer then names what would separate them.
+    close_ratio: float = 3.0
+
     # -- numerics ---------------------------------------------------------------------------
     #: noisy-OR fixpoint tolerance (change of a probability that stops iteration).
     tol: float = 1e-12
@@ -252,19 +271,24 @@ class Params:
                      "share_floor", "retry_factor", "retry_floor", "p_config", "p_max",
                      "memory_weight", "p_traffic_drop", "q_max", "false_alert",
                      "missed_alert", "missed_traffic_drop", "expiry_prior",
-                     "expiry_latent_share", "unknown_latent_share", "risky_latent_share"):
+                     "expiry_latent_share", "unknown_latent_share", "risky_latent_share",
+                     "change_share"):
             value = getattr(self, name)
             if not 0.0 <= value <= 1.0:
                 raise ValueError(f"Params.{name} must be within [0, 1], got {value!r}")
-        for name in ("false_alert", "missed_alert", "missed_traffic_drop", "expiry_prior"):
+        for name in ("false_alert", "missed_alert", "missed_traffic_drop", "expiry_prior",
+                     "change_share"):
             if not 0.0 < getattr(self, name) < 1.0:
                 raise ValueError(f"Params.{name} must be within (0, 1) (it is used as a log)")
         for name in ("prior_strength", "onset_prompt_median_min", "onset_prompt_sigma",
                      "onset_latent_median_hours", "onset_latent_sigma", "onset_min_s",
                      "clock_error_s",
-                     "alert_delay_min", "unknown_spontaneous_rate"):
+                     "alert_delay_min", "unknown_spontaneous_rate", "posterior_temperature",
+                     "balance_strength"):
             if not getattr(self, name) > 0:
                 raise ValueError(f"Params.{name} must be > 0, got {getattr(self, name)!r}")
+        if not self.close_ratio >= 1.0:
+            raise ValueError(f"Params.close_ratio must be >= 1, got {self.close_ratio!r}")
         for table in ("kind_prior", "latent_share", "spontaneous_rate"):
             for kind, value in getattr(self, table):
                 if not 0.0 < value <= 1.0:

@@ -39,9 +39,15 @@ from ccm.engine.kernels import (
     parallel_lock,
     warm_up,
 )
-from ccm.engine.model import latent_share, onset_log_density, onset_log_density_max
+from ccm.engine.model import (
+    latent_share,
+    onset_log_density,
+    onset_log_density_max,
+    spontaneous_rate,
+)
 from ccm.engine.params import DEFAULT_PARAMS, Params
 from ccm.engine.priors import NO_PRIORS, Priors
+from ccm.engine.separate import close_call
 from ccm.engine.snapshot import KINDS, Snapshot
 from ccm.engine.types import RootCauses, Symptom, Timings
 
@@ -94,13 +100,16 @@ def observe(snapshot: Snapshot, symptoms: list[Symptom]) -> Observations:
 class Hypotheses:
     """Candidate causes: ``root`` references, ``change`` index (or SPONTANEOUS: the first
     seed fails on its own; EXPIRY: the first seed, a configuration value, expired),
-    seeds in CSR form, time (NO_TIME for spontaneous failures), ``q`` (probability that
+    seeds in CSR form, ``setter`` (for an expiry, the change in the window that wrote the
+    expiring value, which is then the root; else -1), time (NO_TIME for spontaneous
+    failures), ``q`` (probability that
     the change or expired value fails; the rate per hour for a spontaneous failure),
     ``latent`` (share of late failures), ``log_prior`` = log q, and ``log_onset``, the
     log density of the onset delay, filled in by :func:`score`."""
 
     root: list[str]
     change: np.ndarray
+    setter: np.ndarray
     ptr: np.ndarray
     seeds: np.ndarray
     seed_s: np.ndarray
@@ -127,21 +136,25 @@ class _Timed:
     q: list[float] = field(default_factory=list)
     latent: list[float] = field(default_factory=list)
     kind: list[int] = field(default_factory=list)
+    setter: list[int] = field(default_factory=list)
 
     def add(self, root: str, seeds: np.ndarray, t: int, q: float, latent: float,
-            kind: int) -> None:
+            kind: int, setter: int = -1) -> None:
         self.roots.append(root)
         self.seeds.append(seeds)
         self.times.append(t)
         self.q.append(q)
         self.latent.append(latent)
         self.kind.append(kind)
+        self.setter.append(setter)
 
 
 def _timed(snapshot: Snapshot, latest: np.ndarray, window: int | None, params: Params,
            priors: Priors) -> _Timed:
     """Changes in the window, and configuration values that expired in it, whose seeds
-    can cause a symptom that began after them (``kind``: the change's index, or EXPIRY)."""
+    can cause a symptom that began after them (``kind``: the change's index, or EXPIRY).
+    An expired value that a change in the window wrote is that change's failure: the
+    change is its root (``setter``)."""
     s, out = snapshot, _Timed()
     skew = int(params.clock_skew_s * 1e6)
     early = s.valid_at - window if window is not None else np.iinfo(np.int64).min
@@ -157,9 +170,21 @@ def _timed(snapshot: Snapshot, latest: np.ndarray, window: int | None, params: P
     for v in np.flatnonzero(expired).tolist():
         t = int(expires[v])
         if latest[v] >= t - skew:
-            out.add(s.refs[v], np.array([v], np.int32), t, params.expiry_prior,
-                    params.expiry_latent_share, EXPIRY)
+            setter = _setter(s, v, t, early)
+            out.add(s.refs[v] if setter < 0 else ch.refs[setter], np.array([v], np.int32), t,
+                    params.expiry_prior, params.expiry_latent_share, EXPIRY, setter)
     return out
+
+
+def _setter(snapshot: Snapshot, v: int, t: int, early: int) -> int:
+    """The latest change in the window, made before ``t``, that changed node ``v``; -1 if
+    none."""
+    ch, best = snapshot.changes, -1
+    for i in range(len(ch)):
+        ti = int(ch.time[i])
+        if early <= ti <= t and v in ch.seeds(i) and (best < 0 or ti >= int(ch.time[best])):
+            best = i
+    return best
 
 
 def hypotheses(snapshot: Snapshot, obs: Observations, window: int | None, params: Params,
@@ -172,13 +197,16 @@ def hypotheses(snapshot: Snapshot, obs: Observations, window: int | None, params
                                 obs.sym_node, obs.sym_time, obs.sym_up)
     timed = _timed(s, latest, window, params, priors)
     spont = np.flatnonzero(s.suspects & (latest != NO_TIME)).astype(np.int32)
-    rate = [params.spontaneous_rate_of(KINDS[s.nodes.kind[v]]) for v in spont.tolist()]
+    rate_of = {int(k): spontaneous_rate(KINDS[k], params, priors)
+               for k in np.unique(s.nodes.kind[spont]).tolist()}
+    rate = [rate_of[int(k)] for k in s.nodes.kind[spont].tolist()]
     seeds = timed.seeds + [spont[i:i + 1] for i in range(len(spont))]
     sizes = np.array([len(x) for x in seeds], np.int64)
     q_all = np.array(timed.q + rate, np.float64)
     return Hypotheses(
         root=timed.roots + [s.refs[v] for v in spont],
         change=np.array(timed.kind + [SPONTANEOUS] * len(spont), np.int64),
+        setter=np.array(timed.setter + [-1] * len(spont), np.int64),
         ptr=np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64),
         seeds=(np.concatenate(seeds) if seeds else np.zeros(0)).astype(np.int32),
         seed_s=np.ones(int(sizes.sum())),
@@ -286,13 +314,34 @@ def root_causes(snapshot: Snapshot, symptoms: list[Symptom] | None = None, *,
     hyp = hypotheses(snapshot, obs, window, params, priors)
     scores, exact = score(snapshot, obs, hyp, params, k)
     roots = np.array(hyp.root, dtype=object).astype(str)
-    ranked = np.lexsort((roots, -np.where(exact, scores, -np.inf)))[:max(k, 0)]
-    ranked = ranked[exact[ranked]]
-    posterior = np.exp(scores - scores.max()) if len(scores) else scores
-    posterior = posterior / posterior.sum() if len(scores) else posterior
+    order = np.lexsort((roots, -np.where(exact, scores, -np.inf)))
+    _, first = np.unique(roots[order], return_index=True)  # an expiry may share its root
+    order = order[np.sort(first)]
+    ranked = order[exact[order]][:max(k, 0)]
+    posterior = root_posteriors(scores, roots, params)
     weights = PathWeights.build(snapshot, obs, params) if len(ranked) else None
     chains = [build_chain(snapshot, obs, hyp, int(h), rank + 1, float(posterior[h]),
                           float(scores[h]), symptoms, params, weights)
               for rank, h in enumerate(ranked)]
+    close = close_call(snapshot, obs, hyp, ranked, chains, symptoms, params)
     return RootCauses(chains, symptoms, len(hyp.root), snapshot.valid_at,
-                      Timings(compile_s, time.perf_counter() - start), snapshot.revision)
+                      Timings(compile_s, time.perf_counter() - start), snapshot.revision,
+                      close)
+
+
+def root_posteriors(scores: np.ndarray, roots: np.ndarray, params: Params) -> np.ndarray:
+    """Per hypothesis, the posterior probability of its root: the softmax of the scores
+    at temperature ``params.posterior_temperature``, summed over the hypotheses that
+    share a root (an expiry and the change that wrote the expiring value).
+
+    >>> p = root_posteriors(np.array([0.0, 0.0, np.log(2.0)]), np.array(["a", "b", "a"]),
+    ...                     Params(posterior_temperature=1.0))
+    >>> [round(float(x), 2) for x in p]
+    [0.75, 0.25, 0.75]
+    """
+    if len(scores) == 0:
+        return scores
+    w = np.exp((scores - scores.max()) / params.posterior_temperature)
+    _, inverse = np.unique(roots, return_inverse=True)
+    per_root = np.bincount(inverse, weights=w)
+    return per_root[inverse] / w.sum()

@@ -215,8 +215,48 @@ class Chain:
 
 
 @dataclass(frozen=True, slots=True)
+class Observation:
+    """What to check next: the state of ``node`` (``signal``: ``failure`` for errors,
+    latency or down; ``traffic_drop``) that the top two hypotheses predict most
+    differently. ``first``/``second``: the probability that it is failing (or losing
+    traffic) under each; ``since``: from when the hypothesis that predicts it failing
+    says it would (µs)."""
+
+    node: str
+    signal: str
+    first: float
+    second: float
+    since: int | None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"node": self.node, "signal": self.signal, "first": self.first,
+                "second": self.second,
+                "since": format_time(self.since) if self.since is not None else None}
+
+
+@dataclass(frozen=True, slots=True)
+class CloseCall:
+    """The top two roots are close: the first is less than ``Params.close_ratio`` times
+    as probable as the second. ``observation`` would separate them (None when they
+    predict the same state everywhere, e.g. a change and a spontaneous failure of the
+    same component); ``note`` says what to check in words."""
+
+    first: str
+    second: str
+    ratio: float
+    observation: Observation | None
+    note: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"first": self.first, "second": self.second, "ratio": self.ratio,
+                "observation": self.observation.to_dict() if self.observation else None,
+                "note": self.note}
+
+
+@dataclass(frozen=True, slots=True)
 class RootCauses:
-    """The ranked chains for a set of symptoms (iterate it for the chains)."""
+    """The ranked chains for a set of symptoms (iterate it for the chains), and whether
+    the top two are a close call."""
 
     chains: list[Chain]
     symptoms: list[Symptom]
@@ -225,6 +265,7 @@ class RootCauses:
     timings: Timings
     #: the store revision of the snapshot it was computed on (None: not from a store)
     revision: int | None = None
+    close_call: CloseCall | None = None
 
     def __iter__(self) -> Iterator[Chain]:
         return iter(self.chains)
@@ -239,4 +280,5 @@ class RootCauses:
         return {"valid_at": format_time(self.valid_at),
                 "symptoms": [s.to_dict() for s in self.symptoms],
                 "hypotheses": self.hypotheses, "chains": [c.to_dict() for c in self.chains],
+                "close_call": self.close_call.to_dict() if self.close_call else None,
                 "timings": self.timings.to_dict(), "revision": self.revision}

@@ -137,7 +137,9 @@ def _action_tools(mcp: MCPServer, state: McpState) -> None:
 
     @mcp.tool(description="Which chain of changes and dependencies explains symptoms or "
                           "alerts (default: the alerts firing at `at`): ranked chains with "
-                          "the evidence for every link.")
+                          "the evidence for every link. When the top two are close, "
+                          "`close_call` names the component state to check next that "
+                          "would separate them.")
     def find_root_causes(ctx: Context, question: RcaRequest) -> dict[str, Any]:
         who = caller(state, ctx, "rca:read")
         result: dict[str, Any] = _run(

@@ -42,6 +42,15 @@ class Calibration:
             return None
         return sum((p - o) ** 2 for p, o in self.pairs) / len(self.pairs)
 
+    @property
+    def ece(self) -> float | None:
+        """Expected calibration error: the count-weighted mean over the bins of
+        |observed frequency - mean prediction|."""
+        if not self.pairs:
+            return None
+        return sum(b.count * abs(b.observed - b.mean_predicted) for b in self.table()) \
+            / len(self.pairs)
+
     def table(self) -> list[Bin]:
         out = []
         for i in range(self.bins):

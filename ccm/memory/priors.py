@@ -7,6 +7,10 @@
   Beta(s*q, s*(1-q)) prior on its structural failure probability q (strength s,
   ``Params.prior_strength``) and updates it with these counts, so the posterior is
   Beta(s*q + alpha, s*(1-q) + beta) (:func:`posterior`);
+- per component kind: how many resolved incidents on that kind were spontaneous
+  failures and how many a change caused, as Beta(spontaneous, change-caused)
+  (:meth:`Priors.balance`, the engine's protocol): the engine moves the kind's
+  spontaneous failure rate by it (``ccm.engine.model.spontaneous_rate``);
 - per dependency edge (caller, callee): how often a failure of the callee was
   observed to reach the caller (:class:`EdgeEvidence`). Memory writes the
   resulting estimate back as the edge's ``propagation`` attribute, which the
@@ -58,6 +62,13 @@ class Priors:
     #: (caller ref, callee ref) -> evidence of propagation
     edges: Mapping[tuple[str, str], EdgeEvidence] = field(default_factory=dict)
     propagation_strength: float = 2.0
+    #: component kind -> Beta(spontaneous, change-caused) resolved incidents
+    balances: Mapping[str, Beta] = field(default_factory=dict)
+
+    def balance(self, component_kind: str) -> Beta | None:
+        """Resolved incidents on ``component_kind``: Beta(spontaneous, change-caused);
+        None when there were none (the engine's priors protocol)."""
+        return self.balances.get(component_kind)
 
     def lookup(self, change_kind: str, target: str) -> Beta | None:
         """Outcome counts for ``change_kind`` on ``target``; None when nothing was seen
@@ -85,4 +96,6 @@ class Priors:
                          for (k, t), b in sorted(self.outcomes.items())],
             "edges": [{"caller": a, "callee": c, "reached": e.reached, "observed": e.observed}
                       for (a, c), e in sorted(self.edges.items())],
+            "balance": [{"component_kind": k, "spontaneous": b.alpha, "change_caused": b.beta}
+                        for k, b in sorted(self.balances.items())],
         }

@@ -42,6 +42,7 @@ def learn_priors(graph: Graph, tenant: str, *, as_of: int, retention: int,
     outcomes: dict[tuple[str, str], list[float]] = {}
     edges: dict[tuple[str, str], EdgeEvidence] = {}
     roots_failed: set[str] = set()
+    balance: dict[str, list[float]] = {}
     # an incident caused by a CCM action repeats the evidence its outcome already gave
     observed = {f"change:{a.name}" for a in graph.nodes_of("action")
                 if a.attrs.get("edge_evidence")}
@@ -53,6 +54,7 @@ def learn_priors(graph: Graph, tenant: str, *, as_of: int, retention: int,
         chain = [str(r) for r in inc.attrs.get("chain") or []]
         if inc.attrs.get("root_cause"):
             roots_failed.add(str(inc.attrs["root_cause"]))
+        _count_balance(balance, chain)
         if chain and chain[0] in observed:
             continue
         for caller, callee in chain_links(graph, chain):
@@ -76,7 +78,22 @@ def learn_priors(graph: Graph, tenant: str, *, as_of: int, retention: int,
             edges[(caller, callee)] = edges.get((caller, callee), EdgeEvidence()).add(
                 bool(reached))
     return Priors(tenant, as_of, {k: Beta(v[0], v[1]) for k, v in outcomes.items()}, edges,
-                  propagation_strength)
+                  propagation_strength, {k: Beta(v[0], v[1]) for k, v in balance.items()})
+
+
+def _count_balance(balance: dict[str, list[float]], chain: Sequence[str]) -> None:
+    """Count a resolved incident's chain (cause first) for its failing component's kind:
+    spontaneous when the chain starts at a component, change-caused when it starts at a
+    change (the first component of the chain is where it failed); other roots (an
+    expired value) are neither."""
+    components = [r for r in chain if r.split(":", 1)[0] in COMPONENT_KINDS]
+    if not chain or not components:
+        return
+    root_kind = chain[0].split(":", 1)[0]
+    if root_kind in COMPONENT_KINDS:
+        balance.setdefault(root_kind, [0.0, 0.0])[0] += 1.0
+    elif root_kind == "change":
+        balance.setdefault(components[0].split(":", 1)[0], [0.0, 0.0])[1] += 1.0
 
 
 @dataclass(frozen=True)

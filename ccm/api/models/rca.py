@@ -80,6 +80,28 @@ class ChainOut(BaseModel):
     links: list[LinkOut]
 
 
+class ObservationOut(BaseModel):
+    """The node state the top two hypotheses predict most differently: ``signal``
+    ``failure`` or ``traffic_drop``, its probability under each, and since when."""
+
+    node: str
+    signal: str
+    first: float
+    second: float
+    since: str | None
+
+
+class CloseCallOut(BaseModel):
+    """The top two roots are close (``ratio`` of their posteriors below the engine's
+    ``close_ratio``), and what would separate them."""
+
+    first: str
+    second: str
+    ratio: float
+    observation: ObservationOut | None
+    note: str
+
+
 class RcaOut(BaseModel):
     valid_at: str | None
     revision: int | None = Field(default=None, description=(
@@ -88,4 +110,5 @@ class RcaOut(BaseModel):
     symptoms: list[dict[str, Any]]
     hypotheses: int
     chains: list[ChainOut]
+    close_call: CloseCallOut | None = None
     timings: dict[str, float]

@@ -19,8 +19,10 @@ router = APIRouter(prefix="/v1", tags=["root causes"], route_class=StrictJsonRou
              description="Every change, expired configuration value and spontaneous failure "
                          "that could reach the symptoms "
                          "is ranked by its posterior; each comes with its most probable chain "
-                         "to a symptom and the evidence per link. Without symptoms or alerts, "
-                         "the alerts firing at `at` are explained.")
+                         "to a symptom and the evidence per link; `close_call`, when the top "
+                         "two are close, names the component state that would separate "
+                         "them. Without symptoms or alerts, the alerts firing at `at` are "
+                         "explained.")
 async def post_rca(state: StateDep, who: RcaReader, req: RcaRequest) -> Any:
     query = req.resolve(state.clock)
     result = await run_in_threadpool(explain, state.controller, who.tenant, query)

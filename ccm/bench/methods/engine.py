@@ -31,6 +31,8 @@ class CausalEngine:
     (on 2 busy cores, 50 ms against 3 ms per case); the answers do not depend on it."""
 
     name = "ccm"
+    #: its scores are posterior probabilities (their calibration is reported)
+    probabilities = True
     description = "the causal engine: posterior-ranked chains over the graph at question time"
 
     def __init__(self, threads: int | None = 1) -> None:
