@@ -10,19 +10,24 @@ from ccm.store.base import Store
 from graph_schema import NODE_KIND_MAP, SIGNALS
 from ingest.resolver import Resolver
 
-__all__ = ["resolve_name", "split_signal"]
+__all__ = ["known_name", "resolve_name", "split_signal"]
 
 
-def resolve_name(store: Store, name: str) -> str:
+def known_name(store: Store, name: str) -> str | None:
     """The node reference ``name`` stands for: itself when it is a reference the store
     holds; else the component named or aliased ``name`` (or the reference's name part);
-    an unknown name raises NotFound naming it."""
+    None for a name the graph does not know."""
     resolver = Resolver(store)
     head, sep, tail = name.partition(":")
     is_ref = bool(sep) and head in NODE_KIND_MAP
     if is_ref and resolver.exists(name):
         return name
-    found = resolver.find(tail if is_ref else name)
+    return resolver.find(tail if is_ref else name)
+
+
+def resolve_name(store: Store, name: str) -> str:
+    """:func:`known_name`, an unknown name raising NotFound naming it."""
+    found = known_name(store, name)
     if found is not None:
         return found
     raise NotFound(f"no node is named {name!r}: not a reference in the graph, nor the name "

@@ -7,7 +7,7 @@ from typing import Any
 from ccm.actions.proposal import Proposal
 from ccm.audit.keys import Signer
 from ccm.ops.access import Forbidden, Identity
-from ccm.ops.names import resolve_name
+from ccm.ops.names import known_name
 from ccm.store.base import Store
 
 __all__ = ["make_proposal"]
@@ -22,7 +22,8 @@ def make_proposal(fields: dict[str, Any], who: Identity, now: int,
     ``admin`` scope);
     ``signer`` signs it when it carries no signature (the MCP server signing for its
     agent). With ``store``, an unsigned proposal's target may be any name the graph
-    knows a node by (:func:`ccm.ops.names.resolve_name`; an unknown one raises NotFound).
+    knows a node by (:func:`ccm.ops.names.known_name`; an unknown one is kept as given,
+    for the policy to refuse).
     Malformed fields raise ConfigError naming them.
     """
     agent, tenant = fields.get("agent"), fields.get("tenant")
@@ -36,7 +37,7 @@ def make_proposal(fields: dict[str, Any], who: Identity, now: int,
                created_at=fields.get("created_at") or now)
     target = raw.get("target")
     if store is not None and isinstance(target, str) and target and not raw.get("signature"):
-        raw["target"] = resolve_name(store, target)
+        raw["target"] = known_name(store, target) or target
     p = Proposal.from_dict(raw)
     if signer is not None and not p.signature:
         p = p.signed(signer)
