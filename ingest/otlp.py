@@ -279,7 +279,8 @@ class OtlpTraces:
     """The ``otlp`` format."""
 
     name = "otlp"
-    description = "OpenTelemetry OTLP/JSON traces (the collector's file exporter)"
+    description = ("OpenTelemetry OTLP/JSON traces (the collector's file exporter; Jaeger "
+                   "API v3 and Tempo answers)")
     order = 35
 
     def sniff(self, src: Source, head: str) -> bool:
