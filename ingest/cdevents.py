@@ -241,11 +241,20 @@ def _incident(ctx: Context, subject: Mapping[str, Any], content: Mapping[str, An
 
 
 def names_in(event: Any) -> list[str]:
+    """The names an event's facts look up: its subject, and the change a re-ingested
+    manifest would have recorded for the version it deploys (so that a batch asks the
+    store once for all of them, not once per event)."""
     if isinstance(event, Mapping) and isinstance(event.get("data"), Mapping):
         event = event["data"]  # a structured CloudEvent
     subject = event.get("subject") if isinstance(event, Mapping) else None
     sid = subject.get("id") if isinstance(subject, Mapping) else None
-    return [last_segment(sid)] if isinstance(sid, str) and sid else []
+    if not isinstance(sid, str) or not sid:
+        return []
+    name = last_segment(sid)
+    content = subject.get("content") if isinstance(subject, Mapping) else None
+    version = purl_version(content.get("artifactId")) if isinstance(content, Mapping) \
+        else None
+    return [name, f"change:{deploy_change_id(name, version)}"] if version else [name]
 
 
 class CDEvents:

@@ -8,6 +8,7 @@ Objects of other kinds are counted by kind, never an error.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from functools import cached_property
 from typing import Any
 
 from graph_schema import FactError
@@ -23,8 +24,9 @@ KINDS = (*WORKLOADS, "Service", "ConfigMap", *k8s_istio.KINDS)
 class Obj(ManifestObject):
     """One Kubernetes object of a handled kind."""
 
-    @property
+    @cached_property
     def source(self) -> str:
+        """``k8s:<namespace>/<kind>/<name>`` (looked up many times per object: kept)."""
         return f"k8s:{self.namespace}/{self.kind}/{self.name}"
 
     def pod_template(self) -> Mapping[str, Any]:

@@ -23,6 +23,8 @@ __all__ = ["MEMORY_ATTRS", "refuse_memory_facts"]
 MEMORY_ATTRS: frozenset[tuple[str, str]] = frozenset({
     ("*", "tenant"), ("change", "outcome"), ("DEPENDS_ON", "propagation")})
 _WHY = "written only by CCM's action lifecycle (memory), never by ingest"
+#: the attribute names of MEMORY_ATTRS: a fact with none of them is not looked at further
+_KEYS = frozenset(key for _, key in MEMORY_ATTRS)
 
 
 def refuse_memory_facts(facts: Iterable[Fact], where: str) -> None:
@@ -39,7 +41,9 @@ def refuse_memory_facts(facts: Iterable[Fact], where: str) -> None:
             kind = fact.kind
         else:
             continue
-        attrs = fact.attrs if isinstance(fact.attrs, Mapping) else {}
+        attrs = fact.attrs
+        if not isinstance(attrs, Mapping) or attrs.keys().isdisjoint(_KEYS):
+            continue
         for key in attrs:
             if ("*", key) in MEMORY_ATTRS or (kind, key) in MEMORY_ATTRS:
                 raise FactError(where, f"attrs.{key}", attrs[key],

@@ -279,7 +279,8 @@ class OtlpTraces:
     """The ``otlp`` format."""
 
     name = "otlp"
-    description = "OpenTelemetry OTLP/JSON traces (the collector's file exporter)"
+    description = ("OpenTelemetry OTLP/JSON traces (the collector's file exporter; Jaeger "
+                   "API v3 and Tempo answers)")
     order = 35
 
     def sniff(self, src: Source, head: str) -> bool:
@@ -314,6 +315,14 @@ class OtlpTraces:
             return
         at = agg.start // 1000
         items = sorted(agg.edges().items())
+        if not items:
+            services = ", ".join(sorted({span.service for span in agg.spans.values()}))
+            n = len(agg.spans)
+            yield Batch(str(src), 0, bytes_done=done, notes=[
+                f"{src}: {n} span{'s' if n != 1 else ''} of {services}: no call between "
+                "services (no span with a parent in another service, a peer, a database "
+                "or a messaging destination), so no dependency"])
+            return
         for _, stats in items:
             stats.evidence = evidence
         for start in range(0, len(items), ctx.batch_size):

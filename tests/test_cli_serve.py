@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -47,3 +48,36 @@ def test_serve_runs_with_a_token_from_ccm_token_create(tmp_path, workers):
             assert ok.status_code == 200 and ok.json()["nodes"] == []
         assert (tmp_path / "s.sqlite").exists()
     assert token not in server.stderr
+
+
+def test_serve_reads_alerts_with_ccm_alert_signals_and_ccm_alert_targets(tmp_path):
+    from tests.test_api_ingest import FIRING, HEADERS
+
+    signals, targets = tmp_path / "signals.yaml", tmp_path / "targets.yaml"
+    signals.write_text("HighRequestErrorRate: latency\n")
+    targets.write_text("order:\n  - {label: namespace, as: explicit}\n")
+    e = env(tmp_path, CCM_ALERT_SIGNALS=str(signals), CCM_ALERT_TARGETS=str(targets))
+    with ccm_serve(["--insecure-dev"], e, timeout=60) as server:
+        hook = httpx.post(f"{server.url}/v1/alertmanager", content=json.dumps(FIRING),
+                          headers=HEADERS)
+        listed = httpx.post(f"{server.url}/v1/ingest/alertmanager", content=json.dumps(
+            [{**FIRING["alerts"][0], "fingerprint": "0000000000000001"}]))
+        graph = httpx.get(f"{server.url}/v1/graph", params={"at": "2026-03-05T10:00:00Z"}).json()
+    assert hook.status_code == 200 and listed.status_code == 200, (hook.text, listed.text)
+    # only the alert with a namespace label names a node (the targets file's one rule); the
+    # frontend one has no label it reads and is skipped
+    assert hook.json()["skipped"] == {"alert without target": 1}, hook.json()
+    nodes = graph["nodes"] if isinstance(graph["nodes"], list) else [
+        {"ref": r, **n} for r, n in graph["nodes"].items()]
+    alerts = {n["ref"]: n["attrs"]["signal"] for n in nodes if n["ref"].startswith("alert:")}
+    assert set(alerts.values()) == {"latency"} and len(alerts) == 2, alerts
+    assert {(e["from"] in alerts, e["to"]) for e in graph["edges"]
+            if e["kind"] == "SYMPTOM_OF"} == {(True, "service:boutique")}
+
+
+def test_serve_with_a_bad_alert_targets_file_stops_at_start_naming_it(tmp_path):
+    targets = tmp_path / "targets.yaml"
+    targets.write_text("order: nope\n")
+    proc = run(["serve", "--insecure-dev", "--port", str(free_port())],
+               env(tmp_path, CCM_ALERT_TARGETS=str(targets)))
+    assert proc.returncode != 0 and "targets.yaml" in proc.stderr, proc.stderr

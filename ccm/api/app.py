@@ -33,6 +33,8 @@ from ccm.policy.config import load_policy
 from ccm.store import Store, open_store
 from ccm.web import install_web, web_config
 from graph_schema.timeutil import now_micros
+from ingest.alert_targets import load_target_rules
+from ingest.alerts import load_signal_table
 
 __all__ = ["create_app", "reconcile_actions"]
 
@@ -100,6 +102,8 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None,
                      allowed_hosts=settings.web_allowed_hosts.split(","), tokens=tokens,
                      insecure_dev=settings.insecure_dev)
     metrics = ApiMetrics()
+    signals = load_signal_table(settings.alert_signals) if settings.alert_signals else None
+    targets = load_target_rules(settings.alert_targets) if settings.alert_targets else None
 
     make_controller = controller_factory(settings, clock)
 
@@ -109,7 +113,7 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None,
             open_store, settings.store)
         ctl = make_controller(opened)
         app.state.ccm = ApiState(settings, opened, tokens, metrics, clock, ctl,
-                                 CapacityLimiter(settings.impact_concurrency))
+                                 CapacityLimiter(settings.impact_concurrency), signals, targets)
         if settings.insecure_dev:
             log.warning("insecure dev mode: requests without a token act as the admin 'dev'")
         try:

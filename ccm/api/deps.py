@@ -7,7 +7,7 @@ authenticates the caller and checks that the token holds the scope.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Annotated, TypeVar
 
@@ -22,6 +22,7 @@ from ccm.api.problems import Forbidden, Unauthenticated
 from ccm.api.settings import Settings
 from ccm.ops.times import parse_when
 from ccm.store import Store
+from ingest.alert_targets import TargetRules
 
 __all__ = [
     "ActionApprover", "ActionExecutor", "ActionProposer", "ActionReader", "Admin",
@@ -48,6 +49,10 @@ class ApiState:
     #: how many impact predictions run at once (``settings.impact_concurrency``); None:
     #: the shared thread pool's limit
     impact_limiter: CapacityLimiter | None = None
+    #: the alertname -> signal overrides (``CCM_ALERT_SIGNALS``) and alert target rules
+    #: (``CCM_ALERT_TARGETS``) alerts are ingested with, as ``ccm ingest`` reads them
+    alert_signals: Mapping[str, str] | None = None
+    alert_targets: TargetRules | None = None
 
     async def run_impact(self, fn: Callable[[], T]) -> T:
         """``fn`` (a prediction) on a worker thread, at most ``impact_limiter`` at once;

@@ -61,6 +61,11 @@ class Settings(BaseSettings):
     #: a file, outside the store, every signed audit head is also appended to; verifying
     #: the log compares it with the latest one (ccm.audit.witness)
     audit_witness: Path | None = None
+    #: a YAML file of ``AlertName: signal`` overrides for ingested alerts (as ``ccm
+    #: ingest --signals``)
+    alert_signals: Path | None = None
+    #: a YAML file replacing the alert target rules (as ``ccm ingest --alert-targets``)
+    alert_targets: Path | None = None
     #: serve the read-only web view at / (docs/web.md)
     web: bool = True
     #: a read-only token the server hands to the web page: an explicit opt-in (docs/web.md)

@@ -35,7 +35,8 @@ from ingest.coverage import coverage
 
 
 def _formats_help() -> str:
-    lines = [f"  {a.name:<15} {a.description}" for a in registry().values()]
+    width = max(len(name) for name in registry())
+    lines = [f"  {a.name:<{width}} {a.description}" for a in registry().values()]
     return "\b\nFormats (detected from each file, or named with --format):\n" + "\n".join(lines)
 
 

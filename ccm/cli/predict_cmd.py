@@ -19,6 +19,7 @@ from ccm.cli.render import when
 from ccm.engine import ACTION_KINDS, Action, Impact, Snapshot, predict_impact, resolve
 from ccm.engine.impact import action_seeds, best_paths
 from ccm.memory import Memory
+from ccm.ops.names import resolve_name
 
 
 def impact_table(snapshot: Snapshot, impact: Impact, limit: int = 50) -> Table:
@@ -81,12 +82,14 @@ def predict_cmd(kind: str, target: str, keys: tuple[str, ...], destructive: bool
                 irreversible: bool, valid_at: int, known_at: int | None, samples: int,
                 precision: float, seed: int, tenant: str, store_location: str | None, as_json: bool) -> None:
     """Predict the blast radius of an action of KIND on TARGET (a reference such as
-    service:cart, or a bare component name): per-node impact probability with the most
+    service:cart, a bare component name, or any alias the graph knows it by, e.g.
+    reviews-v2 or ratings.default): per-node impact probability with the most
     probable path, and the distribution of impacted components and traffic."""
     with opened_store(store_location) as store:
         snap = store.snapshot(valid_at, known_at)
         priors = Memory(store, tenant).priors(valid_at, known_at)
-    action = Action(kind, resolve(snap, target), keys=keys, destructive=destructive,
+        ref = resolve_name(store, target)
+    action = Action(kind, resolve(snap, ref), keys=keys, destructive=destructive,
                     reversible=not irreversible)
     impact = predict_impact(snap, action, samples=samples, seed=seed, priors=priors,
                             precision=precision)

@@ -19,6 +19,7 @@ from ccm.cli.render import when
 from ccm.engine import RootCauses, Symptom, root_causes
 from ccm.engine.types import Chain
 from ccm.memory import Memory
+from ccm.ops.names import resolve_name, split_signal
 
 
 def evidence_summary(chain: Chain, n_symptoms: int) -> str:
@@ -79,8 +80,9 @@ def print_root_causes(result: RootCauses) -> None:
 @click.option("--known-at", type=TIME, default=None,
               help="Answer with what CCM knew at this time (default: everything recorded).")
 @click.option("--symptom", "symptoms", multiple=True, metavar="REF[:SIGNAL]",
-              help="A symptom instead of the firing alerts, e.g. service:cart or "
-                   "service:cart:latency (signal defaults to errors; onset --at). Repeatable.")
+              help="A symptom instead of the firing alerts: a node reference or any name "
+                   "or alias the graph knows, e.g. service:cart, cart, cart.default or "
+                   "cart:latency (signal defaults to errors; onset --at). Repeatable.")
 @click.option("--window", type=DURATION, default=None, metavar="DURATION",
               help="Only consider changes this recent, e.g. P7D (default: all; older "
                    "changes are weighed down by their age, never cut off).")
@@ -98,8 +100,9 @@ def rca_cmd(valid_at: int, known_at: int | None, symptoms: tuple[str, ...],
     """Rank the changes and spontaneous failures that best explain the symptoms, each
     with its most probable chain to a symptom and the evidence for every link, and
     the earlier incidents memory recalls for it."""
-    given = [Symptom.parse(s, valid_at) for s in symptoms] or None
     with opened_store(store_location) as store:
+        given = [Symptom(resolve_name(store, name), signal, valid_at)
+                 for name, signal in map(split_signal, symptoms)] or None
         snap = store.snapshot(valid_at, known_at, window)
         mem = Memory(store, tenant)
         result = root_causes(snap, given, k=k, priors=mem.priors(valid_at, known_at))

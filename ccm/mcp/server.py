@@ -129,7 +129,8 @@ def _action_tools(mcp: MCPServer, state: McpState) -> None:
         who = caller(state, ctx, "impact:read")
 
         def go() -> dict[str, Any]:
-            p = make_proposal(action.model_dump(), who, state.clock(), state.agent_key)
+            p = make_proposal(action.model_dump(), who, state.clock(), state.agent_key,
+                              store=ctl.store)
             return ctl.public(dry_run(ctl, p, parse_when(at, "at", state.clock)).to_dict())
 
         result: dict[str, Any] = _run(go)
@@ -154,7 +155,8 @@ def _action_tools(mcp: MCPServer, state: McpState) -> None:
         who = caller(state, ctx, "actions:propose")
 
         def go() -> dict[str, Any]:
-            p = make_proposal(action.model_dump(), who, state.clock(), state.agent_key)
+            p = make_proposal(action.model_dump(), who, state.clock(), state.agent_key,
+                              store=ctl.store)
             return ctl.public(ctl.propose(p))
 
         result: dict[str, Any] = _run(go)

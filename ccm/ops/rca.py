@@ -10,6 +10,7 @@ from typing import Any
 from ccm.engine import RootCauses, Symptom, root_causes
 from ccm.engine.snapshot import Snapshot
 from ccm.errors import InvalidRequest, NotFound
+from ccm.ops.names import resolve_name
 from ccm.ops.singleflight import SingleFlight
 from ccm.store import Store
 from graph_schema import parse_time
@@ -60,12 +61,14 @@ def find_root_causes(store: Store, *, at: int, known_at: int | None = None,
                      window: int | None = None, k: int = 5,
                      priors: Any = None) -> RootCauses:
     """The top ``k`` chains explaining ``symptoms`` and ``alerts`` at time ``at``; with
-    neither, the alerts firing at ``at``. A symptom without a time began at ``at``.
+    neither, the alerts firing at ``at``. A symptom without a time began at ``at``; its
+    node may be any name the graph knows (:func:`ccm.ops.names.resolve_name`).
     ``priors`` are memory's (the engine's :class:`~ccm.engine.Priors` protocol)."""
     snap = store.snapshot(at, known_at, window)
     given: list[Symptom] | None = None
     if symptoms or alerts:
-        given = [Symptom(s.ref, s.signal, at if s.time is None else s.time) for s in symptoms]
+        given = [Symptom(resolve_name(store, s.ref), s.signal, at if s.time is None else s.time)
+                 for s in symptoms]
         given += alert_symptoms(store, snap, alerts)
         for s in given:
             snap.node(s.ref)  # NotFound naming the node and the time

@@ -19,7 +19,9 @@ class SymptomIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    ref: str = Field(min_length=3, max_length=1000, examples=["service:cartservice"])
+    ref: str = Field(min_length=1, max_length=1000, examples=["service:cartservice"],
+                     description="a node reference, or a name or alias of a component "
+                                 "(cartservice, reviews-v2, ratings.default)")
     signal: Signal = "errors"
     time: str | None = Field(default=None, max_length=64, examples=["2026-03-05T09:41:00Z"])
 

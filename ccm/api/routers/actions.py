@@ -44,7 +44,7 @@ ActionId = Annotated[str, Path(max_length=200, examples=["act-3f2a9c1d0b7e4a5f6c
                          "same proposal was already made.")
 async def propose(state: StateDep, who: ActionProposer, req: ProposalRequest,
                   response: Response) -> Any:
-    p = proposal_of(req, who, state.clock())
+    p = proposal_of(req, who, state.clock(), state)
     ctl = state.controller
 
     def run() -> tuple[ActionRecord, bool]:

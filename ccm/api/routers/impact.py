@@ -18,9 +18,10 @@ from ccm.ops.proposals import make_proposal
 router = APIRouter(prefix="/v1", tags=["impact"], route_class=StrictJsonRoute)
 
 
-def proposal_of(req: ProposalRequest, who: Identity, now: int) -> Proposal:
-    """The proposal ``who`` makes with ``req`` (see :func:`ccm.ops.proposals.make_proposal`)."""
-    return make_proposal(req.model_dump(), who, now)
+def proposal_of(req: ProposalRequest, who: Identity, now: int, state: ApiState) -> Proposal:
+    """The proposal ``who`` makes with ``req``, its target any name the graph knows (see
+    :func:`ccm.ops.proposals.make_proposal`)."""
+    return make_proposal(req.model_dump(), who, now, store=state.controller.store)
 
 
 def record_verdict(state: ApiState, decision: str, phase: str, results: Any = ()) -> None:
@@ -36,10 +37,10 @@ def record_verdict(state: ApiState, decision: str, phase: str, results: Any = ()
                          "exactly as proposing it would get them; nothing is recorded.")
 async def post_impact(state: StateDep, who: ImpactReader, req: ImpactRequest) -> Any:
     at = parse_when(req.at, "body.at", state.clock)
-    p = proposal_of(req, who, state.clock())
+    now = state.clock()
 
     def run() -> DryRun:
-        return dry_run(state.controller, p, at)
+        return dry_run(state.controller, proposal_of(req, who, now, state), at)
 
     result = await state.run_impact(run)
     record_verdict(state, result.verdict.decision, "dry_run", result.verdict.results)

@@ -32,7 +32,8 @@ _BODY = {"requestBody": {"required": True, "content": {
 async def run_ingest(state: ApiState, who: Identity, fmt: str, body: bytes, source: str,
                      at: int | None, batch_size: int = 1000) -> dict[str, Any]:
     report = await run_in_threadpool(partial(ingest_bytes, state.store, fmt, body, source, at,
-                                             batch_size=batch_size))
+                                             batch_size=batch_size, signals=state.alert_signals,
+                                             alert_targets=state.alert_targets))
     counts = {k: getattr(report, k) for k in ("added", "unchanged", "closed", "rejected")}
     for outcome, count in counts.items():
         if count:
