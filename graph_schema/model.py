@@ -60,6 +60,8 @@ class Attr:
         if numeric and (self.min is None or value >= self.min) and (
                 self.max is None or value <= self.max):
             return value
+        if t == "json" and vt is dict and _flat_ascii_strings(value):
+            return value  # a label or annotation map: nothing to check further
         return self._check_slow(value, where)
 
     def _check_slow(self, value: Any, where: str) -> Any:
@@ -128,6 +130,15 @@ class Attr:
             raise FactError(where, f"attrs.{self.name}", value, f"must be >= {self.min:g}")
         if self.max is not None and value > self.max:
             raise FactError(where, f"attrs.{self.name}", value, f"must be <= {self.max:g}")
+
+
+def _flat_ascii_strings(value: dict[Any, Any]) -> bool:
+    """Whether ``value`` maps ASCII strings to ASCII strings (no surrogate, no nesting:
+    the JSON check has nothing to find in it)."""
+    for k, v in value.items():
+        if type(k) is not str or type(v) is not str or not (k.isascii() and v.isascii()):
+            return False
+    return True
 
 
 def _check_text(value: str, where: str, field_name: str) -> None:
