@@ -95,6 +95,17 @@ class RecentSnapshots:
             return None
         at = max(valid_at, entry.snap.valid_at)
         versions = store.versions_at(touched, at)
+        graph = entry.snap.graph
+        # a node that (re)appears brings back the edges the store kept while it was
+        # not valid (a graph shows an edge only while both its ends are): read them too
+        appeared = [f for f in touched if "|" not in f and versions.get(f) is not None
+                    and graph is not None and f not in graph.nodes]
+        if appeared:
+            more = {f"{e.src}|{e.kind}|{e.dst}" for ref in appeared
+                    for e in store.history(ref).edges} - set(touched)
+            if more:
+                touched = sorted(set(touched) | more)
+                versions = store.versions_at(touched, at)
         live = entry.live or LiveIndex.of(entry.snap)
         out = patch_snapshot(entry.snap, live, touched, versions, at, mark.revision)
         if out is None:
