@@ -42,7 +42,7 @@ PLACEHOLDER_SOURCE = "placeholder"
 __all__ = [
     "DEFAULT_BATCH", "MAX_LINE_BYTES", "Adapter", "Batch", "Context", "FileReport",
     "IngestError", "IngestReport", "PLACEHOLDER_SOURCE", "Resolver", "Source", "detect", "expand", "iter_lines",
-    "node_at", "read_head", "read_text", "registry",
+    "node_at", "read_head", "read_text",
 ]
 
 
@@ -206,13 +206,6 @@ class IngestReport:
 
 
 # -- finding and detecting inputs --------------------------------------------------------
-
-def registry() -> dict[str, Adapter]:
-    """Every adapter, by format name, in detection order."""
-    from ingest.adapters import ADAPTERS
-
-    return {a.name: a for a in ADAPTERS}
-
 
 def expand(paths: Iterable[str | Path]) -> list[Path]:
     """Files under ``paths`` (folders recursively, hidden files skipped), sorted."""

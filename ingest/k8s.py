@@ -24,10 +24,10 @@ from ingest import k8s_changes, k8s_istio, k8s_map
 from ingest.core import Batch, Context
 from ingest.hosts import endpoints_in
 from ingest.k8s_index import Index
+from ingest.k8s_lookup import Obj
 from ingest.k8s_objects import (
     FORMAT,
     WORKLOADS,
-    Obj,
     containers_or_none,
     parse_objects,
 )

@@ -16,7 +16,6 @@ from fastapi.concurrency import run_in_threadpool
 from ccm import __version__
 from ccm.actions.impact import engine_predictor
 from ccm.actions.lifecycle import Controller
-from ccm.actions.registry import load_registry
 from ccm.api.auth import TokenRegistry, load_token_registry
 from ccm.api.deps import ApiState
 from ccm.api.metrics import ApiMetrics, MetricsMiddleware
@@ -30,6 +29,7 @@ from ccm.ops.predictions import MemoPredictor
 from ccm.ops.runtime import prefer_passive_threads
 from ccm.ops.snapshots import RecentSnapshots, SnapshotReuse
 from ccm.policy.config import load_policy
+from ccm.policy.registry import load_registry
 from ccm.store import Store, open_store
 from ccm.web import install_web, web_config
 from graph_schema.timeutil import now_micros

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from ccm.actions.proposal import Proposal
 from ccm.audit.keys import Signer
 from ccm.ops.access import Forbidden, Identity
+from ccm.policy.proposal import Proposal
 
 __all__ = ["make_proposal"]
 
