@@ -9,6 +9,7 @@ import sys
 import httpx
 import pytest
 
+from ccm.cli.serve import service_settings
 from tests.api_support import ccm_serve, free_port
 
 
@@ -47,3 +48,10 @@ def test_serve_runs_with_a_token_from_ccm_token_create(tmp_path, workers):
             assert ok.status_code == 200 and ok.json()["nodes"] == []
         assert (tmp_path / "s.sqlite").exists()
     assert token not in server.stderr
+
+
+def test_the_server_tunes_its_collector_unless_told_not_to(monkeypatch):
+    monkeypatch.delenv("CCM_GC_TUNING", raising=False)
+    assert service_settings(None, False, gc_tuning=True).gc_tuning is True
+    assert service_settings(None, False, gc_tuning=False).gc_tuning is False
+    assert service_settings(None, False).gc_tuning is False  # the library's default

@@ -25,6 +25,7 @@ from ccm.api.routers import actions, admin, graph, health, impact, ingest, rca
 from ccm.api.settings import Settings, get_settings
 from ccm.audit.keys import Signer
 from ccm.errors import ConfigError
+from ccm.ops.collector import owned_collector
 from ccm.ops.predictions import MemoPredictor
 from ccm.ops.runtime import prefer_passive_threads
 from ccm.ops.snapshots import RecentSnapshots, SnapshotReuse
@@ -113,7 +114,8 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None,
         if settings.insecure_dev:
             log.warning("insecure dev mode: requests without a token act as the admin 'dev'")
         try:
-            yield
+            with owned_collector(settings.gc_tuning):
+                yield
         finally:
             if store is None:
                 opened.close()

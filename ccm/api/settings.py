@@ -61,6 +61,9 @@ class Settings(BaseSettings):
     #: a file, outside the store, every signed audit head is also appended to; verifying
     #: the log compares it with the latest one (ccm.audit.witness)
     audit_witness: Path | None = None
+    #: tune this process's garbage collector (ccm.ops.collector): for a server that
+    #: owns its process (``ccm serve`` sets it); off for an app built inside a host
+    gc_tuning: bool = False
     #: serve the read-only web view at / (docs/web.md)
     web: bool = True
     #: a read-only token the server hands to the web page: an explicit opt-in (docs/web.md)
