@@ -27,9 +27,9 @@ import re
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
-from graph_schema import EdgeFact, FactError, NodeFact, TimeParseError, parse_time
+from graph_schema import EdgeFact, FactError, NodeFact
 from graph_schema.facts import Fact
-from ingest.core import Batch, Context
+from ingest.core import Batch, Context, get_time
 from ingest.records import Built, each_record
 from ingest.snapshot import Snapshot, replace_all
 from ingest.source import Source, YamlDoc, iter_yaml_documents
@@ -37,19 +37,6 @@ from ingest.source import Source, YamlDoc, iter_yaml_documents
 _SNIFF = re.compile(r"^kind:\s*[\"']?(Incident|Postmortem)[\"']?\s*$", re.M)
 _TEXT = ("title", "severity", "impact", "summary", "url")
 _POLICY_STATUS = ("proposed", "active", "retired")
-
-
-def get_time(doc: Mapping[str, Any], key: str, where: str, required: bool = False
-             ) -> int | None:
-    value = doc.get(key)
-    if value is None or value == "":
-        if required:
-            raise FactError(where, key, None, "missing")
-        return None
-    try:
-        return parse_time(value)
-    except TimeParseError as exc:
-        raise FactError(where, key, value, str(exc)) from None
 
 
 def node_refs(ctx: Context, value: Any, where: str, field: str) -> list[str]:
