@@ -31,7 +31,7 @@ from graph_schema import EdgeFact, FactError, NodeFact
 from graph_schema.facts import Fact
 from ingest.core import Batch, Context, get_time
 from ingest.records import Built, each_record
-from ingest.snapshot import Snapshot, replace_all
+from ingest.snapshot import SourceState, replace_all
 from ingest.source import Source, YamlDoc, iter_yaml_documents
 
 _SNIFF = re.compile(r"^kind:\s*[\"']?(Incident|Postmortem)[\"']?\s*$", re.M)
@@ -63,7 +63,7 @@ def incidents_facts(ctx: Context, records: list[tuple[Any, str]]) -> Built:
     return built
 
 
-def incident_snapshot(ctx: Context, doc: Mapping[str, Any], where: str) -> Snapshot:
+def incident_snapshot(ctx: Context, doc: Mapping[str, Any], where: str) -> SourceState:
     """The facts of one incident record (see the module doc)."""
     inc_id = doc.get("id")
     if not isinstance(inc_id, (str, int)) or isinstance(inc_id, bool) or not str(inc_id):
@@ -119,7 +119,7 @@ def incident_snapshot(ctx: Context, doc: Mapping[str, Any], where: str) -> Snaps
     policy_time = resolved if resolved is not None and status == "resolved" else started
     for i, item in enumerate(doc.get("follow_ups") or []):
         facts.extend(_policy(ctx, ref, item, policy_time, f"{where}: follow_ups[{i}]", source))
-    return Snapshot(source, facts, policy_time, where)
+    return SourceState(source, facts, policy_time, where)
 
 
 class _Edges:

@@ -21,6 +21,7 @@ from ccm.store import Store
 Predictor = Callable[[Store, Proposal, ActionSpec, Priors, int], Any]
 
 #: Monte Carlo samples (at most) and seed of the predictions the control plane makes
+#: (the defaults of the API's settings, CCM_IMPACT_SAMPLES and CCM_IMPACT_PRECISION)
 SAMPLES = 2000
 SEED = 7
 #: the relative precision they run to (95 % confidence; see
