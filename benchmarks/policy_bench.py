@@ -24,9 +24,9 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from ccm.actions.proposal import Proposal  # noqa: E402
 from ccm.policy import EvalContext, Grant, ImpactSummary, PolicyState, Switch, load_policy  # noqa: E402
 from ccm.policy.config import Policy  # noqa: E402
+from ccm.policy.proposal import Proposal  # noqa: E402
 from tests.controlkit import (  # noqa: E402
     AGENT_KEY,
     NOW,
@@ -40,7 +40,7 @@ MIN = 60 * 1_000_000
 
 
 def busy_context(policy: Policy) -> EvalContext:
-    from ccm.actions.registry import load_registry
+    from ccm.policy.registry import load_registry
 
     p = Proposal("config_change", "service:cart", {"key": "REDIS_TIMEOUT_MS", "value": "50",
                                                    "previous_value": "500"},
@@ -121,9 +121,9 @@ def bench_with_engine(n: int) -> dict[str, float]:
     """Seconds per proposal on the demo production (Online Boutique) with the engine's
     prediction (2000 cascades), the whole lifecycle step included."""
     from ccm.actions.lifecycle import Controller
-    from ccm.actions.proposal import Proposal
     from ccm.cli.demo import load_demo
     from ccm.demo.memory_story import T1, _set_up
+    from ccm.policy.proposal import Proposal
     from graph_schema.timeutil import ManualClock
     from tests.controlkit import AUDIT_KEY
 

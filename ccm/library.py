@@ -172,7 +172,7 @@ def decide(store: Store, action: str, target: str, *, inputs: Mapping[str, Any] 
         and the predicted ``impact``.
     """
     from ccm.actions.lifecycle import Controller
-    from ccm.actions.proposal import Proposal
+    from ccm.policy.proposal import Proposal
     from graph_schema.timeutil import now_micros
 
     ctl = Controller(store)

@@ -5,6 +5,7 @@
 >>> ingest_bytes(store, "alertmanager", body, "webhook")   # doctest: +SKIP
 """
 
+from ingest.adapters import registry
 from ingest.core import (
     Adapter,
     Batch,
@@ -14,7 +15,6 @@ from ingest.core import (
     IngestReport,
     Resolver,
     Source,
-    registry,
 )
 from ingest.pipeline import ingest_bytes, ingest_paths, ingest_sources
 

@@ -44,3 +44,8 @@ ADAPTERS: tuple[Adapter, ...] = (
     *opsgenie.ADAPTERS,
     *csv_exports.ADAPTERS,
 )
+
+
+def registry() -> dict[str, Adapter]:
+    """Every adapter, by format name, in detection order."""
+    return {a.name: a for a in ADAPTERS}

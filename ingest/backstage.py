@@ -38,7 +38,14 @@ from ingest.backstage_entity import Entity, is_location, node_kind, parse_entity
 from ingest.backstage_location import location_targets
 from ingest.core import PLACEHOLDER_SOURCE, Batch, Context
 from ingest.records import each_record
-from ingest.snapshot import Membership, Snapshot, Unbuilt, record_key, replace_all, saved_summaries
+from ingest.snapshot import (
+    Membership,
+    SourceState,
+    Unbuilt,
+    record_key,
+    replace_all,
+    saved_summaries,
+)
 from ingest.source import Source, iter_yaml_documents
 
 FORMAT = "backstage"
@@ -321,9 +328,9 @@ class BackstageCatalog:
         spans: list[tuple[str, int]] = []
         rejects: list[FactError] = []
 
-        def snapshot(_: str, e: Entity) -> Snapshot:
+        def snapshot(_: str, e: Entity) -> SourceState:
             _refuse_namesakes(idx, e)
-            return Snapshot(e.source, entity_facts(ctx, idx, e), ctx.at, e.where)
+            return SourceState(e.source, entity_facts(ctx, idx, e), ctx.at, e.where)
 
         try:
             ctx.resolver.prefetch(e.name for e in chunk)

@@ -46,7 +46,7 @@ from ingest.incident_events import owned
 from ingest.records import per_record
 from ingest.snapshot import merge_current
 from ingest.source import Source, parse_json
-from ingest.webhooks import Tally, iter_payloads
+from ingest.webhooks import Tally, payload_chunks
 
 _TYPE = re.compile(r"^dev\.cdevents\.(?P<subject>[A-Za-z]+)\.(?P<predicate>[A-Za-z]+)\."
                    r"(?P<version>\d+\.\d+\.\d+\S*)$")
@@ -269,19 +269,7 @@ class CDEvents:
         return src.named_like(".json", ".jsonl", ".ndjson") and '"dev.cdevents.' in head
 
     def read(self, src: Source, ctx: Context) -> Iterator[Batch]:
-        done = 0
-
-        def count(n: int) -> None:
-            nonlocal done
-            done += n
-
-        chunk: list[tuple[str, Any]] = []
-        for item in iter_payloads(src, count):
-            chunk.append(item)
-            if len(chunk) >= ctx.batch_size:
-                yield self._batch(ctx, src, chunk, done)
-                chunk = []
-        if chunk:
+        for chunk, done in payload_chunks(src, ctx.batch_size):
             yield self._batch(ctx, src, chunk, done)
 
     def _batch(self, ctx: Context, src: Source, chunk: list[tuple[str, Any]],

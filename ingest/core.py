@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from ccm.store.base import Store
-from graph_schema import Close, FactError, NodeFact
+from graph_schema import Close, FactError, NodeFact, TimeParseError, parse_time
 from graph_schema.facts import Fact
 from ingest.alert_targets import DEFAULT_RULES, TargetRules
 from ingest.resolver import Resolver
@@ -41,8 +41,8 @@ PLACEHOLDER_SOURCE = "placeholder"
 
 __all__ = [
     "DEFAULT_BATCH", "MAX_LINE_BYTES", "Adapter", "Batch", "Context", "FileReport",
-    "IngestError", "IngestReport", "PLACEHOLDER_SOURCE", "Resolver", "Source", "detect", "expand", "iter_lines",
-    "node_at", "read_head", "read_text", "registry",
+    "IngestError", "IngestReport", "PLACEHOLDER_SOURCE", "Resolver", "Source", "detect", "expand", "get_time", "iter_lines",
+    "node_at", "read_head", "read_text",
 ]
 
 
@@ -81,6 +81,22 @@ class Batch:
     #: called with the ``where`` of the records dropped from the batch when the others
     #: were written (as ``on_rejected`` is for a whole batch)
     on_dropped: Callable[[list[str]], None] | None = None
+
+
+def get_time(doc: Mapping[str, Any], key: str, where: str, *, required: bool = False
+             ) -> int | None:
+    """The time at ``doc[key]`` in microseconds (RFC 3339 or epoch; see
+    :func:`graph_schema.parse_time`); None when absent or empty, unless ``required``.
+    A bad or missing value is a :class:`FactError` naming ``where`` and ``key``."""
+    value = doc.get(key)
+    if value is None or value == "":
+        if required:
+            raise FactError(where, key, None, "missing")
+        return None
+    try:
+        return parse_time(value)
+    except TimeParseError as exc:
+        raise FactError(where, key, value, str(exc)) from None
 
 
 def node_at(ref: str, at: int, attrs: Mapping[str, Any] | None = None, *, source: str = "",
@@ -206,13 +222,6 @@ class IngestReport:
 
 
 # -- finding and detecting inputs --------------------------------------------------------
-
-def registry() -> dict[str, Adapter]:
-    """Every adapter, by format name, in detection order."""
-    from ingest.adapters import ADAPTERS
-
-    return {a.name: a for a in ADAPTERS}
-
 
 def expand(paths: Iterable[str | Path]) -> list[Path]:
     """Files under ``paths`` (folders recursively, hidden files skipped), sorted."""

@@ -27,29 +27,16 @@ import re
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
-from graph_schema import EdgeFact, FactError, NodeFact, TimeParseError, parse_time
+from graph_schema import EdgeFact, FactError, NodeFact
 from graph_schema.facts import Fact
-from ingest.core import Batch, Context
+from ingest.core import Batch, Context, get_time
 from ingest.records import Built, each_record
-from ingest.snapshot import Snapshot, replace_all
+from ingest.snapshot import SourceState, replace_all
 from ingest.source import Source, YamlDoc, iter_yaml_documents
 
 _SNIFF = re.compile(r"^kind:\s*[\"']?(Incident|Postmortem)[\"']?\s*$", re.M)
 _TEXT = ("title", "severity", "impact", "summary", "url")
 _POLICY_STATUS = ("proposed", "active", "retired")
-
-
-def get_time(doc: Mapping[str, Any], key: str, where: str, required: bool = False
-             ) -> int | None:
-    value = doc.get(key)
-    if value is None or value == "":
-        if required:
-            raise FactError(where, key, None, "missing")
-        return None
-    try:
-        return parse_time(value)
-    except TimeParseError as exc:
-        raise FactError(where, key, value, str(exc)) from None
 
 
 def node_refs(ctx: Context, value: Any, where: str, field: str) -> list[str]:
@@ -76,7 +63,7 @@ def incidents_facts(ctx: Context, records: list[tuple[Any, str]]) -> Built:
     return built
 
 
-def incident_snapshot(ctx: Context, doc: Mapping[str, Any], where: str) -> Snapshot:
+def incident_snapshot(ctx: Context, doc: Mapping[str, Any], where: str) -> SourceState:
     """The facts of one incident record (see the module doc)."""
     inc_id = doc.get("id")
     if not isinstance(inc_id, (str, int)) or isinstance(inc_id, bool) or not str(inc_id):
@@ -132,7 +119,7 @@ def incident_snapshot(ctx: Context, doc: Mapping[str, Any], where: str) -> Snaps
     policy_time = resolved if resolved is not None and status == "resolved" else started
     for i, item in enumerate(doc.get("follow_ups") or []):
         facts.extend(_policy(ctx, ref, item, policy_time, f"{where}: follow_ups[{i}]", source))
-    return Snapshot(source, facts, policy_time, where)
+    return SourceState(source, facts, policy_time, where)
 
 
 class _Edges:

@@ -24,15 +24,15 @@ from ingest import k8s_changes, k8s_istio, k8s_map
 from ingest.core import Batch, Context
 from ingest.hosts import endpoints_in
 from ingest.k8s_index import Index
+from ingest.k8s_lookup import Obj
 from ingest.k8s_objects import (
     FORMAT,
     WORKLOADS,
-    Obj,
     containers_or_none,
     parse_objects,
 )
 from ingest.records import each_record
-from ingest.snapshot import Membership, Snapshot, replace_all
+from ingest.snapshot import Membership, SourceState, replace_all
 from ingest.source import Source, iter_yaml_documents
 
 #: a Kubernetes API version: ``v1``, ``apps/v1``, ``networking.istio.io/v1beta1``...
@@ -124,9 +124,9 @@ class KubernetesManifests:
 
         stated: set[str] = set()
 
-        def snapshot(_: str, obj: Obj) -> Snapshot:
+        def snapshot(_: str, obj: Obj) -> SourceState:
             built = _first_statements(_BUILDERS[obj.kind](ctx, idx, obj), stated)
-            return Snapshot(obj.source, built, k8s_map.object_time(ctx, obj), obj.where)
+            return SourceState(obj.source, built, k8s_map.object_time(ctx, obj), obj.where)
 
         try:
             ctx.resolver.prefetch({n for o in objs for n in _names_to_look_up(idx, o)})

@@ -24,20 +24,17 @@ import hashlib
 import json
 from collections.abc import Mapping
 from dataclasses import replace
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from graph_schema import EdgeFact, NodeFact
 from graph_schema.facts import Fact
 from ingest.changes import change_facts, deploy_change_id, deploy_recorded
 from ingest.core import Context
+from ingest.k8s_lookup import Lookup, Obj
 from ingest.k8s_map import image_version, object_time
 
-if TYPE_CHECKING:
-    from ingest.k8s_index import Index
-    from ingest.k8s_objects import Obj
 
-
-def change_facts_of(ctx: Context, idx: Index, obj: Obj) -> list[Fact]:
+def change_facts_of(ctx: Context, idx: Lookup, obj: Obj) -> list[Fact]:
     """The changes re-reading ``obj`` shows (none the first time it is read)."""
     before = idx.previous(obj.source)
     if before is None or before.get("kind") != obj.kind:
@@ -81,7 +78,7 @@ def change_facts_of(ctx: Context, idx: Index, obj: Obj) -> list[Fact]:
     return out
 
 
-def _config_change(ctx: Context, idx: Index, obj: Obj, before: Mapping[str, Any],
+def _config_change(ctx: Context, idx: Lookup, obj: Obj, before: Mapping[str, Any],
                    now: Mapping[str, Any], at: int) -> list[Fact]:
     old, new = before.get("keys") or {}, now.get("keys") or {}
     changed = sorted(k for k in old if k in new and old[k] is not None

@@ -11,11 +11,11 @@ from ingest import k8s_changes, k8s_istio, k8s_map, k8s_names
 from ingest.changes import config_value_attrs
 from ingest.core import Context
 from ingest.hosts import Endpoint
-from ingest.k8s_map import Target, annotation_map, explicit_kind, flag, image_kind
+from ingest.k8s_lookup import Obj, Target
+from ingest.k8s_map import annotation_map, explicit_kind, flag, image_kind
 from ingest.k8s_objects import (
     FORMAT,
     WORKLOADS,
-    Obj,
     containers_or_none,
     first_image,
     literal_env,
@@ -25,7 +25,8 @@ from ingest.source import Source
 
 
 class Index:
-    """What the run's manifests (and earlier runs' saved summaries) say, for lookups."""
+    """What the run's manifests (and earlier runs' saved summaries) say, for lookups
+    (the one :class:`~ingest.k8s_lookup.Lookup`)."""
 
     def __init__(self, ctx: Context) -> None:
         self.ctx = ctx

@@ -16,17 +16,14 @@ facts: they are skipped and counted like other kinds CCM does not model.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from graph_schema import EdgeFact, FactError, NodeFact
 from graph_schema.facts import Fact
 from ingest.core import Context
 from ingest.hosts import endpoints_in
+from ingest.k8s_lookup import Lookup, Obj
 from ingest.k8s_map import annotation_map, object_time
-
-if TYPE_CHECKING:
-    from ingest.k8s_index import Index
-    from ingest.k8s_objects import Obj
 
 KINDS = ("VirtualService", "ServiceEntry")
 _ROUTES = ("http", "tcp", "tls")
@@ -71,7 +68,7 @@ def external_ref(entries: Mapping[str, str], host: str) -> str | None:
     return None
 
 
-def serviceentry_facts(ctx: Context, idx: Index, obj: Obj) -> list[Fact]:
+def serviceentry_facts(ctx: Context, idx: Lookup, obj: Obj) -> list[Fact]:
     hosts = _strings(obj, "hosts")
     if obj.spec.get("location") == "MESH_INTERNAL":
         return []
@@ -88,7 +85,7 @@ def serviceentry_facts(ctx: Context, idx: Index, obj: Obj) -> list[Fact]:
     return out
 
 
-def virtualservice_facts(ctx: Context, idx: Index, obj: Obj) -> list[Fact]:
+def virtualservice_facts(ctx: Context, idx: Lookup, obj: Obj) -> list[Fact]:
     at = object_time(ctx, obj)
     out: list[Fact] = []
     sources = [r for r in (_node(idx, obj, h) for h in _strings(obj, "hosts")) if r]
@@ -138,7 +135,7 @@ def _destinations(obj: Obj) -> list[tuple[str, str]]:
     return out
 
 
-def _node(idx: Index, obj: Obj, host: str) -> str | None:
+def _node(idx: Lookup, obj: Obj, host: str) -> str | None:
     for ep in endpoints_in(host):
         target = idx.resolve_host(obj.namespace, ep)
         if target is not None:

@@ -1,6 +1,7 @@
 """Kubernetes objects -> facts (the transform step of :mod:`ingest.k8s`).
 
-Pure given the run's :class:`~ingest.k8s_index.Index` (what every object of the run, and
+Pure given the run's :class:`~ingest.k8s_index.Index` (seen through
+:class:`~ingest.k8s_lookup.Lookup`) (what every object of the run, and
 of earlier runs, says): no writes, only name lookups.
 """
 
@@ -8,8 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from graph_schema import COMPONENT_KINDS, EdgeFact, FactError, NodeFact, parse_time
 from graph_schema.facts import Fact
@@ -18,10 +18,7 @@ from ingest import k8s_names
 from ingest.changes import config_value_attrs
 from ingest.core import PLACEHOLDER_SOURCE, Context
 from ingest.hosts import Endpoint, endpoints_in, infer_protocol
-
-if TYPE_CHECKING:
-    from ingest.k8s_index import Index
-    from ingest.k8s_objects import Obj
+from ingest.k8s_lookup import Lookup, Obj, Target
 
 ANN_KIND = "ccm.io/kind"
 ANN_ENTRYPOINT = "ccm.io/entrypoint"
@@ -124,7 +121,7 @@ def flag(value: str | None) -> bool | None:
     return value.strip().lower() in ("true", "1", "yes")
 
 
-def workload_facts(ctx: Context, idx: Index, obj: Obj) -> list[Fact]:
+def workload_facts(ctx: Context, idx: Lookup, obj: Obj) -> list[Fact]:
     at = object_time(ctx, obj)
     ref = idx.workload_ref(obj)
     kind, name = ref.split(":", 1)
@@ -187,7 +184,7 @@ def _versions(attrs: dict[str, Any], members: list[dict[str, Any]]) -> None:
 class _Env:
     """Config keys and dependencies that a workload's containers read."""
 
-    def __init__(self, ctx: Context, idx: Index, obj: Obj, ref: str, at: int,
+    def __init__(self, ctx: Context, idx: Lookup, obj: Obj, ref: str, at: int,
                  out: list[Fact]) -> None:
         self.ctx, self.idx, self.obj, self.ref, self.at, self.out = ctx, idx, obj, ref, at, out
         self.seen: set[str] = set()
@@ -320,15 +317,6 @@ def flag_values(container: Mapping[str, Any]) -> list[tuple[str, str]]:
     return out
 
 
-@dataclass(frozen=True)
-class Target:
-    """What a host resolved to: a node, and what its Service says about the port."""
-
-    ref: str
-    ports: tuple[tuple[int | None, str | None, str | None], ...] = ()
-    protocol: str | None = None
-
-
 def _protocol(ep: Endpoint, target: Target) -> str | None:
     port_name = app_protocol = None
     for port, name, app in target.ports:
@@ -339,7 +327,7 @@ def _protocol(ep: Endpoint, target: Target) -> str | None:
                           port_name=port_name, target_protocol=target.protocol)
 
 
-def service_facts(ctx: Context, idx: Index, obj: Obj) -> list[Fact]:
+def service_facts(ctx: Context, idx: Lookup, obj: Obj) -> list[Fact]:
     """A Service gives a node only when nothing runs behind it here: ExternalName
     (an ``external`` node) or no selector (its ``ccm.io/kind``, default external)."""
     spec = obj.spec
@@ -358,7 +346,7 @@ def service_facts(ctx: Context, idx: Index, obj: Obj) -> list[Fact]:
     return [node]
 
 
-def configmap_facts(ctx: Context, idx: Index, obj: Obj) -> list[Fact]:
+def configmap_facts(ctx: Context, idx: Lookup, obj: Obj) -> list[Fact]:
     at = object_time(ctx, obj)
     data = obj.body.get("data") or {}
     if not isinstance(data, Mapping):

@@ -8,45 +8,16 @@ Objects of other kinds are counted by kind, never an error.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from functools import cached_property
 from typing import Any
 
 from graph_schema import FactError
 from ingest import k8s_istio
+from ingest.k8s_lookup import Obj
 from ingest.k8s_map import annotation_map, explicit_kind
-from ingest.source import ManifestObject
 
 FORMAT = "k8s"
 WORKLOADS = ("Deployment", "StatefulSet", "DaemonSet")
 KINDS = (*WORKLOADS, "Service", "ConfigMap", *k8s_istio.KINDS)
-
-
-class Obj(ManifestObject):
-    """One Kubernetes object of a handled kind."""
-
-    @cached_property
-    def source(self) -> str:
-        """``k8s:<namespace>/<kind>/<name>`` (looked up many times per object: kept)."""
-        return f"k8s:{self.namespace}/{self.kind}/{self.name}"
-
-    def pod_template(self) -> Mapping[str, Any]:
-        t = self.spec.get("template")
-        return t if isinstance(t, Mapping) else {}
-
-    def pod_spec(self) -> Mapping[str, Any]:
-        s = self.pod_template().get("spec")
-        return s if isinstance(s, Mapping) else {}
-
-    def containers(self) -> list[Mapping[str, Any]]:
-        spec = self.pod_spec()
-        out: list[Mapping[str, Any]] = []
-        for key in ("containers", "initContainers"):
-            items = spec.get(key) or []
-            if not isinstance(items, list) or not all(isinstance(c, Mapping) for c in items):
-                raise FactError(self.where, f"spec.template.spec.{key}", items,
-                                "expected a list of containers")
-            out.extend(items)
-        return out
 
 
 def parse_objects(value: Any, where: str, skipped: dict[str, int] | None = None) -> list[Obj]:

@@ -26,13 +26,11 @@ from graph_schema import (
     EdgeFact,
     FactError,
     NodeFact,
-    TimeParseError,
-    parse_time,
 )
 from graph_schema.facts import Fact
 from ingest.alerts import UNKNOWN_SIGNAL, alert_facts, signal_of_word
 from ingest.changes import change_facts
-from ingest.core import Batch, Context
+from ingest.core import Batch, Context, get_time
 from ingest.memory_kinds import refuse_memory_facts
 from ingest.records import per_record
 from ingest.source import Source, iter_lines, loads
@@ -68,19 +66,6 @@ def _first_shape(head: str) -> str | None:
     return None
 
 
-def get_time(record: Mapping[str, Any], key: str, where: str, required: bool = True
-             ) -> int | None:
-    value = record.get(key)
-    if value is None:
-        if required:
-            raise FactError(where, key, None, "missing")
-        return None
-    try:
-        return parse_time(value)
-    except TimeParseError as exc:
-        raise FactError(where, key, value, str(exc)) from None
-
-
 def get_str(record: Mapping[str, Any], key: str, where: str) -> str:
     value = record.get(key)
     if not isinstance(value, str) or not value:
@@ -89,8 +74,8 @@ def get_str(record: Mapping[str, Any], key: str, where: str) -> str:
 
 
 def topology_facts(ctx: Context, rec: Mapping[str, Any], where: str) -> list[Fact]:
-    t = 0 if rec.get("time") is None else get_time(rec, "time", where) or 0
-    vt = None if rec.get("valid_to") is None else get_time(rec, "valid_to", where)
+    t = 0 if rec.get("time") is None else get_time(rec, "time", where, required=True) or 0
+    vt = None if rec.get("valid_to") is None else get_time(rec, "valid_to", where, required=True)
     if rec["type"] == "node":
         fact = NodeFact(rec.get("kind"), rec.get("name"),  # type: ignore[arg-type]
                         rec.get("attrs") or {}, t, vt, origin=where)
@@ -112,7 +97,7 @@ def native_change_facts(ctx: Context, rec: Mapping[str, Any], where: str) -> lis
         raise FactError(where, "changes", diff, "expected a list of {key, old, new}")
     attrs = {a: rec[k] for k, a in _CHANGE_ATTRS.items() if rec.get(k) is not None}
     return change_facts(ctx, change_id=str(get_str(rec, "id", where)),
-                        time=get_time(rec, "time", where) or 0, change_kind=kind,
+                        time=get_time(rec, "time", where, required=True) or 0, change_kind=kind,
                         target=get_str(rec, "target", where), diff=diff, attrs=attrs,
                         where=where)
 
@@ -131,7 +116,7 @@ def native_alert_facts(ctx: Context, rec: Mapping[str, Any], where: str,
     if "severity" in attrs:
         attrs["severity"] = str(attrs["severity"])
     return alert_facts(ctx, alert_id=str(get_str(rec, "id", where)),
-                       starts_at=get_time(rec, "time", where) or 0,
+                       starts_at=get_time(rec, "time", where, required=True) or 0,
                        service=get_str(rec, "service", where), signal=signal, ends_at=ends,
                        attrs=attrs, where=where)
 

@@ -23,17 +23,13 @@ from __future__ import annotations
 import time
 from collections import deque
 from collections.abc import Iterable, Iterator
-from typing import TYPE_CHECKING
 
 from ccm.errors import BatchRejected
 from graph_schema import FactError, NodeFact
 from ingest.core import Batch, FileReport
-from ingest.records import Ready, ready, rebuild
+from ingest.records import Ready, Sink, ready, rebuild
 from ingest.writer import TICKS as _TICKS
 from ingest.writer import Writer, WriterDied, WriterFailed
-
-if TYPE_CHECKING:
-    from ingest.pipeline import Run
 
 #: batches handed to the writer and not yet answered, at most
 DEPTH = 3
@@ -54,7 +50,7 @@ _Flight = tuple[Batch, int, Ready]
 class Overlap:
     """Takes one file's batches for a run, writing them through ``writer``."""
 
-    def __init__(self, run: Run, fr: FileReport) -> None:
+    def __init__(self, run: Sink, fr: FileReport) -> None:
         self.run, self.fr = run, fr
         self.writer: Writer | None = None
         self.resolver = run.ctx.resolver

@@ -26,6 +26,7 @@ from ccm.store.base import Store
 from ccm.store.types import WriteResult
 from graph_schema import FactError, NodeFact
 from graph_schema.timeutil import now_micros
+from ingest.adapters import registry
 from ingest.alert_targets import DEFAULT_RULES, TargetRules
 from ingest.core import (
     DEFAULT_BATCH,
@@ -35,7 +36,6 @@ from ingest.core import (
     FileReport,
     IngestReport,
     detect,
-    registry,
 )
 from ingest.folders import Input, find_inputs, input_of
 from ingest.gcpause import fewer_collections

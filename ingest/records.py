@@ -12,18 +12,42 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import TypeVar
+from typing import TYPE_CHECKING, Protocol, TypeVar
 
 from ccm.errors import BatchRejected
+from ccm.store.types import WriteResult
 from graph_schema import EdgeFact, FactError, NodeFact, validate
 from graph_schema.facts import Fact
-from ingest.core import Batch
+from ingest.core import Batch, Context, FileReport
+
+if TYPE_CHECKING:
+    from ingest.writer import Writer
 
 T = TypeVar("T")
 R = TypeVar("R")
 
 __all__ = ["Built", "Ready", "each_record", "per_record", "ready", "rebuild", "rejection",
            "unknown_node"]
+
+
+
+class Sink(Protocol):
+    """What an ingest run offers the parts that write its batches (:mod:`ingest.waiting`,
+    :mod:`ingest.overlap`); :class:`ingest.pipeline.Run` is the one implementation."""
+
+    ctx: Context
+
+    def take(self, batch: Batch, fr: FileReport) -> None: ...
+
+    def reject(self, batch: Batch, fr: FileReport, why: str, token: int) -> None: ...
+
+    def write(self, batch: Batch, fr: FileReport, token: int, defer: bool = False,
+              retry: bool = False) -> bool: ...
+
+    def written(self, batch: Batch, fr: FileReport, token: int, rd: Ready,
+                result: WriteResult | None) -> None: ...
+
+    def start_writer(self) -> Writer | None: ...
 
 
 @dataclass

@@ -34,8 +34,9 @@ def fact_id(f: Fact) -> str:
 
 
 @dataclass
-class Snapshot:
-    """What one snapshot source states now: its facts, from ``at``."""
+class SourceState:
+    """The state one snapshot source states now (what later ingests remember of it and
+    compare with): its facts, true from ``at``."""
 
     source: str
     facts: list[Fact]
@@ -43,20 +44,20 @@ class Snapshot:
     where: str
 
 
-def replace_all(ctx: Context, snapshots: list[Snapshot],
+def replace_all(ctx: Context, states: list[SourceState],
                 owned: Callable[[str], Collection[str]] | None,
                 spans: list[tuple[str, int]] | None = None) -> list[Fact]:
-    """Each snapshot's facts, merged with what other sources say of them
+    """Each source state's facts, merged with what other sources say of them
     (:func:`merge_current`; ``owned`` None: the sources own every attribute they
     state, no merge), plus closes for what each source asserted before (true at its
     time) and no longer asserts. Two store queries in all. ``spans`` gets each
-    snapshot's ``(where, number of facts)`` (see ingest.core.Batch.spans)."""
-    all_facts = [f for s in snapshots for f in s.facts]
+    state's ``(where, number of facts)`` (see ingest.core.Batch.spans)."""
+    all_facts = [f for s in states for f in s.facts]
     merged = merge_current(ctx, all_facts, None, owned) if owned is not None else all_facts
-    asserted = ctx.open_facts({s.source: s.at for s in snapshots})
+    asserted = ctx.open_facts({s.source: s.at for s in states})
     out: list[Fact] = []
     i = 0
-    for snap in snapshots:
+    for snap in states:
         facts, i = merged[i:i + len(snap.facts)], i + len(snap.facts)
         current = {f.fact_id for f in facts if not isinstance(f, Close)}
         gone = asserted.get(snap.source, set()) - current

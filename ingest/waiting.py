@@ -11,15 +11,10 @@ all of this a record the store refuses is rejected alone (:mod:`ingest.records`)
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from ccm.errors import BatchRejected
 from graph_schema import FactError, NodeFact
 from ingest.core import Batch, FileReport
-from ingest.records import Ready, ready, rebuild, unknown_node
-
-if TYPE_CHECKING:
-    from ingest.pipeline import Run
+from ingest.records import Ready, Sink, ready, rebuild, unknown_node
 
 #: the most facts written as one transaction when batches wait for each other; a
 #: bigger cycle is written nodes first (a Neo4j transaction holds its state in memory)
@@ -31,7 +26,7 @@ __all__ = ["MAX_TOGETHER", "Waiting"]
 class Waiting:
     """The batches of a run that wait for nodes, and their retries."""
 
-    def __init__(self, run: Run) -> None:
+    def __init__(self, run: Sink) -> None:
         self.run = run
         self.batches: list[tuple[Batch, FileReport]] = []
 

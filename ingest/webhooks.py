@@ -42,12 +42,9 @@ PayloadFacts = Callable[[Context, Any, str, Tally], list[Fact]]
 PayloadNames = Callable[[Any], list[str]]
 
 
-def payload_batches(src: Source, ctx: Context, facts_of: PayloadFacts,
-                    names_of: PayloadNames,
-                    finish: Callable[[Context, list[Fact]], list[Fact]] | None = None
-                    ) -> Iterator[Batch]:
-    """The batches of a JSON webhook source; ``finish`` post-processes a batch's facts
-    (e.g. merges them with what other sources say)."""
+def payload_chunks(src: Source, size: int) -> Iterator[tuple[list[tuple[str, Any]], int]]:
+    """The ``(where, payload)`` items of a JSON source, ``size`` at a time, each chunk
+    with the bytes read so far (for progress)."""
     done = 0
 
     def count(n: int) -> None:
@@ -57,10 +54,20 @@ def payload_batches(src: Source, ctx: Context, facts_of: PayloadFacts,
     chunk: list[tuple[str, Any]] = []
     for item in iter_payloads(src, count):
         chunk.append(item)
-        if len(chunk) >= ctx.batch_size:
-            yield _batch(ctx, chunk, done, facts_of, names_of, finish)
+        if len(chunk) >= size:
+            yield chunk, done
             chunk = []
     if chunk:
+        yield chunk, done
+
+
+def payload_batches(src: Source, ctx: Context, facts_of: PayloadFacts,
+                    names_of: PayloadNames,
+                    finish: Callable[[Context, list[Fact]], list[Fact]] | None = None
+                    ) -> Iterator[Batch]:
+    """The batches of a JSON webhook source; ``finish`` post-processes a batch's facts
+    (e.g. merges them with what other sources say)."""
+    for chunk, done in payload_chunks(src, ctx.batch_size):
         yield _batch(ctx, chunk, done, facts_of, names_of, finish)
 
 

@@ -278,13 +278,14 @@ def _answer(store: Any, msg: tuple[list[tuple[Any, ...]], list[Any]]) -> tuple[A
 def main(argv: list[str]) -> int:
     """The child: write each batch read from stdin, answer on stdout, until stdin ends."""
     from ccm.store.embedded import EmbeddedStore
-    from ingest.gcpause import fewer_collections
+    from ingest.gcpause import enable, fewer_collections
 
     inp, out = sys.stdin.buffer, sys.stdout.buffer
     sys.stdout = sys.stderr  # nothing but answers goes to the parent's pipe
     # Ctrl-C reaches the whole process group: the parent decides (it closes our stdin)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     store = EmbeddedStore(argv[0])
+    enable()  # this process is ingest's own: its collector may be tuned
     try:
         with fewer_collections():
             _send(out, ("ready",))

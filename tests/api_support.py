@@ -173,7 +173,7 @@ IDENTITIES = {"deploy-bot": "agent", "canary-bot": "agent", "other-bot": "agent"
 
 
 def register_identities(store: Any) -> None:
-    from ccm.actions.identities import IdentityRecord, put_identity
+    from ccm.policy.identities import IdentityRecord, put_identity
 
     for ident, kind in IDENTITIES.items():
         put_identity(store, IdentityRecord(ident, kind, fixed_key(ident).public_b64,
@@ -183,7 +183,7 @@ def register_identities(store: Any) -> None:
 def signed_proposal(body: dict[str, Any], identity: str, tenant: str, created_at: int
                     ) -> dict[str, Any]:
     """``body`` (an ActionRequest) completed and signed as ``identity`` would sign it."""
-    from ccm.actions.proposal import Proposal
+    from ccm.policy.proposal import Proposal
 
     p = Proposal.from_dict({"action": body["action"], "target": body["target"],
                             "inputs": body.get("inputs", {}), "agent": identity,
@@ -200,7 +200,7 @@ def command_registry(path: Any) -> Any:
 
     import yaml
 
-    doc = yaml.safe_load((resources.files("ccm.actions") / "default_actions.yaml").read_text())
+    doc = yaml.safe_load((resources.files("ccm.policy") / "default_actions.yaml").read_text())
     doc["executor"] = {"type": "command",
                        "argv": [sys.executable, "-c", "import sys; sys.stdin.read()"]}
     path.write_text(yaml.safe_dump(doc))

@@ -10,13 +10,13 @@ import hashlib
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from ccm.actions.identities import IdentityRecord, put_identity
 from ccm.actions.lifecycle import Controller
-from ccm.actions.proposal import Proposal, approval_payload
 from ccm.audit.keys import Signer
 from ccm.audit.log import Actor
 from ccm.policy import ImpactSummary, load_policy
 from ccm.policy.controls import grant
+from ccm.policy.identities import IdentityRecord, put_identity
+from ccm.policy.proposal import Proposal, approval_payload
 from graph_schema import EdgeFact, NodeFact, parse_time
 from graph_schema.timeutil import ManualClock
 
@@ -148,8 +148,8 @@ def context(p: Proposal | None = None, *, impact: ImpactSummary | None = None,
             action_id: str | None = None, **state: Any) -> Any:
     """An EvalContext for ``p`` (default: deploy-bot restarts service:cart) with the
     default registry's spec and a PolicyState built from ``state``."""
-    from ccm.actions.registry import load_registry
     from ccm.policy import EvalContext, PolicyState
+    from ccm.policy.registry import load_registry
 
     p = p or proposal(ManualClock(now))
     state.setdefault("identity", identities()[0])

@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 
 from ccm.actions.impact import engine_action, engine_predictor
-from ccm.actions.proposal import Proposal
-from ccm.actions.registry import load_registry
 from ccm.memory import Beta, Priors
 from ccm.policy import ImpactSummary
+from ccm.policy.proposal import Proposal
+from ccm.policy.registry import load_registry
 from tests.controlkit import D0, HOUR, topology
 
 REG = load_registry()

@@ -108,7 +108,7 @@ def test_unknown_or_revoked_approvers_and_bad_signatures_are_refused(ctl, store)
         ctl.approve(rec.id, "mallory")
     with pytest.raises(ActionRefused, match="signature does not match"):
         ctl.approve(rec.id, "alice", signature=signed_approval(ctl, rec.id, "alice", BOB_KEY))
-    from ccm.actions.identities import revoke_identity
+    from ccm.policy.identities import revoke_identity
     revoke_identity(store, "alice")
     with pytest.raises(ActionRefused, match="has been revoked"):
         ctl.approve(rec.id, "alice")

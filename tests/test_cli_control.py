@@ -34,7 +34,7 @@ def env(tmp_path: Path) -> dict[str, str]:
         {"id": "deploy-bot", "kind": "agent", "public_key": AGENT_KEY.public_b64,
          "model": "claude", "model_version": "4.5", "zones": ["internal", "public"]},
         {"id": "alice", "kind": "human", "public_key": ALICE_KEY.public_b64}]}))
-    reg = yaml.safe_load(Path("ccm/actions/default_actions.yaml").read_text())
+    reg = yaml.safe_load(Path("ccm/policy/default_actions.yaml").read_text())
     reg["executor"] = {"type": "command", "argv": [sys.executable, "-c",
                                                    "import sys; sys.stdin.read()"]}
     (tmp_path / "actions.yaml").write_text(yaml.safe_dump(reg))
@@ -154,7 +154,7 @@ def test_autonomy_can_be_set_by_hand_and_is_audited(env):
 def test_an_agent_can_submit_a_signed_proposal_as_json(env, tmp_path):
     import time
 
-    from ccm.actions.proposal import Proposal
+    from ccm.policy.proposal import Proposal
 
     p = Proposal("restart", "service:cart", {}, "deploy-bot", "claude", "4.5",
                  created_at=int(time.time() * 1_000_000)).signed(AGENT_KEY)

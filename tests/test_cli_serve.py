@@ -10,6 +10,7 @@ import sys
 import httpx
 import pytest
 
+from ccm.cli.serve import service_settings
 from tests.api_support import ccm_serve, free_port
 
 
@@ -81,3 +82,8 @@ def test_serve_with_a_bad_alert_targets_file_stops_at_start_naming_it(tmp_path):
     proc = run(["serve", "--insecure-dev", "--port", str(free_port())],
                env(tmp_path, CCM_ALERT_TARGETS=str(targets)))
     assert proc.returncode != 0 and "targets.yaml" in proc.stderr, proc.stderr
+def test_the_server_tunes_its_collector_unless_told_not_to(monkeypatch):
+    monkeypatch.delenv("CCM_GC_TUNING", raising=False)
+    assert service_settings(None, False, gc_tuning=True).gc_tuning is True
+    assert service_settings(None, False, gc_tuning=False).gc_tuning is False
+    assert service_settings(None, False).gc_tuning is False  # the library's default

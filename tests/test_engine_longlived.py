@@ -3,8 +3,18 @@
 from __future__ import annotations
 
 import gc
+from collections.abc import Iterator
 
-from ccm.engine.longlived import LARGE, settle
+import pytest
+
+from ccm.engine.longlived import LARGE, enable, settle
+
+
+@pytest.fixture(autouse=True)
+def opted_in() -> Iterator[None]:
+    before = enable()
+    yield
+    enable(before)
 
 
 class Node:
@@ -39,3 +49,12 @@ def test_cycles_frozen_by_an_earlier_settle_are_collected_by_the_next():
     settle(LARGE)
     assert ref() is None
     gc.unfreeze()
+
+
+def test_a_process_that_did_not_opt_in_is_left_alone():
+    enable(False)
+    gc.unfreeze()
+    kept = [Node() for _ in range(10)]
+    assert settle(LARGE) is False
+    assert gc.get_freeze_count() == 0
+    assert kept

@@ -8,7 +8,8 @@ import pytest
 
 from graph_schema import NodeFact, parse_time
 from ingest import ingest_bytes, ingest_paths
-from ingest.core import Source, detect, expand, registry
+from ingest.adapters import registry
+from ingest.core import Source, detect, expand
 from tests.helpers import AT1, FIXTURES, attrs_of, deps
 
 REAL = FIXTURES / "real"

@@ -200,3 +200,17 @@ def test_a_batch_sealed_with_its_nodes_lets_the_next_batch_see_them_until_discar
     assert r.resolve("jobs") == "service:jobs"
     r.discard(token)
     assert r.resolve("sessions") == "service:sessions"
+
+
+def test_get_time_reads_a_time_and_names_the_field_of_a_bad_or_missing_one():
+    from graph_schema import FactError
+    from ingest.core import get_time
+
+    doc = {"at": "2024-01-01T00:00:00Z", "blank": "", "bad": "soon"}
+    assert get_time(doc, "at", "f line 1") == 1_704_067_200_000_000
+    assert get_time(doc, "blank", "f line 1") is None
+    assert get_time(doc, "gone", "f line 1") is None
+    for key, required in (("gone", True), ("blank", True), ("bad", False)):
+        with pytest.raises(FactError) as err:
+            get_time(doc, key, "f line 1", required=required)
+        assert (err.value.where, err.value.field) == ("f line 1", key)

@@ -4,8 +4,26 @@ from __future__ import annotations
 
 import gc
 import threading
+from collections.abc import Iterator
 
-from ingest.gcpause import INGEST_GC_THRESHOLD, fewer_collections
+import pytest
+
+from ingest.gcpause import INGEST_GC_THRESHOLD, enable, fewer_collections
+
+
+@pytest.fixture(autouse=True)
+def opted_in() -> Iterator[None]:
+    before = enable()
+    yield
+    enable(before)
+
+
+def test_a_process_that_did_not_opt_in_keeps_its_threshold():
+    enable(False)
+    before = gc.get_threshold()
+    with fewer_collections():
+        assert gc.get_threshold() == before
+    assert gc.get_threshold() == before
 
 
 def test_the_threshold_is_raised_inside_and_restored_after():

@@ -8,7 +8,8 @@ import pytest
 
 from graph_schema import FactError
 from ingest import ingest_bytes
-from ingest.core import detect, expand, registry
+from ingest.adapters import registry
+from ingest.core import detect, expand
 from ingest.source import Source
 from ingest.webhooks import text, time_of
 from tests.helpers import FIXTURES, LATER

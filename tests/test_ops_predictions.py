@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from ccm.actions.impact import engine_predictor
-from ccm.actions.proposal import Proposal
-from ccm.actions.registry import load_registry
 from ccm.engine import NO_PRIORS
 from ccm.ops.predictions import MemoPredictor
 from ccm.ops.snapshots import RecentSnapshots, SnapshotReuse
+from ccm.policy.proposal import Proposal
+from ccm.policy.registry import load_registry
 from graph_schema import EdgeFact, NodeFact
 
 SECOND = 1_000_000

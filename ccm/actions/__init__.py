@@ -1,8 +1,8 @@
-"""ccm.actions: what agents may do, and the lifecycle that lets them do it.
+"""ccm.actions: the lifecycle that lets agents do what the registry allows.
 
-- :mod:`ccm.actions.registry`: the action registry (YAML, JSON Schema inputs);
-- :mod:`ccm.actions.proposal`: signed proposals; :mod:`ccm.actions.identities`:
-  registered agents and humans with their keys;
+What an action is lives one layer down, in :mod:`ccm.policy` (the registry, signed
+proposals, identities); the lifecycle imports the policy, never the reverse.
+
 - :mod:`ccm.actions.lifecycle`: the :class:`~ccm.actions.lifecycle.Controller`
   (propose, evaluate, approve, execute, outcome, revert, close), durable in the
   store (:mod:`ccm.actions.records`, :mod:`ccm.actions.running`);
@@ -10,6 +10,5 @@
 - :mod:`ccm.actions.impact`: the engine's prediction for a proposal.
 
 The submodules are imported explicitly (``from ccm.actions.lifecycle import
-Controller``): the policy layer imports the registry and identities, and the
-lifecycle imports the policy.
+Controller``).
 """

@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from ccm.actions.proposal import Proposal
+from ccm.policy.proposal import Proposal
 from ccm.policy.types import Verdict
 from graph_schema import format_time
 

@@ -11,16 +11,17 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from ccm.actions.proposal import Proposal
-from ccm.actions.registry import ActionSpec
 from ccm.engine import ACTION_KINDS, Action, Impact, predict_impact
 from ccm.memory.priors import Priors
 from ccm.policy.impact import KEEP_PATHS
+from ccm.policy.proposal import Proposal
+from ccm.policy.registry import ActionSpec
 from ccm.store import Store
 
 Predictor = Callable[[Store, Proposal, ActionSpec, Priors, int], Any]
 
 #: Monte Carlo samples (at most) and seed of the predictions the control plane makes
+#: (the defaults of the API's settings, CCM_IMPACT_SAMPLES and CCM_IMPACT_PRECISION)
 SAMPLES = 2000
 SEED = 7
 #: the relative precision they run to (95 % confidence; see

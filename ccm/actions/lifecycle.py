@@ -18,9 +18,7 @@ from typing import Any
 from ccm.actions import running
 from ccm.actions.dryrun import DryRun
 from ccm.actions.executors import Executor, HealthCheck, executor_from_config, health_from_config
-from ccm.actions.identities import get_identity
 from ccm.actions.impact import Predictor, engine_predictor
-from ccm.actions.proposal import Proposal, approval_payload
 from ccm.actions.records import (
     COLLECTION,
     FINAL,
@@ -30,7 +28,6 @@ from ccm.actions.records import (
     sealed,
     transition,
 )
-from ccm.actions.registry import ActionSpec, Registry, load_registry
 from ccm.audit.keys import Signer, verify_signature
 from ccm.audit.log import SYSTEM, Actor, AuditLog
 from ccm.audit.redact import Sealer
@@ -41,7 +38,10 @@ from ccm.policy.config import Policy, load_policy
 from ccm.policy.context import EvalContext
 from ccm.policy.counters import note_proposal
 from ccm.policy.events import emit
+from ccm.policy.identities import get_identity
 from ccm.policy.impact import ImpactSummary
+from ccm.policy.proposal import Proposal, approval_payload
+from ccm.policy.registry import ActionSpec, Registry, load_registry
 from ccm.policy.state import Topology, load_state
 from ccm.policy.types import PROCEED, REFUSE, RuleResult, Verdict
 from ccm.store import Clock, Graph, Store

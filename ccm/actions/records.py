@@ -18,9 +18,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any, cast
 
-from ccm.actions.proposal import Proposal
 from ccm.audit.redact import Sealer
 from ccm.errors import Conflict, NotFound
+from ccm.policy.proposal import Proposal
 from ccm.policy.types import Needs, Verdict
 from ccm.store import Store
 from ccm.store.base import Record

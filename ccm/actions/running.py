@@ -1,7 +1,7 @@
 """Execution and what follows it: execute (at most once, after a signed audit entry),
 record the outcome, revert automatically where due, write memory, close.
 
-Functions over a :class:`~ccm.actions.lifecycle.Controller`; each step is a
+Functions over a :class:`ControllerLike`; each step is a
 durable transition, so :func:`resume` can pick an action up after a restart.
 """
 
@@ -10,21 +10,51 @@ from __future__ import annotations
 import os
 import socket
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
-from ccm.actions.executors import DryRunExecutor, ExecutionRequest, ExecutionResult, Executor
+from ccm.actions.executors import (
+    DryRunExecutor,
+    ExecutionRequest,
+    ExecutionResult,
+    Executor,
+    HealthCheck,
+)
 from ccm.actions.records import RAN, ActionRecord, approvals_satisfy, load, transition
-from ccm.audit.log import SYSTEM, Actor
+from ccm.audit.log import SYSTEM, Actor, AuditLog
 from ccm.errors import ActionRefused, ActionStateError, NotFound
+from ccm.memory.memory import Memory
 from ccm.policy.autonomy import autonomy_key
 from ccm.policy.autonomy import record_outcome as autonomy_outcome
+from ccm.policy.config import Policy
 from ccm.policy.counters import mark_session_failed
 from ccm.policy.events import emit
+from ccm.policy.proposal import Proposal
+from ccm.policy.registry import Registry
 from ccm.policy.rules.oversight import switch_scopes
 from ccm.policy.types import PROCEED, REFUSE, Verdict
+from ccm.store import Clock, Store
 
-if TYPE_CHECKING:
-    from ccm.actions.lifecycle import Controller
+
+class ControllerLike(Protocol):
+    """What the steps here need of :class:`ccm.actions.lifecycle.Controller`, which
+    calls them (the one implementation)."""
+
+    store: Store
+    clock: Clock
+    registry: Registry
+    policy: Policy
+    audit: AuditLog
+
+    def memory(self, tenant: str) -> Memory: ...
+    def public(self, rec: ActionRecord | dict[str, Any]) -> dict[str, Any]: ...
+    def actor_of(self, p: Proposal) -> Actor: ...
+    def executor_for(self, action: str) -> Executor: ...
+    def health_for(self, action: str) -> HealthCheck | None: ...
+    def note(self, kind: str, actor: Actor, subject: str, data: dict[str, Any]
+             ) -> dict[str, Any] | None: ...
+    def get(self, action_id: str) -> ActionRecord: ...
+    def evaluate(self, action_id: str) -> ActionRecord: ...
+    def reevaluate(self, rec: ActionRecord) -> Verdict: ...
 
 
 def request_of(rec: ActionRecord) -> ExecutionRequest:
@@ -35,7 +65,7 @@ def request_of(rec: ActionRecord) -> ExecutionRequest:
                             rec.doc.get("revert_of"))
 
 
-def execute(ctl: Controller, action_id: str, *, by: Actor | None = None) -> ActionRecord:
+def execute(ctl: ControllerLike, action_id: str, *, by: Actor | None = None) -> ActionRecord:
     """Execute an approved action once; repeating it returns the current state."""
     rec = ctl.get(action_id)
     if rec.state == "proposed":
@@ -57,7 +87,7 @@ def execute(ctl: Controller, action_id: str, *, by: Actor | None = None) -> Acti
     return run(ctl, rec, executor, actor, verdict)
 
 
-def _refuse_execution(ctl: Controller, rec: ActionRecord, verdict: Verdict,
+def _refuse_execution(ctl: ControllerLike, rec: ActionRecord, verdict: Verdict,
                       missing: str) -> None:
     refusing = [r for r in verdict.reasons if ": refuse: " in r]
     reasons = refusing or [f"needs {verdict.needs.describe()}: missing {missing}"]
@@ -76,7 +106,7 @@ def _refuse_execution(ctl: Controller, rec: ActionRecord, verdict: Verdict,
     raise ActionRefused(f"execution of {rec.id} refused", reasons)
 
 
-def run(ctl: Controller, rec: ActionRecord, executor: Executor, actor: Actor,
+def run(ctl: ControllerLike, rec: ActionRecord, executor: Executor, actor: Actor,
         verdict: Verdict | None) -> ActionRecord:
     """approved -> executing -> (signed audit entry) -> executor -> executed | failed."""
     now = ctl.clock()
@@ -112,7 +142,7 @@ def _back_to_approved(doc: dict[str, Any]) -> None:
     doc.pop("execution", None)
 
 
-def finish_execution(ctl: Controller, action_id: str, result: ExecutionResult,
+def finish_execution(ctl: ControllerLike, action_id: str, result: ExecutionResult,
                      actor: Actor) -> ActionRecord:
     now = ctl.clock()
 
@@ -141,7 +171,7 @@ def finish_execution(ctl: Controller, action_id: str, result: ExecutionResult,
     return rec
 
 
-def record_outcome(ctl: Controller, action_id: str, healthy: bool, *,
+def record_outcome(ctl: ControllerLike, action_id: str, healthy: bool, *,
                    observed_impacted: Sequence[str] = (), by: Actor = SYSTEM,
                    note: str = "") -> ActionRecord:
     """Record the observed outcome, then revert where due, write memory and close."""
@@ -183,7 +213,7 @@ def record_outcome(ctl: Controller, action_id: str, healthy: bool, *,
     return finish(ctl, action_id)
 
 
-def finish(ctl: Controller, action_id: str) -> ActionRecord:
+def finish(ctl: ControllerLike, action_id: str) -> ActionRecord:
     """After the outcome: revert if due, then close (resumable at every point)."""
     rec = ctl.get(action_id)
     if rec.state == "outcome":
@@ -198,14 +228,14 @@ def finish(ctl: Controller, action_id: str) -> ActionRecord:
     return rec
 
 
-def _revert_due(ctl: Controller, rec: ActionRecord) -> bool:
+def _revert_due(ctl: ControllerLike, rec: ActionRecord) -> bool:
     rule = ctl.policy.rule("reversible")
     outcome = rec.doc.get("outcome") or {}
     return bool(rec.doc.get("reversible") and outcome.get("healthy") is False
                 and (rule is None or rule.auto_revert))
 
 
-def revert(ctl: Controller, rec: ActionRecord) -> None:
+def revert(ctl: ControllerLike, rec: ActionRecord) -> None:
     """Undo an unhealthy action with its registered revert action (once)."""
     if (rec.doc.get("revert") or {}).get("done"):
         return
@@ -234,13 +264,13 @@ def revert(ctl: Controller, rec: ActionRecord) -> None:
                now=now, by="ccm")
 
 
-def _dry_run_switch(ctl: Controller, action: str, target: str) -> bool:
+def _dry_run_switch(ctl: ControllerLike, action: str, target: str) -> bool:
     """Reverts ignore pauses (they restore the previous state) but honour dry-run mode."""
     switches = {r.key: r.doc for r in ctl.store.list_records("switches")}
     return any(switches.get(s, {}).get("dry_run") for s in switch_scopes(action, target, "ccm"))
 
 
-def _revert_record(ctl: Controller, rec: ActionRecord, rid: str, action: str,
+def _revert_record(ctl: ControllerLike, rec: ActionRecord, rid: str, action: str,
                    inputs: dict[str, Any], now: int) -> ActionRecord:
     try:
         return load(ctl.store, rid)
@@ -269,7 +299,7 @@ def _revert_record(ctl: Controller, rec: ActionRecord, rid: str, action: str,
     return load(ctl.store, rid)
 
 
-def close(ctl: Controller, action_id: str) -> ActionRecord:
+def close(ctl: ControllerLike, action_id: str) -> ActionRecord:
     """Write the action to memory, then close it (nothing closes unwritten)."""
     rec = ctl.get(action_id)
     if rec.state == "closed" or (rec.state == "refused" and rec.doc.get("memory")):
@@ -323,7 +353,7 @@ def owner_alive(owner: Any) -> bool:
     return True
 
 
-def _execution_unknown(ctl: Controller, rec: ActionRecord) -> ActionRecord:
+def _execution_unknown(ctl: ControllerLike, rec: ActionRecord) -> ActionRecord:
     """An execution whose process died after its audit entry: it may have run, so it is
     never run again; it becomes ``unknown``, with an alarm, until a person records what
     happened."""
@@ -339,7 +369,7 @@ def _execution_unknown(ctl: Controller, rec: ActionRecord) -> ActionRecord:
     return rec
 
 
-def resume(ctl: Controller, action_id: str) -> ActionRecord:
+def resume(ctl: ControllerLike, action_id: str) -> ActionRecord:
     """Carry an action on after a restart: evaluate, finish, close, undo an execution
     that never reached its audit entry (it did not run), or mark ``unknown`` one whose
     executing process is gone (it may have run: exactly once, it is never run again)."""

@@ -16,7 +16,6 @@ from fastapi.concurrency import run_in_threadpool
 from ccm import __version__
 from ccm.actions.impact import engine_predictor
 from ccm.actions.lifecycle import Controller
-from ccm.actions.registry import load_registry
 from ccm.api.auth import TokenRegistry, load_token_registry
 from ccm.api.deps import ApiState
 from ccm.api.metrics import ApiMetrics, MetricsMiddleware
@@ -26,10 +25,12 @@ from ccm.api.routers import actions, admin, graph, health, impact, ingest, rca
 from ccm.api.settings import Settings, get_settings
 from ccm.audit.keys import Signer
 from ccm.errors import ConfigError
+from ccm.ops.collector import owned_collector
 from ccm.ops.predictions import MemoPredictor
 from ccm.ops.runtime import prefer_passive_threads
 from ccm.ops.snapshots import RecentSnapshots, SnapshotReuse
 from ccm.policy.config import load_policy
+from ccm.policy.registry import load_registry
 from ccm.store import Store, open_store
 from ccm.web import install_web, web_config
 from graph_schema.timeutil import now_micros
@@ -117,7 +118,8 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None,
         if settings.insecure_dev:
             log.warning("insecure dev mode: requests without a token act as the admin 'dev'")
         try:
-            yield
+            with owned_collector(settings.gc_tuning):
+                yield
         finally:
             if store is None:
                 opened.close()

@@ -13,6 +13,8 @@ from pathlib import Path
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from ccm.actions import impact
+
 __all__ = ["Settings", "get_settings"]
 
 
@@ -46,10 +48,10 @@ class Settings(BaseSettings):
     impact_concurrency: int = Field(default=2, ge=1, le=64)
     #: Monte Carlo cascades per impact prediction, at most (fewer: faster on large blast
     #: radii, wider error on the p95 figures; see benchmarks/README.md)
-    impact_samples: int = Field(default=2000, ge=64, le=100_000)
+    impact_samples: int = Field(default=impact.SAMPLES, ge=64, le=100_000)
     #: the relative precision (95 % confidence) at which a prediction stops drawing
     #: cascades before impact_samples; 0: always draw them all
-    impact_precision: float = Field(default=0.03, ge=0, le=0.5)
+    impact_precision: float = Field(default=impact.PRECISION, ge=0, le=0.5)
     #: the action registry (YAML; default: the shipped set)
     actions: Path | None = None
     #: the policy (YAML; default: the shipped policy)
@@ -66,6 +68,9 @@ class Settings(BaseSettings):
     alert_signals: Path | None = None
     #: a YAML file replacing the alert target rules (as ``ccm ingest --alert-targets``)
     alert_targets: Path | None = None
+    #: tune this process's garbage collector (ccm.ops.collector): for a server that
+    #: owns its process (``ccm serve`` sets it); off for an app built inside a host
+    gc_tuning: bool = False
     #: serve the read-only web view at / (docs/web.md)
     web: bool = True
     #: a read-only token the server hands to the web page: an explicit opt-in (docs/web.md)

@@ -23,7 +23,8 @@ import yaml
 
 from ccm.errors import CaseInvalid
 from graph_schema import TimeParseError, parse_duration, parse_time
-from ingest.core import detect, expand, registry
+from ingest.adapters import registry
+from ingest.core import detect, expand
 from ingest.source import Source
 
 CASE_FILE = "case.yaml"

@@ -117,7 +117,7 @@ def default_store_path(services: int, seed: int) -> Path:
 
 def build_store(path: Path, services: int, seed: int) -> Path:
     """The benchmark store at ``path`` (built once; reused while it is complete)."""
-    from ccm.actions.identities import IdentityRecord, put_identity
+    from ccm.policy.identities import IdentityRecord, put_identity
     from ccm.store import EmbeddedStore
 
     done = path.with_suffix(".done")
@@ -229,7 +229,7 @@ def serve_subprocess(store: Path, token: str, port: int | None = None,
 
 def impact_bodies(services: int, n: int, seed: int) -> list[dict[str, Any]]:
     """Signed dry runs of ``restart`` on ``n`` services chosen at random (seeded)."""
-    from ccm.actions.proposal import Proposal
+    from ccm.policy.proposal import Proposal
 
     rng = np.random.default_rng(seed + 2)
     key = _agent_key()

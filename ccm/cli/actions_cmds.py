@@ -11,10 +11,7 @@ from typing import Any
 import click
 from rich.table import Table
 
-from ccm.actions.identities import get_identity
-from ccm.actions.proposal import Proposal, approval_payload
 from ccm.actions.records import ActionRecord
-from ccm.actions.registry import load_registry
 from ccm.cli.common import (
     console,
     handle_errors,
@@ -37,6 +34,9 @@ from ccm.cli.control_common import (
 )
 from ccm.cli.render import when
 from ccm.errors import ConfigError, NotFound
+from ccm.policy.identities import get_identity
+from ccm.policy.proposal import Proposal, approval_payload
+from ccm.policy.registry import load_registry
 from graph_schema.timeutil import now_micros
 
 

@@ -11,7 +11,6 @@ from pathlib import Path
 import click
 from rich.table import Table
 
-from ccm.actions.identities import list_identities, read_identities_file
 from ccm.audit.keys import Signer, load_signer
 from ccm.audit.log import AuditLog
 from ccm.audit.witness import witness_from_env
@@ -40,6 +39,7 @@ from ccm.policy.controls import (
     set_autonomy,
     set_switch,
 )
+from ccm.policy.identities import list_identities, read_identities_file
 from ccm.policy.rules import LEVELS
 from ccm.store import Store
 from graph_schema.timeutil import now_micros

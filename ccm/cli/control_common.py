@@ -13,13 +13,13 @@ from rich.table import Table
 
 from ccm.actions.lifecycle import Controller
 from ccm.actions.records import ActionRecord
-from ccm.actions.registry import ACTIONS_ENV, load_registry
 from ccm.audit.keys import Signer, load_signer
 from ccm.audit.log import Actor
 from ccm.audit.witness import witness_from_env
 from ccm.cli.common import err_console
 from ccm.cli.render import when
 from ccm.policy.config import POLICY_ENV, load_policy
+from ccm.policy.registry import ACTIONS_ENV, load_registry
 from ccm.policy.types import Verdict
 from ccm.store import Store
 

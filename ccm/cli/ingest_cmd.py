@@ -27,6 +27,7 @@ from ccm.cli.common import (
     store_option,
 )
 from ccm.cli.doctor_cmd import print_coverage
+from ccm.ops.collector import owned_collector
 from graph_schema.timeutil import now_micros
 from ingest import IngestReport, ingest_paths, registry
 from ingest.alert_targets import load_target_rules
@@ -93,11 +94,15 @@ def print_skipped_and_notes(report: IngestReport) -> None:
               help="YAML file replacing the order in which alert labels are read to find "
                    "the alert's component, the exporter names or the meta alerts "
                    "(default: $CCM_ALERT_TARGETS; see docs/ingest.md).")
+@click.option("--gc-tuning/--no-gc-tuning", "gc_tuning", default=True, show_default=True,
+              help="Tune this process's garbage collector while ingesting (fewer, larger "
+                   "collections); the library leaves it alone.")
 @store_option
 @json_option
 @handle_errors
 def ingest_cmd(paths: tuple[str, ...], fmt: str | None, at: int | None, batch_size: int,
-               signals_file: str | None, targets_file: str | None, store_location: str | None, as_json: bool) -> None:
+               signals_file: str | None, targets_file: str | None, gc_tuning: bool,
+               store_location: str | None, as_json: bool) -> None:
     """Ingest PATHS (files and folders) into the store.
 
     Each file's format is detected (or given with --format); a folder is read
@@ -114,7 +119,7 @@ def ingest_cmd(paths: tuple[str, ...], fmt: str | None, at: int | None, batch_si
                                  param_hint="--format")
     signals = load_signal_table(signals_file) if signals_file else None
     targets = load_target_rules(targets_file) if targets_file else None
-    with opened_store(store_location) as store:
+    with opened_store(store_location) as store, owned_collector(gc_tuning):
         show = not as_json and err_console.is_terminal
         with Progress(TextColumn("{task.description}"), BarColumn(), DownloadColumn(),
                       TimeRemainingColumn(), console=err_console, disable=not show,

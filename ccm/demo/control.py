@@ -19,10 +19,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from ccm.actions.executors import CommandExecutor
-from ccm.actions.identities import IdentityRecord
 from ccm.actions.impact import engine_action
 from ccm.actions.lifecycle import Controller
-from ccm.actions.proposal import Proposal, approval_payload
 from ccm.actions.records import ActionRecord
 from ccm.audit.keys import Signer
 from ccm.audit.log import Actor
@@ -30,6 +28,8 @@ from ccm.engine import action_prior
 from ccm.errors import ConfigError
 from ccm.policy.config import Policy
 from ccm.policy.controls import grant, register_identities
+from ccm.policy.identities import IdentityRecord
+from ccm.policy.proposal import Proposal, approval_payload
 from ccm.store import Store
 from graph_schema.timeutil import ManualClock
 

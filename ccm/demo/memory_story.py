@@ -21,15 +21,15 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ccm.actions.executors import CommandExecutor
-from ccm.actions.identities import IdentityRecord
 from ccm.actions.lifecycle import Controller
-from ccm.actions.proposal import Proposal
 from ccm.actions.records import ActionRecord
 from ccm.audit.keys import Signer
 from ccm.audit.log import Actor
 from ccm.engine import RootCauses, Symptom, root_causes
 from ccm.memory.recall import PastIncident
 from ccm.policy.controls import grant, register_identities, set_autonomy
+from ccm.policy.identities import IdentityRecord
+from ccm.policy.proposal import Proposal
 from ccm.store import Store
 from graph_schema import parse_time
 from graph_schema.timeutil import ManualClock

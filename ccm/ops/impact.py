@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from ccm.actions.dryrun import DryRun
 from ccm.actions.lifecycle import Controller
-from ccm.actions.proposal import Proposal
+from ccm.policy.proposal import Proposal
 
 __all__ = ["DryRun", "dry_run"]
 

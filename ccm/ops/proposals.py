@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from ccm.actions.proposal import Proposal
 from ccm.audit.keys import Signer
 from ccm.ops.access import Forbidden, Identity
 from ccm.ops.names import known_name
+from ccm.policy.proposal import Proposal
 from ccm.store.base import Store
 
 __all__ = ["make_proposal"]

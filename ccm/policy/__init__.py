@@ -1,7 +1,9 @@
 """ccm.policy: typed rules over a proposed action and its predicted impact.
 
 ``Policy.decide(ctx)`` returns a :class:`Verdict`: proceed, review or refuse (the
-strictest rule's), with every rule's reason and the predicted blast radius.
+strictest rule's), with every rule's reason and the predicted blast radius. What the
+rules read lives here too: the action registry (:mod:`ccm.policy.registry`), signed
+proposals (:mod:`ccm.policy.proposal`) and identities (:mod:`ccm.policy.identities`).
 """
 
 from ccm.policy.config import MemoryConfig, Policy, load_policy, policy_from_text

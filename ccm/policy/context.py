@@ -8,10 +8,10 @@ from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
 from typing import Any
 
-from ccm.actions.identities import IdentityRecord
-from ccm.actions.proposal import Proposal
-from ccm.actions.registry import ActionSpec
+from ccm.policy.identities import IdentityRecord
 from ccm.policy.impact import ImpactSummary
+from ccm.policy.proposal import Proposal
+from ccm.policy.registry import ActionSpec
 from graph_schema import format_time
 
 

@@ -12,12 +12,12 @@ from contextlib import suppress
 from dataclasses import replace
 from typing import Any
 
-from ccm.actions.identities import IdentityRecord, put_identity, revoke_identity
 from ccm.audit.canonical import digest
 from ccm.audit.log import Actor, AuditLog
 from ccm.errors import AuditUnavailable, ConfigError, NotFound
 from ccm.policy.autonomy import autonomy_key, set_level
 from ccm.policy.context import Grant, Switch
+from ccm.policy.identities import IdentityRecord, put_identity, revoke_identity
 from ccm.policy.records import update_record
 from ccm.store import Store
 from graph_schema import NODE_KIND_MAP

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ccm.actions.proposal import Proposal
+from ccm.policy.proposal import Proposal
 from ccm.policy.records import update_record
 from ccm.store import Store
 

@@ -5,13 +5,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from ccm.actions.identities import get_identity
-from ccm.actions.proposal import Proposal
 from ccm.policy.autonomy import AUTONOMY, autonomy_key
 from ccm.policy.context import Grant, PolicyState, Switch
 from ccm.policy.controls import GRANTS, SWITCHES
 from ccm.policy.counters import ACTIVITY, RATE, SESSIONS, session_key
+from ccm.policy.identities import get_identity
 from ccm.policy.impact import ImpactSummary
+from ccm.policy.proposal import Proposal
 from ccm.store import Store
 from ccm.store.types import Graph
 

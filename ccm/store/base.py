@@ -13,8 +13,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from ccm.errors import BatchRejected, Conflict, NotFound
-from ccm.store.plan import Plan, canonical_attrs, split_edge_id
-from ccm.store.timeline import Piece
+from ccm.store.plan import Plan, Txn, canonical_attrs, split_edge_id
 from ccm.store.types import (
     EdgeVersion,
     Graph,
@@ -83,21 +82,6 @@ class Store(Protocol):
                  limit: int | None = None) -> list[tuple[int, dict[str, Any]]]: ...
     def ping(self) -> None: ...
     def close(self) -> None: ...
-
-
-class Txn(Protocol):
-    """The primitives a backend provides inside one write transaction."""
-
-    def last_recorded_at(self) -> int: ...
-    def known_entities(self, refs: Sequence[str]) -> set[str]: ...
-    def live_rows(self, node_refs: Sequence[str],
-                  edge_ids: Sequence[str]) -> dict[str, list[Piece]]: ...
-    def incident_edge_ids(self, refs: Sequence[str]) -> set[str]: ...
-    def apply(self, entities: list[tuple[str, str, str]],
-              node_rows: list[tuple[str, Piece]],
-              edge_rows: list[tuple[str, str, str, Piece]],
-              superseded_nodes: list[int], superseded_edges: list[tuple[str, int]],
-              recorded_at: int) -> None: ...
 
 
 class VersionedStore:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 import orjson
 
@@ -22,8 +22,21 @@ from ccm.store.types import WriteResult
 from graph_schema import EDGE_KIND_MAP, NODE_KIND_MAP, Close, EdgeFact, FactError, NodeFact
 from graph_schema.timeutil import OPEN
 
-if TYPE_CHECKING:
-    from ccm.store.base import Txn
+
+class Txn(Protocol):
+    """The primitives a backend provides inside one write transaction."""
+
+    def last_recorded_at(self) -> int: ...
+    def known_entities(self, refs: Sequence[str]) -> set[str]: ...
+    def live_rows(self, node_refs: Sequence[str],
+                  edge_ids: Sequence[str]) -> dict[str, list[Piece]]: ...
+    def incident_edge_ids(self, refs: Sequence[str]) -> set[str]: ...
+    def apply(self, entities: list[tuple[str, str, str]],
+              node_rows: list[tuple[str, Piece]],
+              edge_rows: list[tuple[str, str, str, Piece]],
+              superseded_nodes: list[int], superseded_edges: list[tuple[str, int]],
+              recorded_at: int) -> None: ...
+
 
 
 _CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False,

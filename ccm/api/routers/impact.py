@@ -7,13 +7,13 @@ from typing import Any
 
 from fastapi import APIRouter
 
-from ccm.actions.proposal import Proposal
 from ccm.api.auth import Identity
 from ccm.api.deps import ApiState, ImpactReader, StateDep, parse_when
 from ccm.api.jsonbody import StrictJsonRoute
 from ccm.api.models.actions import ImpactOut, ImpactRequest, ProposalRequest, RegistryOut
 from ccm.ops.impact import DryRun, dry_run
 from ccm.ops.proposals import make_proposal
+from ccm.policy.proposal import Proposal
 
 router = APIRouter(prefix="/v1", tags=["impact"], route_class=StrictJsonRoute)
 

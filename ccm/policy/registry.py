@@ -121,7 +121,7 @@ class Registry:
 
 
 def default_registry_path() -> Path:
-    return Path(str(resources.files("ccm.actions") / "default_actions.yaml"))
+    return Path(str(resources.files("ccm.policy") / "default_actions.yaml"))
 
 
 def load_registry(path: str | Path | None = None) -> Registry:

@@ -6,8 +6,8 @@ from dataclasses import replace
 
 import pytest
 
-from ccm.actions.proposal import Proposal, approval_payload
 from ccm.errors import ConfigError
+from ccm.policy.proposal import Proposal, approval_payload
 from tests.controlkit import AGENT_KEY, OTHER_AGENT_KEY
 
 

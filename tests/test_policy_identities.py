@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from ccm.actions.identities import (
+from ccm.errors import ConfigError, NotFound
+from ccm.policy.identities import (
     IdentityRecord,
     get_identity,
     list_identities,
@@ -12,7 +13,6 @@ from ccm.actions.identities import (
     read_identities_file,
     revoke_identity,
 )
-from ccm.errors import ConfigError, NotFound
 from tests.controlkit import AGENT_KEY
 
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from ccm.actions.registry import load_registry, parse_registry
 from ccm.errors import ConfigError
+from ccm.policy.registry import load_registry, parse_registry
 from ccm.yamlconf import YamlDoc
 
 DEFAULT_SET = {"deploy", "rollback", "config_change", "restart", "scale", "feature_flag",
