@@ -20,22 +20,13 @@ from graph_schema import parse_time
 from ingest import ingest_bytes, ingest_paths
 from ingest.resolver import Resolver
 from tests.helpers import AT1, FIXTURES, attrs_of, edges
+from tests.test_ingest_online_boutique import EXPECTED_EDGES
 
 REAL = FIXTURES / "real" / "kubernetes"
 MONTH = 30 * 24 * 3600 * 1_000_000
 
 #: Online Boutique's dependencies (caller, callee, protocol): the same at v0.8.0 and v0.10.6
-BOUTIQUE_EDGES = {
-    ("frontend", "productcatalogservice", "grpc"), ("frontend", "currencyservice", "grpc"),
-    ("frontend", "cartservice", "grpc"), ("frontend", "recommendationservice", "grpc"),
-    ("frontend", "shippingservice", "grpc"), ("frontend", "checkoutservice", "grpc"),
-    ("frontend", "adservice", "grpc"), ("checkoutservice", "productcatalogservice", "grpc"),
-    ("checkoutservice", "shippingservice", "grpc"), ("checkoutservice", "paymentservice", "grpc"),
-    ("checkoutservice", "emailservice", "grpc"), ("checkoutservice", "currencyservice", "grpc"),
-    ("checkoutservice", "cartservice", "grpc"),
-    ("recommendationservice", "productcatalogservice", "grpc"),
-    ("cartservice", "redis-cart", "redis"), ("loadgenerator", "frontend", "http"),
-}
+BOUTIQUE_EDGES = EXPECTED_EDGES
 #: the services whose image tag v0.8.0 -> v0.10.6 changed (redis-cart stays redis:alpine)
 BOUTIQUE_BUILT = ("adservice", "cartservice", "checkoutservice", "currencyservice",
                   "emailservice", "frontend", "loadgenerator", "paymentservice",
