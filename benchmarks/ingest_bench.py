@@ -31,6 +31,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from ingest_inputs import MAKERS, PRELOAD  # noqa: E402
 
+from ccm.ops.collector import owned_collector  # noqa: E402
 from ccm.store import EmbeddedStore  # noqa: E402
 from graph_schema import NodeFact  # noqa: E402
 from ingest import ingest_paths  # noqa: E402
@@ -57,7 +58,8 @@ def run_one(store: Any, fmt: str, inputs: list[Path], batch_size: int) -> dict[s
     if fmt in PRELOAD:
         store.write([NodeFact("service", f"svc-{i}", {}, 0) for i in range(1000)])
     start, cpu, child = time.perf_counter(), time.process_time(), children_cpu()
-    report = ingest_paths(store, inputs, fmt=fmt, at=AT, batch_size=batch_size)
+    with owned_collector():  # as `ccm ingest` runs it (--gc-tuning, its default)
+        report = ingest_paths(store, inputs, fmt=fmt, at=AT, batch_size=batch_size)
     wall, cpu = time.perf_counter() - start, time.process_time() - cpu
     child = children_cpu() - child
     totals = report.totals()
